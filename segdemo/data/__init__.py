@@ -1,0 +1,18 @@
+"""Stanford Background: locating, reading, caching, splitting and feeding the data."""
+from segdemo.data.stanford import (
+    DatasetError,
+    StanfordBackground,
+    load_dataset,
+    read_label_matrix,
+    resolve_data_root,
+)
+from segdemo.data.split import load_split
+
+__all__ = [
+    "DatasetError",
+    "StanfordBackground",
+    "load_dataset",
+    "load_split",
+    "read_label_matrix",
+    "resolve_data_root",
+]

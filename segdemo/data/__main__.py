@@ -1,0 +1,44 @@
+"""``python -m segdemo.data``: fetch the dataset, check it, record the split."""
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from segdemo.data.fetch import OFFICIAL_URL, fetch
+from segdemo.data.split import SPLIT_FILE, write_split_file
+from segdemo.data.stanford import DatasetError, list_ids, load_dataset, resolve_data_root
+from segdemo.labels import LABEL_SETS
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m segdemo.data", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    get = commands.add_parser("fetch", help="download or unpack the official archive")
+    get.add_argument("--dest", type=Path, default=Path("data"), help="folder to unpack into")
+    get.add_argument("--archive", type=Path, help="a local .tar.gz or an extracted folder")
+    get.add_argument("--url", default=OFFICIAL_URL)
+    get.add_argument("--sha256", help="refuse an archive whose sha256 differs")
+    check = commands.add_parser("check", help="parse every label file and build the caches")
+    check.add_argument("--data", help="data folder (default: $SEGDEMO_DATA, then ../shared/iccv09Data)")
+    split = commands.add_parser("split", help=f"record the validation ids in {SPLIT_FILE.name}")
+    split.add_argument("--data")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "fetch":
+            fetch(args.dest, archive=args.archive, url=args.url, expected_sha256=args.sha256)
+        elif args.command == "check":
+            for label_set in LABEL_SETS.values():
+                started = time.perf_counter()
+                dataset = load_dataset(label_set, args.data)
+                print(f"{label_set.name}: {len(dataset)} images in {time.perf_counter() - started:.1f} s")
+        else:
+            val = write_split_file(list_ids(resolve_data_root(args.data)))
+            print(f"wrote {len(val)} validation ids to {SPLIT_FILE}")
+    except DatasetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

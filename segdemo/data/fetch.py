@@ -1,0 +1,81 @@
+"""Get Stanford Background onto disk: download the official archive or unpack a local one."""
+import hashlib
+import shutil
+import tarfile
+import tempfile
+import urllib.request
+from pathlib import Path
+
+from segdemo.data.stanford import DatasetError, list_ids
+
+OFFICIAL_URL = "http://dags.stanford.edu/data/iccv09Data.tar.gz"
+FOLDER_NAME = "iccv09Data"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def download(url: str, target: Path) -> Path:
+    """Stream ``url`` to ``target`` through a temporary file, so a broken download leaves nothing."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with urllib.request.urlopen(url, timeout=60) as response, tempfile.NamedTemporaryFile(
+        dir=target.parent, delete=False
+    ) as partial:
+        shutil.copyfileobj(response, partial)
+    Path(partial.name).replace(target)
+    return target
+
+
+def check_layout(root: Path) -> int:
+    """Number of images, after checking each has its regions and surfaces labels."""
+    ids = list_ids(root)
+    for image_id in ids:
+        for suffix in ("regions", "surfaces", "layers"):
+            if not (root / "labels" / f"{image_id}.{suffix}.txt").exists():
+                raise DatasetError(f"{root} is incomplete: labels/{image_id}.{suffix}.txt is missing")
+    return len(ids)
+
+
+def extract(archive: Path, dest: Path) -> Path:
+    """Unpack ``archive`` under ``dest`` (refusing paths that escape it) and return the data root."""
+    if not tarfile.is_tarfile(archive):
+        raise DatasetError(f"{archive} is not a tar archive")
+    dest.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(archive) as tar:
+        tar.extractall(dest, filter="data")
+    root = dest / FOLDER_NAME
+    if not root.is_dir():
+        raise DatasetError(f"{archive} has no top-level {FOLDER_NAME}/ folder")
+    return root
+
+
+def fetch(dest: Path, archive=None, url=OFFICIAL_URL, expected_sha256=None) -> Path:
+    """A ready data root under ``dest``: from ``archive`` if given, else downloaded from ``url``.
+
+    ``archive`` may also be an already extracted folder, which is only checked.
+    """
+    dest = Path(dest)
+    if archive is not None and Path(archive).is_dir():
+        root = Path(archive)
+    else:
+        if archive is None:
+            archive = dest / f"{FOLDER_NAME}.tar.gz"
+            if not archive.exists():
+                print(f"downloading {url} -> {archive}")
+                download(url, archive)
+        archive = Path(archive)
+        if not archive.exists():
+            raise DatasetError(f"archive {archive} does not exist")
+        digest = sha256_of(archive)
+        print(f"sha256 {digest}  {archive}")
+        if expected_sha256 and digest != expected_sha256.lower():
+            raise DatasetError(f"{archive} has sha256 {digest}, expected {expected_sha256}")
+        root = extract(archive, dest)
+    count = check_layout(root)
+    print(f"{root}: {count} images with regions, surfaces and layers labels")
+    return root

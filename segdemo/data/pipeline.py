@@ -1,0 +1,89 @@
+"""tf.data pipelines: augmented training batches and plain evaluation batches.
+
+Images of different sizes are padded into one array (masks padded with -1, "unknown")
+so the whole dataset lives in memory as two tensors; each example is cropped back to its
+own size before augmentation.  Image and mask always go through the same geometric
+transform, and masks are only ever resized with nearest neighbour.
+"""
+import numpy as np
+import tensorflow as tf
+
+from segdemo.labels import UNKNOWN
+
+AUTOTUNE = tf.data.AUTOTUNE
+
+
+def pad_stack(images, masks):
+    """(N,H,W,3) uint8 images, (N,H,W) int8 masks padded with UNKNOWN, and each true (h, w)."""
+    shapes = np.array([mask.shape for mask in masks], dtype=np.int32)
+    height, width = shapes.max(axis=0)
+    image_stack = np.zeros((len(images), height, width, 3), np.uint8)
+    mask_stack = np.full((len(masks), height, width), UNKNOWN, np.int8)
+    for i, (image, mask) in enumerate(zip(images, masks)):
+        h, w = mask.shape
+        image_stack[i, :h, :w] = image
+        mask_stack[i, :h, :w] = mask
+    return image_stack, mask_stack, shapes
+
+
+def _unpad(image, mask, shape):
+    return image[: shape[0], : shape[1]], tf.cast(mask[: shape[0], : shape[1]], tf.int32)
+
+
+def resize_pair(image, mask, size):
+    """Bilinear for the image, nearest neighbour for the mask, so no label is ever invented."""
+    image = tf.image.resize(tf.cast(image, tf.float32), size, method="bilinear")
+    mask = tf.image.resize(mask[..., None], size, method="nearest")[..., 0]
+    return image, mask
+
+
+def augment(image, mask, size, scale_range=(0.8, 1.4)):
+    """Random scale, crop and flip (shared by image and mask), then colour jitter (image only)."""
+    target_h, target_w = size
+    shape = tf.cast(tf.shape(mask), tf.float32)
+    fit = tf.maximum(target_h / shape[0], target_w / shape[1])
+    scale = fit * tf.random.uniform([], *scale_range)
+    new_size = tf.cast(tf.math.ceil(shape * scale), tf.int32)
+    image, mask = resize_pair(image, mask, new_size)
+
+    pad_h = tf.maximum(target_h, new_size[0])
+    pad_w = tf.maximum(target_w, new_size[1])
+    image = tf.image.pad_to_bounding_box(image, 0, 0, pad_h, pad_w)
+    shifted = tf.image.pad_to_bounding_box(mask[..., None] - UNKNOWN, 0, 0, pad_h, pad_w)
+    stacked = tf.concat([image, tf.cast(shifted, tf.float32)], axis=-1)
+    stacked = tf.image.random_crop(stacked, (target_h, target_w, 4))
+    stacked = tf.image.random_flip_left_right(stacked)
+    image = stacked[..., :3] / 255.0
+    mask = tf.cast(tf.round(stacked[..., 3]), tf.int32) + UNKNOWN
+
+    image = tf.image.random_brightness(image, 0.12)
+    image = tf.image.random_contrast(image, 0.8, 1.2)
+    image = tf.image.random_saturation(image, 0.8, 1.2)
+    image = tf.image.random_hue(image, 0.03)
+    return tf.clip_by_value(image, 0.0, 1.0) * 255.0, mask
+
+
+def _tensors(dataset):
+    images, masks, shapes = pad_stack(dataset.images, dataset.masks)
+    return tf.data.Dataset.from_tensor_slices((images, masks, shapes))
+
+
+def train_dataset(dataset, size, batch_size, shuffle_seed=None):
+    """Endless-per-epoch augmented batches of float images in [0, 255] and int32 masks."""
+    return (
+        _tensors(dataset)
+        .shuffle(len(dataset), seed=shuffle_seed, reshuffle_each_iteration=True)
+        .map(lambda i, m, s: augment(*_unpad(i, m, s), size), num_parallel_calls=AUTOTUNE)
+        .batch(batch_size, drop_remainder=len(dataset) >= batch_size)
+        .prefetch(AUTOTUNE)
+    )
+
+
+def eval_dataset(dataset, size, batch_size):
+    """Every example resized to the model's input size, in order, without augmentation."""
+    return (
+        _tensors(dataset)
+        .map(lambda i, m, s: resize_pair(*_unpad(i, m, s), size), num_parallel_calls=AUTOTUNE)
+        .batch(batch_size)
+        .prefetch(AUTOTUNE)
+    )

@@ -1,0 +1,129 @@
+"""Segmentation losses that ignore unknown pixels.
+
+Every loss takes ``y_true`` as integer labels of shape (B, H, W) where negative values
+mean "unknown", and ``y_pred`` as class probabilities of shape (B, H, W, C).  Unknown
+pixels contribute nothing: they are dropped from sums and from the pixel count.
+Notation below: t = one-hot truth, p = predicted probability, sums run over valid pixels
+(and the batch), ``eps`` keeps empty classes finite.
+"""
+import re
+
+import tensorflow as tf
+
+EPS = 1e-6
+
+
+def _prepare(y_true, y_pred):
+    """(one-hot truth zeroed on unknown pixels, float32 probabilities, valid-pixel mask)."""
+    y_pred = tf.cast(y_pred, tf.float32)
+    y_true = tf.cast(y_true, tf.int32)
+    if y_true.shape.rank == y_pred.shape.rank:
+        y_true = tf.squeeze(y_true, axis=-1)
+    valid = tf.cast(y_true >= 0, tf.float32)
+    onehot = tf.one_hot(tf.maximum(y_true, 0), tf.shape(y_pred)[-1]) * valid[..., None]
+    return onehot, y_pred, valid
+
+
+def _mean_over_valid(per_pixel, valid):
+    return tf.reduce_sum(per_pixel * valid) / tf.maximum(tf.reduce_sum(valid), 1.0)
+
+
+def cross_entropy(y_true, y_pred):
+    """Categorical cross-entropy: mean over valid pixels of -sum_c t_c log p_c."""
+    onehot, probs, valid = _prepare(y_true, y_pred)
+    per_pixel = -tf.reduce_sum(onehot * tf.math.log(tf.clip_by_value(probs, EPS, 1.0)), axis=-1)
+    return _mean_over_valid(per_pixel, valid)
+
+
+def focal(y_true, y_pred, gamma=2.0, alpha=1.0):
+    """Focal loss (Lin et al. 2017): mean of -alpha (1 - p_t)^gamma log p_t.
+
+    gamma = 0 is cross-entropy; larger gamma silences pixels the model already gets right,
+    so rare, hard classes weigh more.
+    """
+    onehot, probs, valid = _prepare(y_true, y_pred)
+    p_true = tf.reduce_sum(onehot * probs, axis=-1)
+    p_true = tf.clip_by_value(p_true, EPS, 1.0)
+    per_pixel = -alpha * tf.pow(1.0 - p_true, gamma) * tf.math.log(p_true)
+    return _mean_over_valid(per_pixel, valid)
+
+
+def _soft_counts(y_true, y_pred):
+    """Soft true positives, false positives and false negatives per class."""
+    onehot, probs, valid = _prepare(y_true, y_pred)
+    probs = probs * valid[..., None]
+    axes = tf.range(tf.rank(probs) - 1)
+    tp = tf.reduce_sum(onehot * probs, axis=axes)
+    fp = tf.reduce_sum((1.0 - onehot) * probs, axis=axes)
+    fn = tf.reduce_sum(onehot * (1.0 - probs) * valid[..., None], axis=axes)
+    return tp, fp, fn
+
+
+def tversky(y_true, y_pred, alpha=0.5, beta=0.5, eps=EPS):
+    """Tversky loss: 1 - mean_c (TP + eps) / (TP + alpha FP + beta FN + eps).
+
+    alpha = beta = 0.5 is the Dice loss; beta > alpha punishes missed pixels more than
+    false alarms, which helps small classes.
+    """
+    tp, fp, fn = _soft_counts(y_true, y_pred)
+    index = (tp + eps) / (tp + alpha * fp + beta * fn + eps)
+    return 1.0 - tf.reduce_mean(index)
+
+
+def dice(y_true, y_pred, eps=EPS):
+    """Soft Dice loss: 1 - mean_c (2 TP + eps) / (2 TP + FP + FN + eps), i.e. 1 - soft F1."""
+    return tversky(y_true, y_pred, alpha=0.5, beta=0.5, eps=eps)
+
+
+def _soft_boundary(masks):
+    """Pixels of a (soft) mask that touch its outside: max-pool of the complement minus it."""
+    inverse = 1.0 - masks
+    return tf.nn.max_pool2d(inverse, ksize=3, strides=1, padding="SAME") - inverse
+
+
+def boundary(y_true, y_pred, theta=5, eps=EPS):
+    """Boundary F1 loss (Bokhovkin & Burnaev 2019): 1 - mean_c BF1_c.
+
+    Boundaries of truth and prediction are found with a 3x3 max-pool; a predicted boundary
+    pixel counts as precise when a true boundary lies within ``theta`` pixels and vice
+    versa.  Like the Hausdorff distance it looks only at where outlines are, so it punishes
+    ragged or shifted edges that area-based losses barely notice.
+    """
+    onehot, probs, valid = _prepare(y_true, y_pred)
+    valid = valid[..., None]
+    true_edges = _soft_boundary(onehot) * valid
+    pred_edges = _soft_boundary(probs * valid) * valid
+    true_near = tf.nn.max_pool2d(true_edges, ksize=theta, strides=1, padding="SAME")
+    pred_near = tf.nn.max_pool2d(pred_edges, ksize=theta, strides=1, padding="SAME")
+    axes = tf.range(tf.rank(probs) - 1)
+    precision = tf.reduce_sum(pred_edges * true_near, axis=axes) / (tf.reduce_sum(pred_edges, axis=axes) + eps)
+    recall = tf.reduce_sum(pred_near * true_edges, axis=axes) / (tf.reduce_sum(true_edges, axis=axes) + eps)
+    bf1 = 2.0 * precision * recall / (precision + recall + eps)
+    return 1.0 - tf.reduce_mean(bf1)
+
+
+LOSSES = {
+    "ce": cross_entropy,
+    "focal": focal,
+    "dice": dice,
+    "tversky": tversky,
+    "boundary": boundary,
+}
+
+_TERM = re.compile(r"^(?:(\d+(?:\.\d+)?)\*)?([a-z]+)$")
+
+
+def parse_loss(spec: str):
+    """A weighted sum from text such as ``ce+dice`` or ``0.5*focal+dice+0.1*boundary``."""
+    terms = []
+    for term in spec.replace(" ", "").split("+"):
+        match = _TERM.match(term)
+        if not match or match.group(2) not in LOSSES:
+            raise ValueError(f"cannot read loss term {term!r} in {spec!r}; known losses: {sorted(LOSSES)}")
+        terms.append((float(match.group(1) or 1.0), LOSSES[match.group(2)]))
+
+    def combined(y_true, y_pred):
+        return tf.add_n([weight * loss(y_true, y_pred) for weight, loss in terms])
+
+    combined.__name__ = "loss_" + re.sub(r"\W", "_", spec)
+    return combined

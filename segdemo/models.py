@@ -1,0 +1,182 @@
+"""Build U-Net, PSPNet, FPN and Linknet, and save or rebuild them from a checkpoint folder.
+
+A checkpoint folder holds ``config.json`` (everything needed to rebuild the network:
+architecture, backbone, label set, class names and colours, input size, pixel
+normalisation) and ``weights.npz`` (every weight in model order, float16 by default to
+halve the size; rebuilding casts them back).  The network takes RGB pixels in [0, 255];
+the backbone's ImageNet normalisation is a layer inside it, so no caller can forget it.
+"""
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+import segdemo  # noqa: F401  (sets SM_FRAMEWORK before segmentation_models is imported)
+import segmentation_models as sm
+import tensorflow as tf
+
+from segdemo.labels import get_label_set
+
+ARCHITECTURES = {"unet": sm.Unet, "pspnet": sm.PSPNet, "fpn": sm.FPN, "linknet": sm.Linknet}
+ARCH_TITLES = {"unet": "U-Net", "pspnet": "PSPNet", "fpn": "FPN", "linknet": "Linknet"}
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "weights.npz"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint folder is missing a file or does not match the network it describes."""
+
+
+def required_multiple(arch, psp_downsample=8):
+    """PSPNet pools its feature map into 1, 2, 3 and 6 bins; the others halve it 5 times."""
+    return 6 * psp_downsample if arch == "pspnet" else 32
+
+
+def check_input_size(arch, height, width, psp_downsample=8):
+    multiple = required_multiple(arch, psp_downsample)
+    if height % multiple or width % multiple:
+        raise ValueError(
+            f"{ARCH_TITLES.get(arch, arch)} needs height and width divisible by {multiple}, "
+            f"got {height}x{width}; 288x384 works for every architecture"
+        )
+
+
+def probe_normalisation(backbone):
+    """Describe segmentation-models' preprocessing for ``backbone`` as channel order, mean, std.
+
+    The preprocessing functions are affine per channel (possibly RGB->BGR), so feeding a
+    black pixel and one pure channel at a time recovers them exactly.
+    """
+    preprocess = sm.get_preprocessing(backbone)
+
+    def apply(pixel):
+        return np.asarray(preprocess(np.array(pixel, np.float64).reshape(1, 1, 1, 3)), np.float64)[0, 0, 0]
+
+    offset = apply([0.0, 0.0, 0.0])
+    gains = np.stack([apply(np.eye(3)[c] * 255.0) - offset for c in range(3)], axis=1) / 255.0
+    order = [int(np.argmax(np.abs(row))) for row in gains]
+    scale = np.array([gains[k, order[k]] for k in range(3)])
+    if np.count_nonzero(np.abs(gains) > 1e-9) != 3 or sorted(order) != [0, 1, 2]:
+        raise ValueError(f"preprocessing of {backbone} is not a per-channel affine map")
+    return {"channel_order": order, "mean": (-offset / scale + 0.0).tolist(), "std": (1.0 / scale).tolist()}
+
+
+class PixelNormalisation(tf.keras.layers.Layer):
+    """Reorders channels and applies (x - mean) / std, the backbone's ImageNet preprocessing."""
+
+    def __init__(self, channel_order, mean, std, **kwargs):
+        super().__init__(**kwargs)
+        self.channel_order = list(channel_order)
+        self.mean = [float(m) for m in mean]
+        self.std = [float(s) for s in std]
+
+    def call(self, inputs):
+        inputs = tf.gather(inputs, self.channel_order, axis=-1)
+        mean = tf.constant(self.mean, dtype=inputs.dtype)
+        std = tf.constant(self.std, dtype=inputs.dtype)
+        return (inputs - mean) / std
+
+    def get_config(self):
+        return {**super().get_config(), "channel_order": self.channel_order, "mean": self.mean, "std": self.std}
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild a trained network exactly."""
+
+    arch: str
+    backbone: str
+    label_set: str
+    height: int = 288
+    width: int = 384
+    psp_downsample: int = 8
+    encoder_weights: str = "none"
+    classes: list = field(default_factory=list)
+    colours: list = field(default_factory=list)
+    normalisation: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.arch not in ARCHITECTURES:
+            raise ValueError(f"unknown architecture {self.arch!r}; choose one of {sorted(ARCHITECTURES)}")
+        if self.backbone not in sm.Backbones.models_names():
+            raise ValueError(f"unknown backbone {self.backbone!r}; see segmentation_models.Backbones.models_names()")
+        check_input_size(self.arch, self.height, self.width, self.psp_downsample)
+        label_set = get_label_set(self.label_set)
+        self.classes = self.classes or list(label_set.classes)
+        self.colours = self.colours or [list(c) for c in label_set.colours]
+        self.normalisation = self.normalisation or probe_normalisation(self.backbone)
+
+    @property
+    def title(self):
+        return f"{ARCH_TITLES[self.arch]} ({self.backbone})"
+
+    def save(self, folder):
+        Path(folder, CONFIG_FILE).write_text(json.dumps(asdict(self), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, folder):
+        path = Path(folder, CONFIG_FILE)
+        try:
+            return cls(**json.loads(path.read_text()))
+        except FileNotFoundError:
+            raise CheckpointError(f"{path} is missing") from None
+        except (json.JSONDecodeError, TypeError, ValueError) as error:
+            raise CheckpointError(f"{path} is not a valid model config: {error}") from None
+
+
+def build_model(config: ModelConfig, encoder_weights=None):
+    """The network for ``config``: RGB [0, 255] in, float32 class probabilities out.
+
+    ``encoder_weights`` is None (random init), ``"imagenet"`` (segmentation-models
+    downloads them) or a local path (see ``segdemo.pretrained``).
+    """
+    extra = {"downsample_factor": config.psp_downsample} if config.arch == "pspnet" else {}
+    online = encoder_weights if encoder_weights == "imagenet" else None
+    decoder = ARCHITECTURES[config.arch](
+        config.backbone,
+        input_shape=(config.height, config.width, 3),
+        classes=len(config.classes),
+        activation="linear",
+        encoder_weights=online,
+        **extra,
+    )
+    if encoder_weights not in (None, "none", "imagenet"):
+        from segdemo.pretrained import load_encoder_weights
+
+        load_encoder_weights(decoder, config.backbone, encoder_weights)
+    inputs = tf.keras.Input((config.height, config.width, 3), name="rgb")
+    normalised = PixelNormalisation(**config.normalisation, name="normalise")(inputs)
+    logits = decoder(normalised)
+    probabilities = tf.keras.layers.Activation("softmax", dtype="float32", name="probabilities")(logits)
+    return tf.keras.Model(inputs, probabilities, name=f"{config.arch}_{config.backbone}")
+
+
+def save_weights(model, folder, dtype=np.float16):
+    """Every weight of ``model`` in order; float weights stored as ``dtype``."""
+    weights = model.get_weights()
+    arrays = {f"w{i:04d}": w.astype(dtype) if w.dtype.kind == "f" else w for i, w in enumerate(weights)}
+    np.savez_compressed(Path(folder, WEIGHTS_FILE), **arrays)
+
+
+def load_weights(model, folder):
+    path = Path(folder, WEIGHTS_FILE)
+    try:
+        with np.load(path) as stored:
+            arrays = [stored[f"w{i:04d}"] for i in range(len(stored.files))]
+    except FileNotFoundError:
+        raise CheckpointError(f"{path} is missing") from None
+    except Exception as error:  # a truncated or foreign file: zipfile, pickle or value errors
+        raise CheckpointError(f"{path} cannot be read: {error}") from None
+    expected = model.get_weights()
+    if len(arrays) != len(expected) or any(a.shape != e.shape for a, e in zip(arrays, expected)):
+        raise CheckpointError(f"{path} does not match the network its config describes")
+    model.set_weights([a.astype(e.dtype) for a, e in zip(arrays, expected)])
+
+
+def load_checkpoint(folder):
+    """(model, config) rebuilt from a checkpoint folder."""
+    config = ModelConfig.load(folder)
+    model = build_model(config)
+    load_weights(model, folder)
+    return model, config

@@ -1,0 +1,86 @@
+"""Load ImageNet MobileNetV2 encoder weights from TF-slim ``.npy`` arrays.
+
+``../shared/weights/mobilenet_v2_1.0_224_slim_npy`` holds the original TF-slim tensors,
+one file per tensor (``expanded_conv_3_expand_weights.npy`` ...).  Keras' MobileNetV2,
+which segmentation-models uses as its ``mobilenetv2`` encoder, names the same layers
+differently (``block_3_expand``).  This module maps one naming onto the other and refuses
+to load anything partial: every encoder layer must get weights of the right shape, and
+every array must be used (the classifier's bias excepted, as the encoder has no top).
+"""
+import re
+from pathlib import Path
+
+import numpy as np
+
+import segdemo  # noqa: F401
+import segmentation_models as sm
+from segmentation_models import Backbones
+
+SHARED_WEIGHTS = Path(__file__).resolve().parents[1].parent / "shared" / "weights" / "mobilenet_v2_1.0_224_slim_npy"
+CLASSIFIER_ONLY = {"Logits_Conv2d_1c_1x1_biases"}
+BN_SUFFIXES = ("BatchNorm_gamma", "BatchNorm_beta", "BatchNorm_moving_mean", "BatchNorm_moving_variance")
+SUPPORTED_BACKBONES = {"mobilenetv2"}
+
+
+class PretrainedWeightsError(RuntimeError):
+    """The arrays do not cover the encoder exactly."""
+
+
+def slim_prefix(keras_layer):
+    """(TF-slim tensor prefix, is batch norm) for a Keras MobileNetV2 layer name, or None."""
+    fixed = {"Conv1": ("Conv", False), "bn_Conv1": ("Conv", True), "Conv_1": ("Conv_1", False), "Conv_1_bn": ("Conv_1", True)}
+    if keras_layer in fixed:
+        return fixed[keras_layer]
+    match = re.fullmatch(r"(expanded_conv|block_(\d+))_(expand|depthwise|project)(_BN)?", keras_layer)
+    if not match:
+        return None
+    block = "expanded_conv" if match.group(2) is None else f"expanded_conv_{match.group(2)}"
+    return f"{block}_{match.group(3)}", match.group(4) is not None
+
+
+def slim_names(keras_layer):
+    """The slim tensor names that fill one Keras layer, in the order of its weights."""
+    prefix, is_bn = slim_prefix(keras_layer)
+    if is_bn:
+        return [f"{prefix}_{suffix}" for suffix in BN_SUFFIXES]
+    kernel = "depthwise_weights" if prefix.endswith("depthwise") else "weights"
+    return [f"{prefix}_{kernel}"]
+
+
+def encoder_layer_names(backbone):
+    """Names of the weighted layers of a fresh no-top encoder, as Keras builds it."""
+    build = sm.inject_global_submodules(Backbones.get_backbone)
+    encoder = build(backbone, input_shape=(None, None, 3), weights=None, include_top=False)
+    return [layer.name for layer in encoder.layers if layer.weights]
+
+
+def load_encoder_weights(model, backbone, folder):
+    """Copy the slim arrays in ``folder`` into the encoder layers of ``model``."""
+    if backbone not in SUPPORTED_BACKBONES:
+        raise PretrainedWeightsError(f"local encoder weights exist only for {sorted(SUPPORTED_BACKBONES)}, not {backbone}")
+    folder = Path(folder)
+    arrays = {path.stem: path for path in folder.glob("*.npy")}
+    if not arrays:
+        raise PretrainedWeightsError(f"{folder} holds no .npy arrays")
+    used = set()
+    for name in encoder_layer_names(backbone):
+        if slim_prefix(name) is None:
+            raise PretrainedWeightsError(f"encoder layer {name} has no TF-slim counterpart")
+        layer = model.get_layer(name)
+        tensors, weights = slim_names(name), layer.get_weights()
+        if len(tensors) != len(weights):
+            raise PretrainedWeightsError(f"layer {name} has {len(weights)} weights, TF-slim gives {len(tensors)}")
+        values = []
+        for tensor, weight in zip(tensors, weights):
+            if tensor not in arrays:
+                raise PretrainedWeightsError(f"{folder} lacks {tensor}.npy for layer {name}")
+            value = np.load(arrays[tensor])
+            if value.shape != weight.shape:
+                raise PretrainedWeightsError(f"{tensor}.npy has shape {value.shape}, layer {name} needs {weight.shape}")
+            values.append(value.astype(weight.dtype))
+            used.add(tensor)
+        layer.set_weights(values)
+    unused = set(arrays) - used - CLASSIFIER_ONLY
+    if unused:
+        raise PretrainedWeightsError(f"arrays matched no encoder layer: {sorted(unused)[:5]} ({len(unused)} in all)")
+    return len(used)
