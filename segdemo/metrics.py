@@ -26,7 +26,7 @@ def _divide(numerator, denominator):
         return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan)
 
 
-def _mean(values):
+def nan_mean(values):
     values = np.asarray(values, dtype=np.float64)
     return float(np.mean(values[~np.isnan(values)])) if np.any(~np.isnan(values)) else float("nan")
 
@@ -76,12 +76,12 @@ def summarize(cm, class_names):
     }
     return {
         "pixel_accuracy": pixel_accuracy(cm),
-        "mean_accuracy": _mean(per_class["recall"]),
-        "miou": _mean(per_class["iou"]),
+        "mean_accuracy": nan_mean(per_class["recall"]),
+        "miou": nan_mean(per_class["iou"]),
         "fwiou": frequency_weighted_iou(cm),
-        "mean_f1": _mean(per_class["f1"]),
+        "mean_f1": nan_mean(per_class["f1"]),
         "per_class": {
-            name: {key: _json_number(values[i]) for key, values in per_class.items()}
+            name: {key: json_number(values[i]) for key, values in per_class.items()}
             for i, name in enumerate(class_names)
         },
         "pixels_per_class": {name: int(cm[i].sum()) for i, name in enumerate(class_names)},
@@ -89,7 +89,7 @@ def summarize(cm, class_names):
     }
 
 
-def _json_number(value):
+def json_number(value):
     return None if np.isnan(value) else float(value)
 
 

@@ -1,0 +1,98 @@
+"""``python -m segdemo.evaluate checkpoints/NAME``: score a checkpoint on the validation split.
+
+Every validation image is segmented at its own resolution (exactly as the app does) and
+compared with its full-resolution labels.  One confusion matrix over all images gives the
+pixel-level metrics; probability histograms give average precision; Hausdorff distances
+(95th percentile) are averaged over the images where a class is in both truth and
+prediction.  The result is printed and written to ``metrics.json`` in the folder.
+"""
+import argparse
+import hashlib
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from segdemo import metrics
+from segdemo.data import DatasetError, load_dataset, load_split
+from segdemo.inference import Segmenter
+from segdemo.labels import get_label_set
+from segdemo.models import CheckpointError
+
+METRICS_FILE = "metrics.json"
+
+
+def evaluate(segmenter, dataset):
+    """All metrics of ``segmenter`` on ``dataset`` (a StanfordBackground subset)."""
+    classes = segmenter.config.classes
+    counts = np.zeros((len(classes), len(classes)), np.int64)
+    average_precision = metrics.AveragePrecision(len(classes))
+    distances = []
+    started = time.perf_counter()
+    for image, mask in zip(dataset.images, dataset.masks):
+        result = segmenter.segment(image, keep_probabilities=True)
+        counts += metrics.confusion_matrix(mask, result.labels, len(classes))
+        average_precision.update(mask, result.probabilities)
+        distances.append(metrics.hausdorff_per_class(mask, result.labels, len(classes)))
+    seconds = time.perf_counter() - started
+    summary = metrics.summarize(counts, classes)
+    ap = average_precision.result()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a class never present: NaN is the answer
+        hd95 = np.nanmean(np.array(distances), axis=0) if distances else np.full(len(classes), np.nan)
+    for i, name in enumerate(classes):
+        summary["per_class"][name]["average_precision"] = metrics.json_number(ap[i])
+        summary["per_class"][name]["hausdorff95"] = metrics.json_number(hd95[i])
+    summary["mean_average_precision"] = metrics.nan_mean(ap)
+    summary["mean_hausdorff95"] = metrics.nan_mean(hd95)
+    summary["images"] = len(dataset)
+    summary["ids_sha1"] = hashlib.sha1(",".join(dataset.ids).encode()).hexdigest()
+    summary["milliseconds_per_image"] = 1000 * seconds / max(len(dataset), 1)
+    return summary
+
+
+def format_report(name, summary):
+    lines = [
+        f"{name}: {summary['images']} validation images",
+        f"  pixel accuracy {summary['pixel_accuracy']:.4f}   mean accuracy {summary['mean_accuracy']:.4f}",
+        f"  mIoU {summary['miou']:.4f}   FWIoU {summary['fwiou']:.4f}   mean F1 {summary['mean_f1']:.4f}",
+        f"  mAP {summary['mean_average_precision']:.4f}   mean HD95 {summary['mean_hausdorff95']:.1f} px",
+        f"  {'class':<18}{'IoU':>7}{'F1':>7}{'AP':>7}{'HD95':>8}",
+    ]
+    for name, row in summary["per_class"].items():
+        cells = [row["iou"], row["f1"], row["average_precision"]]
+        text = "".join(f"{'-' if v is None else f'{v:.3f}':>7}" for v in cells)
+        hd = row["hausdorff95"]
+        lines.append(f"  {name:<18}{text}{'-' if hd is None else f'{hd:.1f}':>8}")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m segdemo.evaluate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("checkpoint", type=Path)
+    parser.add_argument("--data", help="data folder (default: $SEGDEMO_DATA, then ../shared/iccv09Data)")
+    parser.add_argument("--split", default="fixed", choices=["fixed", "sorted80"])
+    parser.add_argument("--out", type=Path, help=f"where to write (default: CHECKPOINT/{METRICS_FILE})")
+    args = parser.parse_args(argv)
+    try:
+        segmenter = Segmenter(args.checkpoint)
+        dataset = load_dataset(get_label_set(segmenter.config.label_set), args.data)
+        _, val_ids = load_split(dataset.ids, args.split)
+        summary = evaluate(segmenter, dataset.subset(val_ids))
+    except (CheckpointError, DatasetError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    summary["split"] = args.split
+    out = args.out or args.checkpoint / METRICS_FILE
+    out.write_text(json.dumps(summary, indent=1) + "\n")
+    print(format_report(segmenter.name, summary))
+    print(f"written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""Turn whatever a user uploads into an RGB array, and draw label maps over photos.
+
+Uploads arrive as paths, bytes, PIL images or arrays, in any mode (grey, 16-bit, RGBA,
+CMYK, palette, animated), possibly EXIF-rotated, possibly not images at all.  Each case
+gives either a uint8 RGB array or an ``ImageError`` whose message can be shown as is.
+"""
+import io
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_PIXELS = 40_000_000  # about 7300x5500; a larger image is refused before it is decoded
+MIN_SIDE = 8
+EXIF_ORIENTATION = 0x0112
+
+
+class ImageError(ValueError):
+    """The upload cannot be segmented; the message says why in plain words."""
+
+
+def _open(source):
+    if isinstance(source, Image.Image):
+        return source
+    if isinstance(source, (bytes, bytearray)):
+        if not source:
+            raise ImageError("The upload is empty.")
+        source = io.BytesIO(source)
+    elif isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise ImageError(f"No image file at {path.name}.")
+        if path.stat().st_size == 0:
+            raise ImageError("The uploaded file is empty.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(source)
+    except UnidentifiedImageError:
+        raise ImageError("This file is not an image (or not a format that can be read: use JPEG, PNG, WebP, GIF, BMP or TIFF).") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"The image is too large: at most {MAX_PIXELS // 1_000_000} megapixels.") from None
+
+
+def _to_uint8(array):
+    """Scale 16-bit or float pixel values into 0..255."""
+    if array.dtype == np.uint8:
+        return array
+    array = array.astype(np.float32)
+    if array.dtype.kind == "f" and array.max() <= 1.0:
+        top = 1.0
+    else:
+        top = 65535.0 if array.max() > 255 else 255.0
+    return np.clip(array / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def _rgb_from_array(array):
+    array = np.asarray(array)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if array.ndim == 2:
+        array = np.repeat(_to_uint8(array)[..., None], 3, axis=2)
+    if array.ndim != 3 or array.shape[2] not in (3, 4):
+        raise ImageError(f"An image needs 1, 3 or 4 colour channels; this array has shape {array.shape}.")
+    array = _to_uint8(array)
+    if array.shape[2] == 4:
+        alpha = array[..., 3:].astype(np.float32) / 255.0
+        array = (array[..., :3] * alpha + 255.0 * (1.0 - alpha) + 0.5).astype(np.uint8)  # over white
+    return np.ascontiguousarray(array)
+
+
+def load_rgb(source):
+    """(uint8 RGB array, notes) for an upload; notes tell the user what was adapted."""
+    if isinstance(source, np.ndarray):
+        image, notes = _rgb_from_array(source), []
+    else:
+        if source is None:
+            raise ImageError("No image was given: upload a photo first.")
+        picture = _open(source)
+        width, height = picture.size
+        if width * height > MAX_PIXELS:
+            raise ImageError(f"The image is {width}x{height}; at most {MAX_PIXELS // 1_000_000} megapixels are accepted.")
+        notes = []
+        if getattr(picture, "n_frames", 1) > 1:
+            notes.append(f"animated image: segmented its first of {picture.n_frames} frames")
+            picture.seek(0)
+        try:
+            if picture.getexif().get(EXIF_ORIENTATION, 1) != 1:
+                notes.append("rotated upright following its EXIF orientation")
+            picture = ImageOps.exif_transpose(picture)
+            picture.load()
+        except (OSError, SyntaxError, ValueError) as error:
+            raise ImageError(f"The image file is damaged or truncated ({error}).") from None
+        if picture.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+            notes.append("16-bit or floating-point image: scaled to 8 bits")
+            image = _rgb_from_array(np.asarray(picture))
+        elif picture.mode in ("RGBA", "LA", "PA") or (picture.mode == "P" and "transparency" in picture.info):
+            image = _rgb_from_array(np.asarray(picture.convert("RGBA")))
+            notes.append("transparent areas shown over white")
+        else:
+            image = np.asarray(picture.convert("RGB"))
+    height, width = image.shape[:2]
+    if min(height, width) < MIN_SIDE:
+        raise ImageError(f"The image is {width}x{height}; it needs at least {MIN_SIDE} pixels on each side.")
+    return image, notes
+
+
+def resize(image, width, height, nearest=False):
+    """cv2 resize choosing area averaging to shrink and bilinear to enlarge."""
+    if nearest:
+        interpolation = cv2.INTER_NEAREST
+    elif width * height < image.shape[0] * image.shape[1]:
+        interpolation = cv2.INTER_AREA
+    else:
+        interpolation = cv2.INTER_LINEAR
+    return cv2.resize(image, (width, height), interpolation=interpolation)
+
+
+def colorize(labels, palette):
+    """An RGB picture of a label map; unknown (negative) labels are black."""
+    palette = np.vstack([np.asarray(palette, np.uint8), [[0, 0, 0]]])
+    return palette[np.where(labels < 0, len(palette) - 1, labels)]
+
+
+def overlay(image, labels, palette, opacity=0.55):
+    """The photo with each pixel tinted by its class colour."""
+    colours = colorize(labels, palette).astype(np.float32)
+    blended = image.astype(np.float32) * (1.0 - opacity) + colours * opacity
+    return np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+
+
+def heatmap(values, low=0.0, high=1.0):
+    """A value map in [low, high] drawn with the perceptually even 'viridis' colours."""
+    scaled = np.clip((np.asarray(values, np.float32) - low) / max(high - low, 1e-6), 0, 1)
+    coloured = cv2.applyColorMap((scaled * 255).astype(np.uint8), cv2.COLORMAP_VIRIDIS)
+    return cv2.cvtColor(coloured, cv2.COLOR_BGR2RGB)

@@ -1,0 +1,180 @@
+"""``python -m segdemo.train``: train a segmentation model on Stanford Background.
+
+Each epoch ends with a validation pass whose confusion matrix gives mIoU and per-class
+IoU; the best weights (by validation mIoU) are kept in the output folder, and a resume
+checkpoint lets ``--resume`` pick up after the last finished epoch, so a long CPU run
+survives an interrupted session.
+"""
+import argparse
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import segdemo  # noqa: F401
+import tensorflow as tf
+
+from segdemo import hardware, metrics
+from segdemo.data import DatasetError, load_dataset, load_split
+from segdemo.data.pipeline import eval_dataset, train_dataset
+from segdemo.labels import get_label_set
+from segdemo.losses import parse_loss
+from segdemo.models import ModelConfig, build_model, save_weights
+from segdemo.training_metrics import ConfusionMatrixMetric
+
+HISTORY_FILE = "history.json"
+COMMAND_FILE = "command.txt"
+RESUME_DIR = "resume"
+
+
+def parse_size(text):
+    try:
+        height, width = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must look like HEIGHTxWIDTH (e.g. 288x384), not {text!r}") from None
+    return height, width
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m segdemo.train", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--arch", default="unet", choices=["unet", "pspnet", "fpn", "linknet"])
+    parser.add_argument("--backbone", default="mobilenetv2")
+    parser.add_argument("--labels", default="regions", choices=["regions", "surfaces"])
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--size", type=parse_size, default=(288, 384), help="HEIGHTxWIDTH of the network input")
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (cosine decay after warm-up)")
+    parser.add_argument("--weight-decay", type=float, default=1e-4, help="AdamW decay; 0 gives plain Adam")
+    parser.add_argument("--warmup-epochs", type=float, default=1.0)
+    parser.add_argument("--loss", default="ce+dice", help="weighted sum, e.g. ce+dice or 0.5*focal+tversky")
+    parser.add_argument("--encoder-weights", default="none", help="none, imagenet (download) or a local folder/file")
+    parser.add_argument("--split", default="fixed", choices=["fixed", "sorted80"],
+                        help="fixed: the recorded 572/143 split; sorted80: the seed notebook's first-80%% split")
+    parser.add_argument("--no-augment", action="store_true", help="train on plain resized images, as the seed did")
+    parser.add_argument("--data", help="data folder (default: $SEGDEMO_DATA, then ../shared/iccv09Data)")
+    parser.add_argument("--out", type=Path, required=True, help="checkpoint folder to write")
+    parser.add_argument("--resume", action="store_true", help="continue after the last finished epoch in --out")
+    parser.add_argument("--no-bf16", action="store_true", help="train in float32 even where bfloat16 is fast")
+    parser.add_argument("--cpu-replicas", type=int, default=0,
+                        help="split the CPU into N logical devices and mirror over them (tests the multi-device path)")
+    parser.add_argument("--limit", type=int, default=0, help="use only the first N training images (smoke runs)")
+    parser.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def make_strategy(cpu_replicas):
+    if cpu_replicas > 1:
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * cpu_replicas)
+        return hardware.choose_strategy([f"/cpu:{i}" for i in range(cpu_replicas)])
+    return hardware.choose_strategy()
+
+
+class EpochRecorder(tf.keras.callbacks.Callback):
+    """Writes history.json, keeps the best weights and saves the resume checkpoint each epoch."""
+
+    def __init__(self, out, config, history, miou_metric, manager, epoch_var, schedule):
+        super().__init__()
+        self.out, self.config, self.history = out, config, history
+        self.miou_metric, self.manager, self.epoch_var, self.schedule = miou_metric, manager, epoch_var, schedule
+        self.best = max((e["val_miou"] for e in history), default=-1.0)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        # fit() has just run validation, so the metric holds the validation confusion matrix
+        val_iou = metrics.iou(self.miou_metric.matrix())
+        entry = {key: float(value) for key, value in (logs or {}).items()}
+        entry.update(
+            epoch=epoch + 1,
+            seconds=round(time.perf_counter() - self.started, 2),
+            lr=float(self.schedule(self.model.optimizer.iterations)),
+            val_iou_per_class={name: metrics.json_number(v) for name, v in zip(self.config.classes, val_iou)},
+        )
+        self.history.append(entry)
+        if entry["val_miou"] > self.best:
+            self.best = entry["val_miou"]
+            save_weights(self.model, self.out)
+            self.config.save(self.out)
+        Path(self.out, HISTORY_FILE).write_text(json.dumps(self.history, indent=1) + "\n")
+        self.epoch_var.assign(epoch + 1)
+        self.manager.save()
+
+
+def train(args):
+    label_set = get_label_set(args.labels)
+    strategy = make_strategy(args.cpu_replicas)
+    policy = hardware.set_precision(hardware.choose_precision(allow_bf16=not args.no_bf16))
+    tf.keras.utils.set_random_seed(args.seed)
+
+    dataset = load_dataset(label_set, args.data)
+    train_ids, val_ids = load_split(dataset.ids, args.split)
+    if args.limit:
+        train_ids = train_ids[: args.limit]
+    train_data, val_data = dataset.subset(train_ids), dataset.subset(val_ids)
+    height, width = args.size
+    batch = args.batch * strategy.num_replicas_in_sync
+    if args.no_augment:
+        train_batches = eval_dataset(train_data, args.size, batch).shuffle(64).repeat()
+    else:
+        train_batches = train_dataset(train_data, args.size, batch, shuffle_seed=args.seed).repeat()
+    val_batches = eval_dataset(val_data, args.size, batch)
+    steps_per_epoch = max(1, len(train_data) // batch)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    encoder = None if args.encoder_weights == "none" else args.encoder_weights
+    config = ModelConfig(arch=args.arch, backbone=args.backbone, label_set=label_set.name,
+                         height=height, width=width, encoder_weights=args.encoder_weights)
+    total_steps = steps_per_epoch * args.epochs
+    warmup = min(int(steps_per_epoch * args.warmup_epochs), total_steps - 1)
+    schedule = tf.keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=args.lr * 0.1, decay_steps=max(1, total_steps - warmup),
+        warmup_target=args.lr, warmup_steps=warmup, alpha=0.01,
+    )
+    with strategy.scope():
+        model = build_model(config, encoder_weights=encoder)
+        optimizer = tf.keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay)
+        miou = ConfusionMatrixMetric(label_set.num_classes, "miou")
+        model.compile(optimizer=optimizer, loss=parse_loss(args.loss),
+                      metrics=[ConfusionMatrixMetric(label_set.num_classes, "pixel_accuracy"), miou])
+        epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
+        state = tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=epoch_var)
+    manager = tf.train.CheckpointManager(state, args.out / RESUME_DIR, max_to_keep=1)
+
+    history = []
+    if args.resume and manager.latest_checkpoint:
+        state.restore(manager.latest_checkpoint).expect_partial()
+        history_path = args.out / HISTORY_FILE
+        history = json.loads(history_path.read_text())[: int(epoch_var.numpy())] if history_path.exists() else []
+        print(f"resuming after epoch {int(epoch_var.numpy())} from {manager.latest_checkpoint}")
+    elif args.resume:
+        print(f"nothing to resume in {args.out / RESUME_DIR}; starting from epoch 1")
+
+    Path(args.out, COMMAND_FILE).write_text("python -m segdemo.train " + shlex.join(args.argv) + "\n")
+    print(f"{config.title} on {label_set.name}: {len(train_data)} train / {len(val_data)} val images, "
+          f"{height}x{width}, batch {batch}, {policy}, {strategy.num_replicas_in_sync} replica(s)")
+    recorder = EpochRecorder(args.out, config, history, miou, manager, epoch_var, schedule)
+    model.fit(train_batches, validation_data=val_batches, epochs=args.epochs,
+              initial_epoch=int(epoch_var.numpy()), steps_per_epoch=steps_per_epoch,
+              callbacks=[recorder], verbose=1 if sys.stdout.isatty() else 2)
+    print(f"best validation mIoU {recorder.best:.4f}; weights in {args.out}")
+    return history
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(argv)
+    args.argv = argv
+    try:
+        train(args)
+    except (DatasetError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
