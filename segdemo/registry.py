@@ -1,0 +1,94 @@
+"""Find the checkpoints the app can offer, load each once, and remember why others failed."""
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from segdemo.data.stanford import PROJECT_ROOT
+from segdemo.inference import Segmenter
+from segdemo.models import CONFIG_FILE, CheckpointError, ModelConfig
+
+CHECKPOINTS_ENV = "SEGDEMO_CHECKPOINTS"
+DEFAULT_CHECKPOINTS = PROJECT_ROOT / "checkpoints"
+PREFERRED_ORDER = ("unet", "pspnet", "fpn", "linknet", "seed-recipe")
+
+
+@dataclass
+class ModelEntry:
+    """One checkpoint folder: its config when readable, its loaded segmenter, or the error."""
+
+    name: str
+    folder: Path
+    config: ModelConfig = None
+    segmenter: Segmenter = None
+    error: str = None
+
+    @property
+    def available(self):
+        return self.segmenter is not None
+
+    def read_json(self, filename):
+        path = self.folder / filename
+        try:
+            return json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            return None
+
+
+def checkpoints_root(explicit=None):
+    return Path(explicit or os.environ.get(CHECKPOINTS_ENV) or DEFAULT_CHECKPOINTS)
+
+
+def _sort_key(name):
+    return (PREFERRED_ORDER.index(name) if name in PREFERRED_ORDER else len(PREFERRED_ORDER), name)
+
+
+class ModelRegistry:
+    """Every checkpoint folder under ``root``, loaded eagerly so no user waits on a first load."""
+
+    def __init__(self, root=None):
+        self.root = checkpoints_root(root)
+        self._lock = threading.Lock()
+        folders = sorted(
+            (path for path in self.root.iterdir() if path.is_dir() and (path / CONFIG_FILE).exists()),
+            key=lambda path: _sort_key(path.name),
+        ) if self.root.is_dir() else []
+        self.entries = {folder.name: self._load(folder) for folder in folders}
+
+    @staticmethod
+    def _load(folder):
+        entry = ModelEntry(name=folder.name, folder=folder)
+        try:
+            entry.config = ModelConfig.load(folder)
+            entry.segmenter = Segmenter(folder)
+        except CheckpointError as error:
+            entry.error = str(error)
+        except Exception as error:  # a broken checkpoint must not take the app down
+            entry.error = f"{type(error).__name__}: {error}"
+        return entry
+
+    def available(self, label_set=None):
+        return [
+            name for name, entry in self.entries.items()
+            if entry.available and (label_set is None or entry.config.label_set == label_set)
+        ]
+
+    def unavailable(self):
+        return {name: entry.error for name, entry in self.entries.items() if not entry.available}
+
+    def label_sets(self):
+        return sorted({entry.config.label_set for entry in self.entries.values() if entry.available})
+
+    def get(self, name):
+        entry = self.entries.get(name)
+        if entry is None or not entry.available:
+            known = ", ".join(self.available()) or "none"
+            raise KeyError(f"model {name!r} is not available (available: {known})")
+        return entry
+
+    def segment(self, name, image, **kwargs):
+        """Segment with one model; calls are serialised per process to keep CPU threads for TF."""
+        segmenter = self.get(name).segmenter
+        with self._lock:
+            return segmenter.segment(image, **kwargs)

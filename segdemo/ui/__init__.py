@@ -1,0 +1,1 @@
+"""The Gradio dashboard: one module per tab, assembled by ``segdemo.ui.app``."""

@@ -1,0 +1,66 @@
+"""Compare tab: one photo through several models, with timings, sizes and where they disagree."""
+import gradio as gr
+import numpy as np
+
+from segdemo import metrics
+from segdemo.examples import ground_truth_for, list_examples
+from segdemo.imaging import heatmap, overlay
+from segdemo.ui.common import model_label, photo_input, segment_or_explain
+from segdemo.ui.text import t
+
+COLUMNS = ["model", "architecture", "parameters", "inference ms", "pixel accuracy", "mIoU"]
+
+
+def disagreement(label_maps):
+    """Per pixel, the number of distinct answers beyond the first (0 = all agree)."""
+    stacked = np.stack(label_maps)
+    distinct = np.zeros(stacked.shape[1:], np.int32)
+    for value in np.unique(stacked):
+        distinct += np.any(stacked == value, axis=0)
+    return distinct - 1
+
+
+def compare(registry, image, model_names):
+    """Overlays, a disagreement map and a table for ``model_names``; the ``compare`` API."""
+    if not model_names:
+        raise gr.Error("Choose at least one model to compare.")
+    gallery, rows, same_set = [], [], {}
+    for name in model_names:
+        result = segment_or_explain(registry, name, image)
+        entry = registry.get(name)
+        config = entry.config
+        truth = ground_truth_for(image, config.label_set) if isinstance(image, str) else None
+        scores = ["", ""]
+        if truth is not None and truth.shape == result.labels.shape:
+            summary = metrics.summarize(metrics.confusion_matrix(truth, result.labels, len(config.classes)), config.classes)
+            scores = [round(summary["pixel_accuracy"], 4), round(summary["miou"], 4)]
+        milliseconds = result.timings["total_ms"]
+        gallery.append((overlay(result.image, result.labels, config.colours), f"{config.title}: {milliseconds:.0f} ms"))
+        rows.append([name, config.title, entry.segmenter.parameter_count, round(milliseconds, 1), *scores])
+        same_set.setdefault(config.label_set, []).append(result.labels)
+    label_set, maps = max(same_set.items(), key=lambda item: len(item[1]))
+    spread = disagreement(maps)
+    note = (f"Disagreement among the {len(maps)} {label_set} model(s): "
+            f"{100 * np.mean(spread > 0):.1f}% of pixels get more than one answer.")
+    if not any(row[4] != "" for row in rows):
+        note += " Scores appear when the photo is one of the bundled validation examples."
+    return gallery, heatmap(spread, 0, max(1, len(maps) - 1)), rows, note
+
+
+def build(registry):
+    choices = [(model_label(registry.entries[n]), n) for n in registry.available()]
+    with gr.Row():
+        with gr.Column():
+            photo = photo_input(t("photo"))
+            chosen = gr.CheckboxGroup(choices, value=[value for _, value in choices], label=t("models_to_compare"))
+            run = gr.Button(t("compare"), variant="primary")
+            examples = list_examples()
+            if examples:
+                gr.Examples(examples, inputs=[photo], label=t("examples"))
+        with gr.Column():
+            gallery = gr.Gallery(label=t("results"), columns=2, height="auto", format="png")
+            spread = gr.Image(label=t("disagreement"), type="numpy", interactive=False)
+    table = gr.Dataframe(headers=COLUMNS, label=t("results"), interactive=False)
+    note = gr.Markdown()
+    run.click(lambda image, names: compare(registry, image, names), [photo, chosen],
+              [gallery, spread, table, note], api_name="compare")

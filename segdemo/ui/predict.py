@@ -1,0 +1,81 @@
+"""Predict tab: one photo through one model, shown as overlay, legend, confidence and a mask file."""
+import tempfile
+from pathlib import Path
+
+import cv2
+import gradio as gr
+import numpy as np
+
+from segdemo.examples import list_examples
+from segdemo.imaging import heatmap, overlay
+from segdemo.ui.common import legend_html, model_label, photo_input, segment_or_explain
+from segdemo.ui.text import t
+
+
+def mask_png(labels, name):
+    """The label map as an 8-bit PNG (grey level = class index) in a fresh temporary folder."""
+    path = Path(tempfile.mkdtemp(prefix="segdemo-")) / f"{name}-mask.png"
+    cv2.imwrite(str(path), labels.astype(np.uint8))
+    return str(path)
+
+
+def predict(registry, image, model_name, opacity=0.55):
+    """Everything the Predict tab shows for one photo, also served as the ``predict`` API."""
+    result = segment_or_explain(registry, model_name, image)
+    config = registry.get(model_name).config
+    shares = result.class_shares(config.classes)
+    details = {
+        "model": model_name,
+        "size": [int(result.labels.shape[1]), int(result.labels.shape[0])],
+        "class_shares": shares,
+        "mean_confidence": float(result.confidence.mean()),
+        "timings_ms": {key: round(value, 1) for key, value in result.timings.items()},
+        "notes": result.notes,
+    }
+    return (
+        overlay(result.image, result.labels, config.colours, float(opacity)),
+        heatmap(result.confidence),
+        legend_html(shares, config.classes, config.colours),
+        mask_png(result.labels, model_name),
+        details,
+    )
+
+
+def build(registry):
+    label_sets = registry.label_sets()
+    default_set = "regions" if "regions" in label_sets else (label_sets[0] if label_sets else None)
+
+    def choices(label_set):
+        return [(model_label(registry.entries[n]), n) for n in registry.available(label_set)]
+
+    with gr.Row():
+        with gr.Column():
+            photo = photo_input(t("photo"))
+            with gr.Row():
+                label_set = gr.Radio(label_sets, value=default_set, label=t("label_set"))
+                first = choices(default_set)
+                model = gr.Dropdown(first, value=first[0][1] if first else None, label=t("model"))
+            opacity = gr.Slider(0.0, 1.0, value=0.55, step=0.05, label=t("opacity"))
+            run = gr.Button(t("segment"), variant="primary")
+            examples = list_examples()
+            if examples:
+                gr.Examples(examples, inputs=[photo], label=t("examples"))
+        with gr.Column():
+            shown = gr.Image(label=t("overlay"), type="numpy", format="png", interactive=False)
+            legend = gr.HTML(label=t("legend"))
+            confidence = gr.Image(label=t("confidence"), type="numpy", interactive=False)
+            mask = gr.File(label=t("download"))
+            with gr.Accordion("Details", open=False):
+                details = gr.JSON()
+
+    def on_label_set(chosen):
+        options = choices(chosen)
+        return gr.Dropdown(choices=options, value=options[0][1] if options else None)
+
+    label_set.change(on_label_set, label_set, model, api_name=False)
+    run.click(
+        lambda image, name, alpha: predict(registry, image, name, alpha),
+        [photo, model, opacity],
+        [shown, confidence, legend, mask, details],
+        api_name="predict",
+    )
