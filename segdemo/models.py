@@ -152,6 +152,11 @@ def build_model(config: ModelConfig, encoder_weights=None):
     return tf.keras.Model(inputs, probabilities, name=f"{config.arch}_{config.backbone}")
 
 
+def segmentation_network(model):
+    """The segmentation-models network wrapped inside ``model`` (where the encoder layers live)."""
+    return next(layer for layer in model.layers if isinstance(layer, tf.keras.Model))
+
+
 def save_weights(model, folder, dtype=np.float16):
     """Every weight of ``model`` in order; float weights stored as ``dtype``."""
     weights = model.get_weights()

@@ -1,0 +1,115 @@
+"""Reading, caching, splitting and fetching Stanford Background, on a tiny copy of its format."""
+import tarfile
+import time
+
+import numpy as np
+import pytest
+
+import synthetic
+from conftest import REAL_DATA, needs_real_data
+from segdemo.data import DatasetError, load_dataset, load_split, read_label_matrix, resolve_data_root
+from segdemo.data import split as split_module
+from segdemo.data.fetch import fetch
+from segdemo.data.stanford import cache_dir
+from segdemo.labels import REGIONS, SURFACES
+
+
+def test_label_matrix_round_trip_and_errors(tmp_path):
+    matrix = np.array([[0, 1, -1], [7, 3, 2]])
+    path = tmp_path / "x.regions.txt"
+    synthetic.write_matrix(path, matrix)
+    np.testing.assert_array_equal(read_label_matrix(path), matrix)
+    path.write_text("0 1 2\n3 4\n")
+    with pytest.raises(DatasetError, match="x.regions.txt is not a rectangular"):
+        read_label_matrix(path)
+    path.write_text("0 a 2\n")
+    with pytest.raises(DatasetError, match="x.regions.txt holds something other than integers"):
+        read_label_matrix(path)
+
+
+def test_load_keeps_unknown_and_checks_shapes(tiny_data):
+    dataset = load_dataset(REGIONS, tiny_data)
+    assert len(dataset) == 16
+    assert dataset.masks[0].dtype == np.int8 and dataset.masks[0][0, 0] == -1
+    assert all(image.shape[:2] == mask.shape for image, mask in zip(dataset.images, dataset.masks))
+    assert set(np.unique(load_dataset(SURFACES, tiny_data).masks[0])) <= {-1, 0, 1, 2}
+
+
+def test_cache_is_reused_and_invalidated(tmp_path):
+    root = synthetic.make_dataset(tmp_path / "d", count=4)
+    first = load_dataset(REGIONS, root)
+    caches = sorted(cache_dir().glob("stanford-regions-*.npz"))
+    assert len(caches) == 1, "the first load writes one cache"
+    again = load_dataset(REGIONS, root)
+    np.testing.assert_array_equal(first.masks[2], again.masks[2])
+    np.testing.assert_array_equal(first.images[3], again.images[3])
+    label = root / "labels" / f"{first.ids[0]}.regions.txt"
+    changed = read_label_matrix(label)
+    changed[5, 5] = 6
+    time.sleep(0.01)
+    synthetic.write_matrix(label, changed)
+    assert load_dataset(REGIONS, root).masks[0][5, 5] == 6
+    assert sorted(cache_dir().glob("stanford-regions-*.npz")) != caches, "a changed file makes a new cache"
+
+
+def test_bad_label_file_is_named(tmp_path):
+    root = synthetic.make_dataset(tmp_path / "d", count=3)
+    bad = root / "labels" / "0001001.regions.txt"
+    bad.write_text("0 9\n1 1\n")
+    with pytest.raises(DatasetError, match="0001001.regions.txt"):
+        load_dataset(REGIONS, root)
+    (root / "labels" / "0001002.regions.txt").unlink()
+    with pytest.raises(DatasetError, match="0001001|0001002"):
+        load_dataset(REGIONS, root)
+
+
+def test_data_root_resolution(tmp_path, monkeypatch, tiny_data):
+    assert resolve_data_root(tiny_data) == tiny_data
+    monkeypatch.setenv("SEGDEMO_DATA", str(tiny_data))
+    assert resolve_data_root() == tiny_data
+    with pytest.raises(DatasetError, match="has no images/"):
+        resolve_data_root(tmp_path)
+
+
+def test_fixed_split_is_572_143_and_deterministic():
+    ids = [f"{i:07d}" for i in range(715)]
+    train, val = split_module.seeded_split(ids)
+    assert (len(train), len(val)) == (572, 143)
+    assert split_module.seeded_split(list(reversed(ids))) == (train, val)
+    assert not set(train) & set(val)
+    train80, val80 = split_module.sorted_prefix_split(ids)
+    assert train80 == ids[:572] and val80 == ids[572:]
+
+
+def test_split_file_is_the_split_when_it_matches(tmp_path):
+    ids = [f"{i:07d}" for i in range(20)]
+    path = tmp_path / "val_ids.txt"
+    val = split_module.write_split_file(ids, path)
+    assert load_split(ids, path=path) == ([i for i in ids if i not in val], val)
+    with pytest.raises(DatasetError, match="missing"):
+        load_split([i for i in ids if i != val[0]], path=path)
+    with pytest.warns(UserWarning, match="names none"):
+        load_split(["x1", "x2", "x3", "x4", "x5"], path=path)
+
+
+def test_fetch_from_local_archive_and_folder(tmp_path):
+    source = synthetic.make_dataset(tmp_path / "src" / "iccv09Data", count=3)
+    archive = tmp_path / "iccv09Data.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(source, arcname="iccv09Data")
+    root = fetch(tmp_path / "out", archive=archive)
+    assert (root / "images" / "0001000.jpg").exists()
+    with pytest.raises(DatasetError, match="sha256"):
+        fetch(tmp_path / "out2", archive=archive, expected_sha256="0" * 64)
+    assert fetch(tmp_path, archive=source) == source
+    (source / "labels" / "0001000.layers.txt").unlink()
+    with pytest.raises(DatasetError, match="0001000.layers.txt is missing"):
+        fetch(tmp_path, archive=source)
+
+
+@needs_real_data()
+def test_real_dataset_has_715_images_and_split():
+    dataset = load_dataset(REGIONS, REAL_DATA)
+    assert len(dataset) == 715
+    train, val = load_split(dataset.ids)
+    assert (len(train), len(val)) == (572, 143)
