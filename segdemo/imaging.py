@@ -42,6 +42,8 @@ def _open(source):
         raise ImageError("This file is not an image (or not a format that can be read: use JPEG, PNG, WebP, GIF, BMP or TIFF).") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError(f"The image is too large: at most {MAX_PIXELS // 1_000_000} megapixels.") from None
+    except (OSError, SyntaxError, ValueError) as error:
+        raise ImageError(f"The image file is damaged or truncated ({error}).") from None
 
 
 def _to_uint8(array):

@@ -56,6 +56,8 @@ def build_parser():
     parser.add_argument("--data", help="data folder (default: $SEGDEMO_DATA, then ../shared/iccv09Data)")
     parser.add_argument("--out", type=Path, required=True, help="checkpoint folder to write")
     parser.add_argument("--resume", action="store_true", help="continue after the last finished epoch in --out")
+    parser.add_argument("--stop-after", type=int, default=0,
+                        help="end this run after N more epochs (the schedule still spans --epochs); resume later")
     parser.add_argument("--no-bf16", action="store_true", help="train in float32 even where bfloat16 is fast")
     parser.add_argument("--cpu-replicas", type=int, default=0,
                         help="split the CPU into N logical devices and mirror over them (tests the multi-device path)")
@@ -157,8 +159,10 @@ def train(args):
     print(f"{config.title} on {label_set.name}: {len(train_data)} train / {len(val_data)} val images, "
           f"{height}x{width}, batch {batch}, {policy}, {strategy.num_replicas_in_sync} replica(s)")
     recorder = EpochRecorder(args.out, config, history, miou, manager, epoch_var, schedule)
-    model.fit(train_batches, validation_data=val_batches, epochs=args.epochs,
-              initial_epoch=int(epoch_var.numpy()), steps_per_epoch=steps_per_epoch,
+    first_epoch = int(epoch_var.numpy())
+    last_epoch = min(args.epochs, first_epoch + args.stop_after) if args.stop_after else args.epochs
+    model.fit(train_batches, validation_data=val_batches, epochs=last_epoch, initial_epoch=first_epoch,
+              steps_per_epoch=steps_per_epoch,
               callbacks=[recorder], verbose=1 if sys.stdout.isatty() else 2)
     print(f"best validation mIoU {recorder.best:.4f}; weights in {args.out}")
     return history

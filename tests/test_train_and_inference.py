@@ -1,0 +1,112 @@
+"""The training CLI, resume, multi-replica training, evaluation and the Segmenter."""
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import TINY_SIZE
+from segdemo import evaluate, train
+from segdemo.imaging import ImageError
+from segdemo.inference import Segmenter
+
+
+def test_training_writes_a_complete_checkpoint(trained_checkpoints):
+    folder = trained_checkpoints / "unet"
+    for name in ("config.json", "weights.npz", "history.json", "command.txt"):
+        assert (folder / name).exists(), name
+    history = json.loads((folder / "history.json").read_text())
+    assert [record["epoch"] for record in history] == [1, 2]
+    for key in ("loss", "val_loss", "pixel_accuracy", "val_pixel_accuracy", "miou", "val_miou", "lr", "seconds"):
+        assert key in history[-1]
+    per_class = [v for v in history[-1]["val_iou_per_class"].values() if v is not None]
+    assert np.mean(per_class) == pytest.approx(history[-1]["val_miou"], abs=1e-6), "per-class IoU is from validation"
+    assert "--arch unet" in (folder / "command.txt").read_text()
+
+
+def test_resume_continues_after_the_last_epoch(tiny_data, tmp_path):
+    out = tmp_path / "run"
+    common = ["--data", str(tiny_data), "--size", TINY_SIZE, "--batch", "8", "--out", str(out), "--limit", "8"]
+    assert train.main(common + ["--epochs", "2", "--stop-after", "1"]) == 0
+    assert len(json.loads((out / "history.json").read_text())) == 1
+    assert train.main(common + ["--epochs", "2", "--resume"]) == 0
+    history = json.loads((out / "history.json").read_text())
+    assert [record["epoch"] for record in history] == [1, 2]
+    assert history[1]["lr"] < history[0]["lr"], "the schedule went on where it stopped"
+
+
+def test_mirrored_strategy_over_two_cpu_devices_trains(tiny_data, tmp_path):
+    script = textwrap.dedent(f"""
+        import sys
+        from segdemo import train
+        sys.exit(train.main(["--data", {str(tiny_data)!r}, "--size", "{TINY_SIZE}", "--epochs", "1", "--batch", "2",
+                             "--limit", "4", "--cpu-replicas", "2", "--out", {str(tmp_path / 'mirrored')!r}]))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "2 replica(s)" in done.stdout
+    assert (tmp_path / "mirrored" / "weights.npz").exists()
+
+
+def test_evaluate_cli_writes_metrics(trained_checkpoints, tiny_data, capsys):
+    folder = trained_checkpoints / "fpn"
+    assert evaluate.main([str(folder), "--data", str(tiny_data)]) == 0
+    summary = json.loads((folder / "metrics.json").read_text())
+    assert summary["images"] == 3
+    assert 0.0 <= summary["miou"] <= summary["mean_f1"] <= 1.0
+    assert len(summary["confusion_matrix"]) == 8
+    assert "pixel accuracy" in capsys.readouterr().out
+
+
+def test_evaluate_reports_a_missing_checkpoint(tmp_path, capsys):
+    assert evaluate.main([str(tmp_path)]) == 1
+    assert "config.json is missing" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def segmenter(trained_checkpoints):
+    return Segmenter(trained_checkpoints / "unet")
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L", "RGBA", "CMYK", "P", "I;16"])
+def test_any_image_mode_gives_labels_at_its_own_size(segmenter, tmp_path, mode):
+    array = np.random.default_rng(0).integers(0, 255, (70, 130, 3), dtype=np.uint8)
+    picture = Image.fromarray(array)
+    picture = picture.convert("I;16") if mode == "I;16" else picture.convert(mode)
+    path = tmp_path / f"photo.{'jpg' if mode in ('RGB', 'L', 'CMYK') else 'png'}"
+    picture.save(path)
+    result = segmenter.segment(str(path))
+    assert result.labels.shape == (70, 130) and result.confidence.shape == (70, 130)
+    assert result.labels.min() >= 0 and result.labels.max() < 8
+    assert np.all((result.confidence > 0) & (result.confidence <= 1.0001))
+
+
+def test_exif_rotation_is_applied(segmenter, tmp_path):
+    picture = Image.fromarray(np.zeros((40, 100, 3), np.uint8))
+    exif = picture.getexif()
+    exif[0x0112] = 6  # rotate 90 degrees when shown
+    path = tmp_path / "rotated.jpg"
+    picture.save(path, exif=exif)
+    result = segmenter.segment(str(path))
+    assert result.labels.shape == (100, 40)
+    assert any("EXIF" in note for note in result.notes)
+
+
+def test_bad_inputs_raise_clear_errors(segmenter, tmp_path):
+    text = tmp_path / "notes.jpg"
+    text.write_text("not an image")
+    with pytest.raises(ImageError, match="not an image"):
+        segmenter.segment(str(text))
+    with pytest.raises(ImageError, match="at least 8"):
+        segmenter.segment(np.zeros((1, 1, 3), np.uint8))
+    whole = tmp_path / "whole.jpg"
+    Image.fromarray(np.full((200, 200, 3), 128, np.uint8)).save(whole)
+    truncated = tmp_path / "truncated.jpg"
+    truncated.write_bytes(whole.read_bytes()[:300])
+    with pytest.raises(ImageError, match="damaged or truncated"):
+        segmenter.segment(str(truncated))
+    with pytest.raises(ImageError, match="empty"):
+        segmenter.segment(b"")
