@@ -42,3 +42,60 @@ def trained_checkpoints(tiny_data, tmp_path_factory):
 def needs_real_data():
     return pytest.mark.skipif(not (REAL_DATA / "images").is_dir(),
                               reason=f"Stanford Background is not at {REAL_DATA} (see README: python -m segdemo.data fetch)")
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_examples(tiny_data, tmp_path_factory):
+    """Two validation images of the tiny dataset bundled as the app's examples."""
+    from segdemo.data import load_dataset, load_split
+    from segdemo.examples import export_examples
+    from segdemo.labels import REGIONS
+
+    dataset = load_dataset(REGIONS, tiny_data)
+    _, val = load_split(dataset.ids)
+    return export_examples(dataset, val[:2], tmp_path_factory.mktemp("examples"))
+
+
+@pytest.fixture(scope="session")
+def running_app(trained_checkpoints, app_examples, tmp_path_factory):
+    """``python app.py`` on a free loopback port, with one deliberately broken checkpoint."""
+    import shutil
+    import subprocess
+    import time
+    import urllib.request
+
+    root = tmp_path_factory.mktemp("served")
+    checkpoints = root / "checkpoints"
+    shutil.copytree(trained_checkpoints, checkpoints)
+    broken = checkpoints / "broken"
+    shutil.copytree(checkpoints / "unet", broken)
+    (broken / "weights.npz").write_bytes(b"truncated")
+    port = free_port()
+    env = dict(os.environ, SEGDEMO_CHECKPOINTS=str(checkpoints), SEGDEMO_EXAMPLES=str(app_examples),
+               GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False")
+    log = open(root / "app.log", "w")
+    process = subprocess.Popen([sys.executable, str(HERE.parent / "app.py")], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    started = time.perf_counter()
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            if process.poll() is not None or time.perf_counter() - started > 120:
+                process.kill()
+                raise RuntimeError("the app did not start:\n" + (root / "app.log").read_text()[-3000:])
+            time.sleep(0.5)
+    yield {"url": url, "process": process, "checkpoints": checkpoints, "examples": app_examples,
+           "startup_seconds": time.perf_counter() - started}
+    process.terminate()
+    process.wait(timeout=30)
+    log.close()

@@ -1,6 +1,11 @@
 """Pieces shared by the tabs: the upload component, error mapping, legends and model lists."""
 import html
+import tempfile
+import time
+import uuid
+from pathlib import Path
 
+import cv2
 import gradio as gr
 import numpy as np
 
@@ -66,3 +71,27 @@ def availability_markdown(registry):
     for name, error in registry.unavailable().items():
         lines.append(f"- `{name}` is unavailable: {error}")
     return "\n".join(lines)
+
+
+OUTPUT_DIR = Path(tempfile.mkdtemp(prefix="segdemo-outputs-"))
+OUTPUT_LIFETIME_S = 15 * 60
+
+
+def save_png(array, name):
+    """Write an RGB or label image to a unique PNG and return its path.
+
+    Gradio copies returned files into its cache atomically; returning arrays instead lets
+    concurrent identical requests read a half-written cached image.  Files older than
+    ``OUTPUT_LIFETIME_S`` are removed as new ones are written.
+    """
+    cutoff = time.time() - OUTPUT_LIFETIME_S
+    for old in OUTPUT_DIR.glob("*.png"):
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except FileNotFoundError:
+            pass
+    path = OUTPUT_DIR / f"{name}-{uuid.uuid4().hex[:12]}.png"
+    image = np.asarray(array)
+    cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image)
+    return str(path)

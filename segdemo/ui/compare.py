@@ -5,7 +5,7 @@ import numpy as np
 from segdemo import metrics
 from segdemo.examples import ground_truth_for, list_examples
 from segdemo.imaging import heatmap, overlay
-from segdemo.ui.common import model_label, photo_input, segment_or_explain
+from segdemo.ui.common import model_label, photo_input, save_png, segment_or_explain
 from segdemo.ui.text import t
 
 COLUMNS = ["model", "architecture", "parameters", "inference ms", "pixel accuracy", "mIoU"]
@@ -35,7 +35,7 @@ def compare(registry, image, model_names):
             summary = metrics.summarize(metrics.confusion_matrix(truth, result.labels, len(config.classes)), config.classes)
             scores = [round(summary["pixel_accuracy"], 4), round(summary["miou"], 4)]
         milliseconds = result.timings["total_ms"]
-        gallery.append((overlay(result.image, result.labels, config.colours), f"{config.title}: {milliseconds:.0f} ms"))
+        gallery.append((save_png(overlay(result.image, result.labels, config.colours), name), f"{config.title}: {milliseconds:.0f} ms"))
         rows.append([name, config.title, entry.segmenter.parameter_count, round(milliseconds, 1), *scores])
         same_set.setdefault(config.label_set, []).append(result.labels)
     label_set, maps = max(same_set.items(), key=lambda item: len(item[1]))
@@ -44,7 +44,7 @@ def compare(registry, image, model_names):
             f"{100 * np.mean(spread > 0):.1f}% of pixels get more than one answer.")
     if not any(row[4] != "" for row in rows):
         note += " Scores appear when the photo is one of the bundled validation examples."
-    return gallery, heatmap(spread, 0, max(1, len(maps) - 1)), rows, note
+    return gallery, save_png(heatmap(spread, 0, max(1, len(maps) - 1)), "disagreement"), rows, note
 
 
 def build(registry):
@@ -58,8 +58,8 @@ def build(registry):
             if examples:
                 gr.Examples(examples, inputs=[photo], label=t("examples"))
         with gr.Column():
-            gallery = gr.Gallery(label=t("results"), columns=2, height="auto", format="png")
-            spread = gr.Image(label=t("disagreement"), type="numpy", interactive=False)
+            gallery = gr.Gallery(label=t("results"), columns=2, height="auto")
+            spread = gr.Image(label=t("disagreement"), type="filepath", interactive=False)
     table = gr.Dataframe(headers=COLUMNS, label=t("results"), interactive=False)
     note = gr.Markdown()
     run.click(lambda image, names: compare(registry, image, names), [photo, chosen],

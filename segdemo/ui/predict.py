@@ -1,22 +1,11 @@
 """Predict tab: one photo through one model, shown as overlay, legend, confidence and a mask file."""
-import tempfile
-from pathlib import Path
-
-import cv2
 import gradio as gr
 import numpy as np
 
 from segdemo.examples import list_examples
 from segdemo.imaging import heatmap, overlay
-from segdemo.ui.common import legend_html, model_label, photo_input, segment_or_explain
+from segdemo.ui.common import legend_html, model_label, photo_input, save_png, segment_or_explain
 from segdemo.ui.text import t
-
-
-def mask_png(labels, name):
-    """The label map as an 8-bit PNG (grey level = class index) in a fresh temporary folder."""
-    path = Path(tempfile.mkdtemp(prefix="segdemo-")) / f"{name}-mask.png"
-    cv2.imwrite(str(path), labels.astype(np.uint8))
-    return str(path)
 
 
 def predict(registry, image, model_name, opacity=0.55):
@@ -33,10 +22,10 @@ def predict(registry, image, model_name, opacity=0.55):
         "notes": result.notes,
     }
     return (
-        overlay(result.image, result.labels, config.colours, float(opacity)),
-        heatmap(result.confidence),
+        save_png(overlay(result.image, result.labels, config.colours, float(opacity)), "overlay"),
+        save_png(heatmap(result.confidence), "confidence"),
         legend_html(shares, config.classes, config.colours),
-        mask_png(result.labels, model_name),
+        save_png(result.labels.astype(np.uint8), f"{model_name}-mask"),
         details,
     )
 
@@ -61,9 +50,9 @@ def build(registry):
             if examples:
                 gr.Examples(examples, inputs=[photo], label=t("examples"))
         with gr.Column():
-            shown = gr.Image(label=t("overlay"), type="numpy", format="png", interactive=False)
+            shown = gr.Image(label=t("overlay"), type="filepath", interactive=False)
             legend = gr.HTML(label=t("legend"))
-            confidence = gr.Image(label=t("confidence"), type="numpy", interactive=False)
+            confidence = gr.Image(label=t("confidence"), type="filepath", interactive=False)
             mask = gr.File(label=t("download"))
             with gr.Accordion("Details", open=False):
                 details = gr.JSON()

@@ -1,0 +1,187 @@
+"""End to end through the running app with gradio_client: endpoints, bad input, load, security."""
+import io
+import struct
+import threading
+import time
+import urllib.error
+import urllib.request
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+from PIL import Image
+
+REGION_MODELS = ["unet", "pspnet", "fpn"]
+
+
+@pytest.fixture(scope="module")
+def client(running_app):
+    return Client(running_app["url"], verbose=False)
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory):
+    path = tmp_path_factory.mktemp("photos") / "street.jpg"
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (768, 1024, 3), dtype=np.uint8)).save(path, quality=90)
+    return path
+
+
+def predict(client, path, model="unet"):
+    return client.predict(handle_file(str(path)), model, 0.5, api_name="/predict")
+
+
+def test_predict_endpoint(client, photo):
+    overlay, confidence, legend, mask, details = predict(client, photo)
+    assert Image.open(overlay).size == (1024, 768)
+    assert Image.open(confidence).size == (1024, 768)
+    mask_image = np.asarray(Image.open(mask))
+    assert mask_image.shape == (768, 1024) and mask_image.max() < 8
+    assert "sky" in legend and "foreground object" in legend
+    assert details["model"] == "unet" and abs(sum(details["class_shares"].values()) - 1) < 1e-6
+    assert details["timings_ms"]["total_ms"] > 0
+
+
+def test_compare_endpoint_scores_bundled_examples(client, running_app):
+    example = sorted(Path(running_app["examples"]).glob("*.jpg"))[0]
+    gallery, spread, table, note = client.predict(handle_file(str(example)), REGION_MODELS, api_name="/compare")
+    assert len(gallery) == 3
+    rows = table["data"]
+    assert [row[0] for row in rows] == REGION_MODELS
+    assert all(row[2] > 100_000 for row in rows), "parameter counts"
+    assert all(0.0 <= row[4] <= 1.0 and 0.0 <= row[5] <= 1.0 for row in rows), "scores against the truth"
+    assert "Disagreement among the 3 regions" in note
+
+
+def test_broken_checkpoint_is_listed_and_the_rest_serve(running_app, client, photo):
+    page_config = urllib.request.urlopen(running_app["url"] + "config", timeout=10).read().decode()
+    assert "`broken` is unavailable" in page_config
+    with pytest.raises(AppError, match="not in the list of choices|not available"):
+        predict(client, photo, model="broken")
+    assert predict(client, photo, model="fpn")[4]["model"] == "fpn"
+
+
+def png_claiming(width, height):
+    """A tiny PNG whose header claims ``width`` x ``height``: a decompression bomb's shape."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+def save(image, path, **kwargs):
+    image.save(path, **kwargs)
+    return path
+
+
+def bad_and_odd_inputs(folder):
+    rng = np.random.default_rng(1)
+    rgb = Image.fromarray(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8))
+    text = folder / "notes.jpg"
+    text.write_text("this is a text file")
+    whole = save(rgb, folder / "whole.jpg")
+    truncated = folder / "truncated.jpg"
+    truncated.write_bytes(whole.read_bytes()[: len(whole.read_bytes()) // 3])
+    bomb = folder / "bomb.png"
+    bomb.write_bytes(png_claiming(20000, 20000))
+    rotated_exif = rgb.getexif()
+    rotated_exif[0x0112] = 6
+    frames = [Image.fromarray(np.full((60, 80, 3), v, np.uint8)) for v in (0, 120, 240)]
+    animated = folder / "animated.gif"
+    frames[0].save(animated, save_all=True, append_images=frames[1:], duration=100)
+    return {
+        "text renamed .jpg": (text, "not an image"),
+        "truncated JPEG": (truncated, "damaged or truncated"),
+        "1x1": (save(rgb.resize((1, 1)), folder / "tiny.png"), "at least 8"),
+        "20000x20000": (bomb, "too large|at most 40 megapixels"),
+        "16-bit PNG": (save(Image.fromarray((rng.integers(0, 65535, (90, 90))).astype(np.uint16)), folder / "deep.png"), None),
+        "grayscale": (save(rgb.convert("L"), folder / "grey.jpg"), None),
+        "RGBA": (save(rgb.convert("RGBA"), folder / "alpha.png"), None),
+        "CMYK JPEG": (save(rgb.convert("CMYK"), folder / "cmyk.jpg"), None),
+        "EXIF rotated": (save(rgb, folder / "rotated.jpg", exif=rotated_exif), None),
+        "animated GIF": (animated, None),
+    }
+
+
+def test_every_bad_input_gets_a_message_and_the_app_keeps_serving(client, photo, tmp_path):
+    for name, (path, message) in bad_and_odd_inputs(tmp_path).items():
+        if message is None:
+            details = predict(client, path)[4]
+            assert details["model"] == "unet", name
+            if name == "EXIF rotated":
+                assert details["size"] == [120, 160] and any("EXIF" in n for n in details["notes"])
+            if name == "animated GIF":
+                assert any("first of 3 frames" in n for n in details["notes"])
+        else:
+            with pytest.raises(AppError, match=message):
+                predict(client, path)
+        assert predict(client, photo)[4]["model"] == "unet", f"a normal request right after {name}"
+    with pytest.raises(AppError, match="upload a photo first|No image"):
+        client.predict(None, "unet", 0.5, api_name="/predict")
+    assert predict(client, photo)[4]["model"] == "unet"
+
+
+def rss_kib(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_eight_concurrent_clients(running_app, client, photo):
+    clients, per_client = 8, 25
+    small = photo.with_name("small.jpg")
+    Image.open(photo).resize((320, 240)).save(small)
+    predict(client, small)
+    before = rss_kib(running_app["process"].pid)
+    latencies, failures = [], []
+
+    def worker():
+        own = Client(running_app["url"], verbose=False)
+        for _ in range(per_client):
+            started = time.perf_counter()
+            try:
+                predict(own, small)
+                latencies.append(time.perf_counter() - started)
+            except Exception as error:  # every failure is counted, none hidden
+                failures.append(repr(error))
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    grown_mib = (rss_kib(running_app["process"].pid) - before) / 1024
+    p95 = float(np.percentile(latencies, 95))
+    print(f"\n{clients}x{per_client} requests: p95 {1000 * p95:.0f} ms, RSS grew {grown_mib:.0f} MiB")
+    assert failures == []
+    assert len(latencies) == clients * per_client
+    assert grown_mib < 200
+
+
+def status_of(url, method="GET", data=None, headers=None):
+    request = urllib.request.Request(url, method=method, data=data, headers=headers or {})
+    try:
+        return urllib.request.urlopen(request, timeout=30).status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_files_outside_the_app_are_refused(running_app):
+    base = running_app["url"] + "gradio_api/file="
+    weights = running_app["checkpoints"] / "unet" / "weights.npz"
+    for target in ("/etc/passwd", str(weights), "../../../../etc/passwd", "/proc/self/environ",
+                   str(Path(__file__).resolve())):
+        assert status_of(base + target) in (403, 404), target
+
+
+def test_uploads_over_the_limit_are_refused(running_app):
+    boundary = "segdemo-boundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.jpg\"\r\n"
+            "Content-Type: image/jpeg\r\n\r\n").encode() + b"\0" * (26 * 1024 * 1024) + f"\r\n--{boundary}--\r\n".encode()
+    status = status_of(running_app["url"] + "gradio_api/upload", "POST", body,
+                       {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert status == 413
