@@ -125,7 +125,8 @@ def build():
             gamma = gr.Slider(0, 5, value=2, step=0.5, label=t("gamma"))
         with gr.Column():
             picture = gr.Image(label=t("playground"), type="numpy", interactive=False)
-            table = gr.Dataframe(headers=["metric / loss", "value"], label=t("metric_table"), interactive=False)
+            table = gr.Dataframe(headers=["metric / loss", "value"], label=t("metric_table"), interactive=False,
+                                 elem_id="playground-table")
     controls = [side, shift_x, shift_y, grow, softness, gamma]
     for control in controls:
         control.change(playground, controls, [picture, table], api_name=False, show_progress="hidden")
