@@ -1,12 +1,13 @@
-"""``python -m segdemo.data``: fetch the dataset, check it, record the split."""
+"""``python -m segdemo.data``: fetch the dataset, check it, record the split, bundle examples."""
 import argparse
 import sys
 import time
 from pathlib import Path
 
 from segdemo.data.fetch import OFFICIAL_URL, fetch
-from segdemo.data.split import SPLIT_FILE, write_split_file
+from segdemo.data.split import SPLIT_FILE, load_split, write_split_file
 from segdemo.data.stanford import DatasetError, list_ids, load_dataset, resolve_data_root
+from segdemo.examples import BUNDLED, export_examples
 from segdemo.labels import LABEL_SETS
 
 
@@ -22,6 +23,9 @@ def main(argv=None):
     check.add_argument("--data", help="data folder (default: $SEGDEMO_DATA, then ../shared/iccv09Data)")
     split = commands.add_parser("split", help=f"record the validation ids in {SPLIT_FILE.name}")
     split.add_argument("--data")
+    examples = commands.add_parser("examples", help="bundle validation photos with their truth for the app")
+    examples.add_argument("--data")
+    examples.add_argument("--count", type=int, default=6)
     args = parser.parse_args(argv)
     try:
         if args.command == "fetch":
@@ -31,9 +35,15 @@ def main(argv=None):
                 started = time.perf_counter()
                 dataset = load_dataset(label_set, args.data)
                 print(f"{label_set.name}: {len(dataset)} images in {time.perf_counter() - started:.1f} s")
-        else:
+        elif args.command == "split":
             val = write_split_file(list_ids(resolve_data_root(args.data)))
             print(f"wrote {len(val)} validation ids to {SPLIT_FILE}")
+        else:
+            for label_set in LABEL_SETS.values():
+                dataset = load_dataset(label_set, args.data)
+                _, val = load_split(dataset.ids)
+                folder = export_examples(dataset, val[: args.count], BUNDLED)
+            print(f"bundled {args.count} validation photos with their truth in {folder}")
     except DatasetError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
