@@ -122,15 +122,13 @@ def resize(image, width, height, nearest=False):
 
 def colorize(labels, palette):
     """An RGB picture of a label map; unknown (negative) labels are black."""
-    palette = np.vstack([np.asarray(palette, np.uint8), [[0, 0, 0]]])
+    palette = np.vstack([np.asarray(palette, np.uint8), [[0, 0, 0]]]).astype(np.uint8)
     return palette[np.where(labels < 0, len(palette) - 1, labels)]
 
 
 def overlay(image, labels, palette, opacity=0.55):
     """The photo with each pixel tinted by its class colour."""
-    colours = colorize(labels, palette).astype(np.float32)
-    blended = image.astype(np.float32) * (1.0 - opacity) + colours * opacity
-    return np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+    return cv2.addWeighted(image, 1.0 - opacity, colorize(labels, palette), opacity, 0.0)
 
 
 def heatmap(values, low=0.0, high=1.0):

@@ -1,7 +1,9 @@
 """``Segmenter``: a checkpoint turned into labels and confidence for any photo.
 
 The photo is resized to the network's input size, run through a traced ``tf.function``
-(a plain ``model.predict`` per call costs about 1.5x more on these CPUs), and the class
+(a plain ``model.predict`` per call costs about 1.5x more on these CPUs) in bfloat16 where
+the CPU computes it natively (``python -m segdemo.bench`` measures speed and agreement with
+float32), and the class
 probabilities are resized back to the photo's own resolution before the arg-max, so the
 outlines follow the photo rather than the network's coarser grid.
 """
@@ -14,6 +16,7 @@ import numpy as np
 import segdemo  # noqa: F401
 import tensorflow as tf
 
+from segdemo.hardware import choose_precision
 from segdemo.imaging import load_rgb, resize
 from segdemo.models import load_checkpoint
 
@@ -39,9 +42,10 @@ class Segmentation:
 class Segmenter:
     """Loads one checkpoint folder once and segments images with it."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, precision="auto"):
         self.folder = Path(folder)
-        self.model, self.config = load_checkpoint(self.folder)
+        self.precision = choose_precision() if precision == "auto" else precision
+        self.model, self.config = load_checkpoint(self.folder, self.precision)
         self.size = (self.config.height, self.config.width)
         batch_spec = tf.TensorSpec((None, *self.size, 3), tf.float32)
         size_spec = tf.TensorSpec((2,), tf.int32)
@@ -49,9 +53,17 @@ class Segmenter:
         self._forward(tf.zeros((1, *self.size, 3)), tf.constant(self.size))  # trace now, not on a user's click
 
     def _probabilities_at(self, batch, size):
-        """Network probabilities resized (bilinear) to ``size`` inside the graph: any class count fits."""
+        """(labels, confidence, probabilities) at ``size``, all inside the graph.
+
+        Probabilities are resized bilinearly (any class count fits, unlike OpenCV), and the
+        arg-max runs on TensorFlow's threads: in NumPy it cost more than the network.
+        """
         probabilities = self.model(batch, training=False)
-        return tf.image.resize(probabilities, size, method="bilinear")
+        same_size = tf.reduce_all(tf.equal(size, tf.shape(probabilities)[1:3]))
+        probabilities = tf.cond(same_size, lambda: probabilities,
+                                lambda: tf.image.resize(probabilities, size, method="bilinear"))
+        labels = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+        return labels, tf.reduce_max(probabilities, axis=-1), probabilities
 
     @property
     def name(self):
@@ -61,10 +73,10 @@ class Segmenter:
     def parameter_count(self):
         return int(self.model.count_params())
 
-    def probabilities(self, images, size=None):
-        """Class probabilities (N, H, W, C) at ``size`` for images at the network's input size."""
+    def predict(self, images, size=None):
+        """(labels, confidence, probabilities) tensors at ``size`` for images at the input size."""
         batch = tf.convert_to_tensor(np.asarray(images, np.float32))
-        return self._forward(batch, tf.constant(size or self.size, tf.int32)).numpy()
+        return self._forward(batch, tf.constant(size or self.size, tf.int32))
 
     def segment(self, source, keep_probabilities=False):
         """Labels and confidence for ``source`` (a path, bytes, PIL image or array)."""
@@ -75,10 +87,9 @@ class Segmenter:
         prepared = time.perf_counter()
         scale = min(1.0, (FULL_RESOLUTION_PIXELS / (height * width)) ** 0.5)
         grid = (max(1, round(height * scale)), max(1, round(width * scale)))
-        probabilities = self.probabilities(network_input[None], grid)[0]
+        labels, confidence, probabilities = self.predict(network_input[None], grid)
+        labels, confidence = labels.numpy()[0], confidence.numpy()[0]
         predicted = time.perf_counter()
-        labels = np.argmax(probabilities, axis=-1).astype(np.int32)
-        confidence = np.max(probabilities, axis=-1)
         if scale < 1.0:
             labels = resize(labels.astype(np.uint8), width, height, nearest=True).astype(np.int32)
             confidence = resize(confidence, width, height)
@@ -93,7 +104,7 @@ class Segmenter:
             image=image,
             labels=labels,
             confidence=confidence,
-            probabilities=probabilities if keep_probabilities else None,
+            probabilities=probabilities.numpy()[0] if keep_probabilities else None,
             timings=timings,
             notes=notes,
         )

@@ -28,6 +28,12 @@ class CheckpointError(RuntimeError):
     """A checkpoint folder is missing a file or does not match the network it describes."""
 
 
+def shown(path):
+    """``checkpoint/file``: enough to find the problem, without the server's folders."""
+    path = Path(path)
+    return f"{path.parent.name}/{path.name}"
+
+
 def required_multiple(arch, psp_downsample=8):
     """PSPNet pools its feature map into 1, 2, 3 and 6 bins; the others halve it 5 times."""
     return 6 * psp_downsample if arch == "pspnet" else 32
@@ -120,9 +126,9 @@ class ModelConfig:
         try:
             return cls(**json.loads(path.read_text()))
         except FileNotFoundError:
-            raise CheckpointError(f"{path} is missing") from None
+            raise CheckpointError(f"{shown(path)} is missing") from None
         except (json.JSONDecodeError, TypeError, ValueError) as error:
-            raise CheckpointError(f"{path} is not a valid model config: {error}") from None
+            raise CheckpointError(f"{shown(path)} is not a valid model config: {error}") from None
 
 
 def build_model(config: ModelConfig, encoder_weights=None):
@@ -170,18 +176,28 @@ def load_weights(model, folder):
         with np.load(path) as stored:
             arrays = [stored[f"w{i:04d}"] for i in range(len(stored.files))]
     except FileNotFoundError:
-        raise CheckpointError(f"{path} is missing") from None
+        raise CheckpointError(f"{shown(path)} is missing") from None
     except Exception as error:  # a truncated or foreign file: zipfile, pickle or value errors
-        raise CheckpointError(f"{path} cannot be read: {error}") from None
+        raise CheckpointError(f"{shown(path)} cannot be read: not a weights archive, or truncated "
+                              f"({type(error).__name__})") from None
     expected = model.get_weights()
     if len(arrays) != len(expected) or any(a.shape != e.shape for a, e in zip(arrays, expected)):
-        raise CheckpointError(f"{path} does not match the network its config describes")
+        raise CheckpointError(f"{shown(path)} does not match the network its config describes")
     model.set_weights([a.astype(e.dtype) for a, e in zip(arrays, expected)])
 
 
-def load_checkpoint(folder):
-    """(model, config) rebuilt from a checkpoint folder."""
+def load_checkpoint(folder, precision="float32"):
+    """(model, config) rebuilt from a checkpoint folder, computing in ``precision``.
+
+    ``precision`` is a Keras policy name; "mixed_bfloat16" keeps float32 weights but runs
+    the layers in bfloat16, which CPUs with native bf16 instructions do faster.
+    """
     config = ModelConfig.load(folder)
-    model = build_model(config)
+    previous = tf.keras.mixed_precision.global_policy()
+    tf.keras.mixed_precision.set_global_policy(precision)
+    try:
+        model = build_model(config)
+    finally:
+        tf.keras.mixed_precision.set_global_policy(previous)
     load_weights(model, folder)
     return model, config

@@ -12,18 +12,30 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's ch
 
 
 @pytest.fixture(scope="module")
-def page(running_app, tmp_path_factory):
+def open_page(running_app, tmp_path_factory):
+    """Opens the app in a fresh Chromium profile with the given browser language."""
     from playwright.sync_api import sync_playwright
 
-    profile = tmp_path_factory.mktemp("chromium-profile")  # a new, empty profile
+    contexts = []
     with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 1000}, locale="en-US")
-        page = context.new_page()
-        page.goto(running_app["url"], wait_until="networkidle")
-        yield page
-        context.close()
+        def opener(locale):
+            profile = tmp_path_factory.mktemp("chromium-profile")
+            context = playwright.chromium.launch_persistent_context(
+                str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS,
+                viewport={"width": 1280, "height": 1000}, locale=locale)
+            contexts.append(context)
+            page = context.new_page()
+            page.goto(running_app["url"], wait_until="networkidle")
+            return page
+
+        yield opener
+        for context in contexts:
+            context.close()
+
+
+@pytest.fixture(scope="module")
+def page(open_page):
+    return open_page("en-US")
 
 
 def test_predict_tab_shows_overlay_and_legend(page, running_app, tmp_path):
@@ -63,3 +75,11 @@ def test_learn_playground_recomputes(page):
     shift.press("Enter")
     page.wait_for_timeout(2500)
     assert scores.inner_text() != before
+
+
+def test_japanese_browser_gets_japanese_text(open_page, tmp_path):
+    page = open_page("ja-JP")
+    page.get_by_role("tab", name="予測").wait_for(timeout=30_000)
+    page.get_by_role("tab", name="学ぶ: 評価指標と損失関数").click()
+    page.get_by_text("頻度重み付き IoU").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(tmp_path / "learn-ja.png"), full_page=True)

@@ -9,7 +9,7 @@ import cv2
 import gradio as gr
 import numpy as np
 
-from segdemo.imaging import ImageError
+from segdemo.imaging import ImageError, load_rgb
 from segdemo.models import ARCH_TITLES
 
 
@@ -31,6 +31,14 @@ class PhotoInput(gr.Image):
 
 def photo_input(label):
     return PhotoInput(label=label, type="filepath", sources=["upload", "webcam", "clipboard"], height=320)
+
+
+def decode_or_explain(source):
+    """(RGB array, notes) for an upload, or a message the user sees."""
+    try:
+        return load_rgb(source)
+    except ImageError as error:
+        raise gr.Error(str(error)) from None
 
 
 def segment_or_explain(registry, name, image, **kwargs):
@@ -77,21 +85,25 @@ OUTPUT_DIR = Path(tempfile.mkdtemp(prefix="segdemo-outputs-"))
 OUTPUT_LIFETIME_S = 15 * 60
 
 
-def save_png(array, name):
-    """Write an RGB or label image to a unique PNG and return its path.
+def save_image(array, name, lossless=False):
+    """Write an RGB or label image to a unique file and return its path.
+
+    Pictures for the eye are JPEG (a 1024x768 PNG costs ten times longer to encode); label
+    maps meant for download are ``lossless`` PNG.
 
     Gradio copies returned files into its cache atomically; returning arrays instead lets
     concurrent identical requests read a half-written cached image.  Files older than
     ``OUTPUT_LIFETIME_S`` are removed as new ones are written.
     """
     cutoff = time.time() - OUTPUT_LIFETIME_S
-    for old in OUTPUT_DIR.glob("*.png"):
+    for old in OUTPUT_DIR.iterdir():
         try:
             if old.stat().st_mtime < cutoff:
                 old.unlink()
         except FileNotFoundError:
             pass
-    path = OUTPUT_DIR / f"{name}-{uuid.uuid4().hex[:12]}.png"
+    path = OUTPUT_DIR / f"{name}-{uuid.uuid4().hex[:12]}.{'png' if lossless else 'jpg'}"
     image = np.asarray(array)
-    cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image)
+    cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image,
+                [] if lossless else [cv2.IMWRITE_JPEG_QUALITY, 90])
     return str(path)

@@ -5,7 +5,7 @@ import numpy as np
 from segdemo import metrics
 from segdemo.examples import ground_truth_for, list_examples
 from segdemo.imaging import heatmap, overlay
-from segdemo.ui.common import model_label, photo_input, save_png, segment_or_explain
+from segdemo.ui.common import decode_or_explain, model_label, photo_input, save_image, segment_or_explain
 from segdemo.ui.text import t
 
 COLUMNS = ["model", "architecture", "parameters", "inference ms", "pixel accuracy", "mIoU"]
@@ -24,18 +24,21 @@ def compare(registry, image, model_names):
     """Overlays, a disagreement map and a table for ``model_names``; the ``compare`` API."""
     if not model_names:
         raise gr.Error("Choose at least one model to compare.")
-    gallery, rows, same_set = [], [], {}
+    photo, notes = decode_or_explain(image)  # once, not once per model
+    gallery, rows, same_set, truths = [], [], {}, {}
     for name in model_names:
-        result = segment_or_explain(registry, name, image)
+        result = segment_or_explain(registry, name, photo)
         entry = registry.get(name)
         config = entry.config
-        truth = ground_truth_for(image, config.label_set) if isinstance(image, str) else None
+        if config.label_set not in truths:
+            truths[config.label_set] = ground_truth_for(image, config.label_set) if isinstance(image, str) else None
+        truth = truths[config.label_set]
         scores = ["", ""]
         if truth is not None and truth.shape == result.labels.shape:
             summary = metrics.summarize(metrics.confusion_matrix(truth, result.labels, len(config.classes)), config.classes)
             scores = [round(summary["pixel_accuracy"], 4), round(summary["miou"], 4)]
         milliseconds = result.timings["total_ms"]
-        gallery.append((save_png(overlay(result.image, result.labels, config.colours), name), f"{config.title}: {milliseconds:.0f} ms"))
+        gallery.append((save_image(overlay(result.image, result.labels, config.colours), name), f"{config.title}: {milliseconds:.0f} ms"))
         rows.append([name, config.title, entry.segmenter.parameter_count, round(milliseconds, 1), *scores])
         same_set.setdefault(config.label_set, []).append(result.labels)
     label_set, maps = max(same_set.items(), key=lambda item: len(item[1]))
@@ -44,7 +47,9 @@ def compare(registry, image, model_names):
             f"{100 * np.mean(spread > 0):.1f}% of pixels get more than one answer.")
     if not any(row[4] != "" for row in rows):
         note += " Scores appear when the photo is one of the bundled validation examples."
-    return gallery, save_png(heatmap(spread, 0, max(1, len(maps) - 1)), "disagreement"), rows, note
+    if notes:
+        note += " Note: " + "; ".join(notes) + "."
+    return gallery, save_image(heatmap(spread, 0, max(1, len(maps) - 1)), "disagreement"), rows, note
 
 
 def build(registry):

@@ -34,7 +34,8 @@ def curves_figure(all_histories):
                     name=f"{name} {'validation' if prefix else 'training'}", legendgroup=name,
                     showlegend=column == 1,
                 ), row=1, col=column)
-    figure.update_xaxes(title_text="epoch")
+    longest = max((len(history) for history in all_histories.values()), default=1)
+    figure.update_xaxes(title_text="epoch", dtick=max(1, longest // 10))
     figure.update_layout(height=420, margin={"t": 40, "b": 40}, legend={"orientation": "h", "y": -0.25})
     return figure
 

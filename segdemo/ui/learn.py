@@ -11,40 +11,6 @@ from segdemo import losses, metrics
 from segdemo.ui.text import t
 
 CANVAS = 96
-EXPLANATION = r"""
-### Metrics: how good is a label map?
-Count, over all labelled pixels of the validation set, for each class $c$: true positives $TP_c$ (class $c$, predicted $c$), false positives $FP_c$ (predicted $c$, truly something else) and false negatives $FN_c$ (truly $c$, predicted something else). Pixels labelled *unknown* in the dataset are left out of every count.
-
-| metric | formula | reads as | watch out |
-|---|---|---|---|
-| **Pixel (global) accuracy** | $\frac{\sum_c TP_c}{N}$ | share of pixels labelled right | dominated by big classes: 90% "sky and road" can hide a missed car |
-| **Mean (class) accuracy** | $\frac{1}{C}\sum_c \frac{TP_c}{TP_c+FN_c}$ | average recall per class | ignores false alarms |
-| **IoU** (Jaccard) | $\frac{TP_c}{TP_c+FP_c+FN_c}$ | overlap of predicted and true region | punishes both misses and false alarms |
-| **mIoU** | $\frac{1}{C}\sum_c IoU_c$ | the standard benchmark score | every class weighs the same, however rare |
-| **Frequency-weighted IoU** | $\sum_c \frac{N_c}{N} IoU_c$ | IoU weighted by how common a class is | between pixel accuracy and mIoU |
-| **F1 / Dice** | $\frac{2TP_c}{2TP_c+FP_c+FN_c}$ | harmonic mean of precision and recall | always $\ge$ IoU: $F1 = \frac{2\,IoU}{1+IoU}$ |
-| **Average precision** | $\sum_n (R_n-R_{n-1})P_n$ over confidence thresholds | how well confidence ranks pixels of class $c$ | uses probabilities, not just the arg-max |
-| **Hausdorff distance (95%)** | 95th percentile of outline-to-outline distances, both ways | how far the outlines stray, in pixels | undefined when a class is missing from truth or prediction |
-
-Scores are computed from **one confusion matrix summed over the whole dataset**, not averaged per image or per batch: otherwise an image that is all sky would weigh as much as a busy street.
-
-### Losses: what the network is trained to lower
-With $t$ the one-hot truth and $p$ the predicted probability of a pixel:
-
-- **Cross-entropy** $-\sum_c t_c \log p_c$: the default; every pixel counts the same, so large classes dominate.
-- **Focal** $-(1-p_t)^\gamma \log p_t$: with $\gamma>0$ the pixels already right (large $p_t$) fade out and hard pixels dominate. $\gamma=0$ is cross-entropy.
-- **Dice** $1-\frac{1}{C}\sum_c \frac{2\sum t_c p_c}{\sum t_c+\sum p_c}$: a soft F1 per class; each class weighs the same, which helps rare classes.
-- **Tversky** $1-\frac{TP}{TP+\alpha FP+\beta FN}$: Dice with separate prices for false alarms ($\alpha$) and misses ($\beta$); $\beta>\alpha$ favours recall of small objects.
-- **Boundary (Hausdorff-style)** $1-BF1$: compares only the outlines (found by max-pooling), each matched within $\theta$ pixels; it punishes ragged or shifted edges that area losses barely notice. Usually added to an area loss.
-
-The shipped models train on **cross-entropy + Dice**: stable gradients from the first, class balance from the second.
-"""
-
-PLAYGROUND_HELP = """
-The dark outline is the **truth** (an object on background); the prediction is a square you move, resize and blur.
-Green = true positive, red = false positive, blue = false negative. Shrink the object to see class imbalance:
-pixel accuracy stays high while the object's IoU collapses.
-"""
 
 
 def square(size, top, left, side):
@@ -112,9 +78,9 @@ def playground(object_side, shift_x, shift_y, grow, softness, gamma):
 
 
 def build():
-    gr.Markdown(EXPLANATION, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
-    gr.Markdown("### " + "Playground")
-    gr.Markdown(PLAYGROUND_HELP)
+    gr.Markdown(t("learn.explanation"), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+    gr.Markdown(t("learn.playground_title"))
+    gr.Markdown(t("learn.playground_help"))
     with gr.Row():
         with gr.Column():
             side = gr.Slider(4, 80, value=40, step=2, label=t("imbalance"))

@@ -4,7 +4,7 @@ import numpy as np
 
 from segdemo.examples import list_examples
 from segdemo.imaging import heatmap, overlay
-from segdemo.ui.common import legend_html, model_label, photo_input, save_png, segment_or_explain
+from segdemo.ui.common import legend_html, model_label, photo_input, save_image, segment_or_explain
 from segdemo.ui.text import t
 
 
@@ -22,10 +22,10 @@ def predict(registry, image, model_name, opacity=0.55):
         "notes": result.notes,
     }
     return (
-        save_png(overlay(result.image, result.labels, config.colours, float(opacity)), "overlay"),
-        save_png(heatmap(result.confidence), "confidence"),
+        save_image(overlay(result.image, result.labels, config.colours, float(opacity)), "overlay"),
+        save_image(heatmap(result.confidence), "confidence"),
         legend_html(shares, config.classes, config.colours),
-        save_png(result.labels.astype(np.uint8), f"{model_name}-mask"),
+        save_image(result.labels.astype(np.uint8), f"{model_name}-mask", lossless=True),
         details,
     )
 

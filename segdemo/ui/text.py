@@ -33,7 +33,59 @@ EN = {
     "gamma": "Focal loss gamma",
     "imbalance": "Class imbalance: size of the object (pixels per side)",
     "metric_table": "Metrics and losses, computed live by segdemo",
+    "learn.playground_title": "### Playground",
     "no_models": "No trained model is available yet.",
+    "learn.explanation": r"""
+### Metrics: how good is a label map?
+Count, over all labelled pixels of the validation set, for each class $c$: true positives $TP_c$ (class $c$, predicted $c$), false positives $FP_c$ (predicted $c$, truly something else) and false negatives $FN_c$ (truly $c$, predicted something else). Pixels labelled *unknown* in the dataset are left out of every count.
+
+| metric | formula | reads as | watch out |
+|---|---|---|---|
+| **Pixel (global) accuracy** | $\frac{\sum_c TP_c}{N}$ | share of pixels labelled right | dominated by big classes: 90% "sky and road" can hide a missed car |
+| **Mean (class) accuracy** | $\frac{1}{C}\sum_c \frac{TP_c}{TP_c+FN_c}$ | average recall per class | ignores false alarms |
+| **IoU** (Jaccard) | $\frac{TP_c}{TP_c+FP_c+FN_c}$ | overlap of predicted and true region | punishes both misses and false alarms |
+| **mIoU** | $\frac{1}{C}\sum_c IoU_c$ | the standard benchmark score | every class weighs the same, however rare |
+| **Frequency-weighted IoU** | $\sum_c \frac{N_c}{N} IoU_c$ | IoU weighted by how common a class is | between pixel accuracy and mIoU |
+| **F1 / Dice** | $\frac{2TP_c}{2TP_c+FP_c+FN_c}$ | harmonic mean of precision and recall | always $\ge$ IoU: $F1 = \frac{2\,IoU}{1+IoU}$ |
+| **Average precision** | $\sum_n (R_n-R_{n-1})P_n$ over confidence thresholds | how well confidence ranks pixels of class $c$ | uses probabilities, not just the arg-max |
+| **Hausdorff distance (95%)** | 95th percentile of outline-to-outline distances, both ways | how far the outlines stray, in pixels | undefined when a class is missing from truth or prediction |
+
+Scores are computed from **one confusion matrix summed over the whole dataset**, not averaged per image or per batch: otherwise an image that is all sky would weigh as much as a busy street.
+
+### Losses: what the network is trained to lower
+With $t$ the one-hot truth and $p$ the predicted probability of a pixel:
+
+- **Cross-entropy** $-\sum_c t_c \log p_c$: the default; every pixel counts the same, so large classes dominate.
+- **Focal** $-(1-p_t)^\gamma \log p_t$: with $\gamma>0$ the pixels already right (large $p_t$) fade out and hard pixels dominate. $\gamma=0$ is cross-entropy.
+- **Dice** $1-\frac{1}{C}\sum_c \frac{2\sum t_c p_c}{\sum t_c+\sum p_c}$: a soft F1 per class; each class weighs the same, which helps rare classes.
+- **Tversky** $1-\frac{TP}{TP+\alpha FP+\beta FN}$: Dice with separate prices for false alarms ($\alpha$) and misses ($\beta$); $\beta>\alpha$ favours recall of small objects.
+- **Boundary (Hausdorff-style)** $1-BF1$: compares only the outlines (found by max-pooling), each matched within $\theta$ pixels; it punishes ragged or shifted edges that area losses barely notice. Usually added to an area loss.
+
+The shipped models train on **cross-entropy + Dice**: stable gradients from the first, class balance from the second.
+""",
+    "learn.playground_help": """
+The dark outline is the **truth** (an object on background); the prediction is a square you move, resize and blur.
+Green = true positive, red = false positive, blue = false negative. Shrink the object to see class imbalance:
+pixel accuracy stays high while the object's IoU collapses.
+""",
+    "architectures.overview": """
+All of these are **encoder-decoder** networks: an image classifier (the *encoder* or *backbone*,
+here MobileNetV2 or a ResNet) shrinks the photo into coarse, meaningful features; the *decoder*
+turns them back into a full-resolution label map. They differ in how the decoder recovers detail.
+
+| network | year | idea | strength | weakness |
+|---|---|---|---|---|
+| **FCN** (Long et al.) | 2015 | replace a classifier's dense layers with 1x1 convolutions; upsample, adding skip scores from earlier layers | first end-to-end segmenter | coarse, blobby edges |
+| **SegNet** (Badrinarayanan et al.) | 2015 | the decoder reuses the encoder's max-pooling *indices* to place features back | light memory | still blurry boundaries |
+| **U-Net** (Ronneberger et al.) | 2015 | symmetric decoder; at every scale it *concatenates* the encoder's feature map (skip connections) | sharp outlines, small objects | little global context |
+| **PSPNet** (Zhao et al.) | 2017 | *pyramid pooling*: pool the feature map into 1x1, 2x2, 3x3, 6x6 grids and add all to every pixel | scene-level context (sky above, road below) | coarse output (upsampled 8x), so thin edges suffer |
+| **DeepLab v3+** (Chen et al.) | 2018 | *atrous* (dilated) convolutions at several rates, plus a small decoder | context and detail | heavier; not in segmentation-models 1.0.1, so not runnable here |
+| **FPN** (Lin et al.) | 2017 | a *feature pyramid*: top-down path that adds coarse semantics to finer maps, predicting from all scales | objects of every size | decoder output at 1/4 resolution |
+
+**What to look for in the Compare tab:** U-Net keeps thin structures (poles, tree edges) and small
+objects; PSPNet is confident about large regions and their layout but rounds corners; FPN usually
+sits between them. The disagreement map shows exactly those boundary pixels.
+""",
 }
 
 JA = {
@@ -68,7 +120,58 @@ JA = {
     "gamma": "Focal loss の gamma",
     "imbalance": "クラス不均衡: 物体の大きさ(一辺の画素数)",
     "metric_table": "segdemo がその場で計算する指標と損失",
+    "learn.playground_title": "### 実験場",
     "no_models": "学習済みモデルはまだありません。",
+    "learn.explanation": r"""
+### 評価指標: ラベルマップはどれだけ良いか
+検証セットのラベル付き画素すべてについて、クラス $c$ ごとに数えます: 真陽性 $TP_c$(正解 $c$、予測 $c$)、偽陽性 $FP_c$(予測 $c$、正解は別のクラス)、偽陰性 $FN_c$(正解 $c$、予測は別のクラス)。データセットで「不明」とされた画素はどの集計にも入りません。
+
+| 指標 | 式 | 意味 | 注意点 |
+|---|---|---|---|
+| **画素精度(全体精度)** | $\frac{\sum_c TP_c}{N}$ | 正しくラベル付けされた画素の割合 | 大きなクラスに支配される: 空と道路で 90% でも車を見逃しているかもしれない |
+| **平均(クラス)精度** | $\frac{1}{C}\sum_c \frac{TP_c}{TP_c+FN_c}$ | クラスごとの再現率の平均 | 誤検出を無視する |
+| **IoU**(Jaccard) | $\frac{TP_c}{TP_c+FP_c+FN_c}$ | 予測領域と正解領域の重なり | 見逃しと誤検出の両方を罰する |
+| **mIoU** | $\frac{1}{C}\sum_c IoU_c$ | 標準的なベンチマーク指標 | 希少なクラスも同じ重み |
+| **頻度重み付き IoU** | $\sum_c \frac{N_c}{N} IoU_c$ | クラスの出現頻度で重み付けした IoU | 画素精度と mIoU の中間 |
+| **F1 / Dice** | $\frac{2TP_c}{2TP_c+FP_c+FN_c}$ | 適合率と再現率の調和平均 | 常に IoU 以上: $F1 = \frac{2\,IoU}{1+IoU}$ |
+| **平均適合率 (AP)** | 確信度のしきい値ごとに $\sum_n (R_n-R_{n-1})P_n$ | 確信度がクラス $c$ の画素をどれだけうまく順位付けるか | arg-max ではなく確率を使う |
+| **ハウスドルフ距離 (95%)** | 輪郭間距離の 95 パーセンタイル(双方向) | 輪郭が何画素ずれているか | 正解か予測にクラスがないと定義されない |
+
+スコアは画像ごとやバッチごとの平均ではなく、**データセット全体で合計した 1 つの混同行列**から計算します。そうしないと、空だけの画像が混雑した街路の画像と同じ重みになってしまいます。
+
+### 損失関数: ネットワークが小さくするよう学習する量
+$t$ を one-hot の正解、$p$ を画素の予測確率とすると:
+
+- **交差エントロピー** $-\sum_c t_c \log p_c$: 標準。すべての画素が同じ重みなので大きなクラスが支配的になる。
+- **Focal** $-(1-p_t)^\gamma \log p_t$: $\gamma>0$ ではすでに正しい画素($p_t$ が大きい)が弱まり、難しい画素が支配的になる。$\gamma=0$ は交差エントロピー。
+- **Dice** $1-\frac{1}{C}\sum_c \frac{2\sum t_c p_c}{\sum t_c+\sum p_c}$: クラスごとのソフトな F1。各クラスが同じ重みなので希少クラスに効く。
+- **Tversky** $1-\frac{TP}{TP+\alpha FP+\beta FN}$: 誤検出($\alpha$)と見逃し($\beta$)に別々の重みを付けた Dice。$\beta>\alpha$ で小さな物体の再現率を重視する。
+- **境界損失(ハウスドルフ型)** $1-BF1$: 輪郭(max-pooling で求める)だけを比べ、$\theta$ 画素以内で一致すれば正解とみなす。面積ベースの損失がほとんど気づかない、ぎざぎざの輪郭やずれを罰する。通常は面積の損失に加えて使う。
+
+配布モデルは **交差エントロピー + Dice** で学習します: 前者から安定した勾配、後者からクラスのバランスが得られます。
+""",
+    "learn.playground_help": """
+濃い輪郭が**正解**(背景上の物体)、予測は動かしたり大きさを変えたりぼかしたりできる正方形です。
+緑 = 真陽性、赤 = 偽陽性、青 = 偽陰性。物体を小さくするとクラス不均衡が見えます:
+画素精度は高いままなのに、物体の IoU は急落します。
+""",
+    "architectures.overview": """
+これらはすべて**エンコーダ・デコーダ**型のネットワークです。画像分類器(*エンコーダ*、*バックボーン*。
+ここでは MobileNetV2 や ResNet)が写真を粗く意味のある特徴へ縮め、*デコーダ*がそれを元の解像度の
+ラベルマップに戻します。違いは、デコーダが細部をどう取り戻すかにあります。
+
+| ネットワーク | 年 | アイデア | 長所 | 短所 |
+|---|---|---|---|---|
+| **FCN** (Long ほか) | 2015 | 分類器の全結合層を 1x1 畳み込みに置き換え、前段のスキップを足しながらアップサンプリング | 初のエンドツーエンドのセグメンテーション | 粗くぼやけた輪郭 |
+| **SegNet** (Badrinarayanan ほか) | 2015 | デコーダがエンコーダの max-pooling の*位置*を使って特徴を元に戻す | 省メモリ | 輪郭はまだぼやける |
+| **U-Net** (Ronneberger ほか) | 2015 | 対称なデコーダ。各スケールでエンコーダの特徴マップを*連結*する(スキップ接続) | 鋭い輪郭、小さな物体 | 大域的な文脈が少ない |
+| **PSPNet** (Zhao ほか) | 2017 | *ピラミッドプーリング*: 特徴マップを 1x1・2x2・3x3・6x6 の格子にプールし、全画素に加える | シーン全体の文脈(上は空、下は道路) | 出力が粗い(8 倍アップサンプリング)ので細い輪郭が苦手 |
+| **DeepLab v3+** (Chen ほか) | 2018 | 複数のレートの *atrous*(膨張)畳み込みと小さなデコーダ | 文脈と細部の両立 | 重い。segmentation-models 1.0.1 にないためここでは実行できない |
+| **FPN** (Lin ほか) | 2017 | *特徴ピラミッド*: 粗い意味情報を細かいマップへ足すトップダウン経路で、全スケールから予測 | あらゆる大きさの物体 | デコーダ出力は 1/4 解像度 |
+
+**比較タブで見るべき点:** U-Net は細い構造(電柱、木の縁)や小さな物体を保ち、PSPNet は大きな領域と
+その配置に自信を持つが角を丸め、FPN はたいていその中間です。不一致マップはまさにその境界の画素を示します。
+""",
 }
 
 I18N = gr.I18n(en=EN, ja=JA)
