@@ -48,6 +48,8 @@ def build_parser():
     parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (cosine decay after warm-up)")
     parser.add_argument("--weight-decay", type=float, default=1e-4, help="AdamW decay; 0 gives plain Adam")
     parser.add_argument("--warmup-epochs", type=float, default=1.0)
+    parser.add_argument("--schedule", default="cosine", choices=["cosine", "constant"],
+                        help="cosine decay after warm-up, or the seed notebook's constant rate")
     parser.add_argument("--loss", default="ce+dice", help="weighted sum, e.g. ce+dice or 0.5*focal+tversky")
     parser.add_argument("--encoder-weights", default="none", help="none, imagenet (download) or a local folder/file")
     parser.add_argument("--split", default="fixed", choices=["fixed", "sorted80"],
@@ -74,6 +76,18 @@ def make_strategy(cpu_replicas):
     return hardware.choose_strategy()
 
 
+def learning_rate_schedule(args, steps_per_epoch):
+    """A float for a constant rate, else warm-up then cosine decay over all epochs."""
+    if args.schedule == "constant":
+        return args.lr
+    total_steps = steps_per_epoch * args.epochs
+    warmup = min(int(steps_per_epoch * args.warmup_epochs), total_steps - 1)
+    return tf.keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=args.lr * 0.1, decay_steps=max(1, total_steps - warmup),
+        warmup_target=args.lr, warmup_steps=warmup, alpha=0.01,
+    )
+
+
 class EpochRecorder(tf.keras.callbacks.Callback):
     """Writes history.json, keeps the best weights and saves the resume checkpoint each epoch."""
 
@@ -93,7 +107,7 @@ class EpochRecorder(tf.keras.callbacks.Callback):
         entry.update(
             epoch=epoch + 1,
             seconds=round(time.perf_counter() - self.started, 2),
-            lr=float(self.schedule(self.model.optimizer.iterations)),
+            lr=float(self.schedule(self.model.optimizer.iterations) if callable(self.schedule) else self.schedule),
             val_iou_per_class={name: metrics.json_number(v) for name, v in zip(self.config.classes, val_iou)},
         )
         self.history.append(entry)
@@ -130,12 +144,7 @@ def train(args):
     encoder = None if args.encoder_weights == "none" else args.encoder_weights
     config = ModelConfig(arch=args.arch, backbone=args.backbone, label_set=label_set.name,
                          height=height, width=width, encoder_weights=args.encoder_weights)
-    total_steps = steps_per_epoch * args.epochs
-    warmup = min(int(steps_per_epoch * args.warmup_epochs), total_steps - 1)
-    schedule = tf.keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=args.lr * 0.1, decay_steps=max(1, total_steps - warmup),
-        warmup_target=args.lr, warmup_steps=warmup, alpha=0.01,
-    )
+    schedule = learning_rate_schedule(args, steps_per_epoch)
     with strategy.scope():
         model = build_model(config, encoder_weights=encoder)
         optimizer = tf.keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay)
