@@ -18,7 +18,7 @@ done
 # the seed notebook's recipe, for the "tutorial vs ours" comparison (its own sorted 80/20 split)
 nice -n 10 python -m segdemo.train --arch unet --backbone resnet34 --labels surfaces --size 224x224 --epochs 20 \
   --batch 16 --loss ce --lr 1e-3 --schedule constant --weight-decay 0 --encoder-weights none --split sorted80 \
-  --no-augment --no-bf16 --out checkpoints/seed-recipe --resume
+  --no-augment --out checkpoints/seed-recipe --resume
 python -m segdemo.evaluate checkpoints/seed-recipe --split sorted80
 python -m segdemo.data examples --count 6
 python -m segdemo.report --readme

@@ -58,7 +58,7 @@ def photo_file(folder, width=1024, height=768):
     return path
 
 
-def train_throughput(policy, steps=6, batch=8):
+def train_throughput(policy, steps, batch=8):
     """Images per second for U-Net training steps under ``policy``, in a fresh process."""
     script = f"""
 import time, numpy as np, segdemo, tensorflow as tf
@@ -96,7 +96,7 @@ def agreement_images(label_set, photo):
     return dataset.subset(val).images, f"the {len(val)} validation images"
 
 
-def run(checkpoints, repeats):
+def run(checkpoints, repeats, train_steps=6):
     results = {"rows": []}
     photo = photo_file(Path(tempfile.mkdtemp()))
     registry = ModelRegistry(checkpoints)
@@ -136,7 +136,7 @@ def run(checkpoints, repeats):
     results["compared_models"] = len(names)
     results["cold_start_s"] = cold_start_seconds(checkpoints)
     results["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    fp32, bf16 = train_throughput("float32"), train_throughput("mixed_bfloat16")
+    fp32, bf16 = train_throughput("float32", train_steps), train_throughput("mixed_bfloat16", train_steps)
     results["train_img_s"] = {"float32": fp32, "mixed_bfloat16": bf16}
     return results
 
@@ -172,6 +172,7 @@ def main(argv=None):
     parser.add_argument("--checkpoints", help="checkpoint folder (default: the app's)")
     parser.add_argument("--random-init", action="store_true", help="time randomly initialised models")
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--train-steps", type=int, default=6, help="timed training steps per precision")
     parser.add_argument("--readme", action="store_true", help="write the table into README.md")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     args = parser.parse_args(argv)
@@ -179,7 +180,7 @@ def main(argv=None):
     random_init = args.random_init or not ModelRegistry(checkpoints).available("regions")
     if random_init:
         checkpoints = random_checkpoints(Path(tempfile.mkdtemp(prefix="segdemo-bench-")))
-    results = run(checkpoints, args.repeats)
+    results = run(checkpoints, args.repeats, args.train_steps)
     command = "python -m segdemo.bench " + " ".join(argv if argv is not None else sys.argv[1:])
     text = markdown(results, command.strip(), random_init)
     print(text)

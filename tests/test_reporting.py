@@ -1,0 +1,52 @@
+"""The README generators (results table, benchmark) and bfloat16 inference agreement."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from segdemo import bench, report
+from segdemo.data import load_dataset, load_split
+from segdemo.inference import Segmenter
+from segdemo.labels import REGIONS
+
+
+def test_results_table_comes_from_metrics_files(trained_checkpoints, tmp_path):
+    root = tmp_path / "checkpoints"
+    shutil.copytree(trained_checkpoints / "pspnet", root / "pspnet")
+    assert "No checkpoint" in report.results_table(root)
+    (root / "pspnet" / "metrics.json").write_text(json.dumps({
+        "images": 143, "pixel_accuracy": 0.8612, "mean_accuracy": 0.7, "miou": 0.7049, "fwiou": 0.75,
+        "mean_f1": 0.8, "mean_average_precision": 0.81, "mean_hausdorff95": None}))
+    table = report.results_table(root)
+    assert "| pspnet | pspnet / mobilenetv2 / regions | 143 | 0.861 | 0.700 | 0.705 |" in table
+    assert table.rstrip().endswith("`python -m segdemo.report --readme` from each `metrics.json`.")
+
+
+def test_write_into_readme_replaces_only_between_markers(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("top\n<!-- a -->\nold\n<!-- b -->\nbottom\n")
+    report.write_into_readme("new", "<!-- a -->", "<!-- b -->", readme)
+    assert readme.read_text() == "top\n<!-- a -->\nnew\n<!-- b -->\nbottom\n"
+
+
+def test_bfloat16_labels_agree_with_float32(trained_checkpoints, tiny_data):
+    dataset = load_dataset(REGIONS, tiny_data)
+    _, val = load_split(dataset.ids)
+    for arch in ("unet", "pspnet", "fpn"):
+        fast = Segmenter(trained_checkpoints / arch, precision="mixed_bfloat16")
+        exact = Segmenter(trained_checkpoints / arch, precision="float32")
+        same = [np.mean(fast.segment(image).labels == exact.segment(image).labels)
+                for image in dataset.subset(val).images]
+        assert np.mean(same) >= 0.99, (arch, same)
+
+
+@pytest.mark.slow
+def test_benchmark_runs_end_to_end(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert bench.main(["--random-init", "--repeats", "2", "--train-steps", "1", "--json", str(out)]) == 0
+    results = json.loads(out.read_text())
+    assert [row["model"].split()[0] for row in results["rows"]] == ["unet", "pspnet", "fpn"]
+    assert all(row["naive_ms"][0] > 0 and row["fast_ms"][0] > 0 for row in results["rows"])
+    assert results["train_img_s"]["float32"] > 0 and results["cold_start_s"] > 0
+    assert "random weights: latency only" in capsys.readouterr().out
