@@ -7,6 +7,7 @@ float32), and the class
 probabilities are resized back to the photo's own resolution before the arg-max, so the
 outlines follow the photo rather than the network's coarser grid.
 """
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,9 @@ from segdemo.imaging import load_rgb, resize
 from segdemo.models import load_checkpoint
 
 FULL_RESOLUTION_PIXELS = 4_000_000  # beyond this, probabilities are resized to a grid this big first
+# One network pass at a time per process: TensorFlow already spreads one pass over every
+# core, and two at once only thrash; decoding and drawing of other requests go on meanwhile.
+NETWORK_LOCK = threading.Lock()
 
 
 @dataclass
@@ -87,8 +91,9 @@ class Segmenter:
         prepared = time.perf_counter()
         scale = min(1.0, (FULL_RESOLUTION_PIXELS / (height * width)) ** 0.5)
         grid = (max(1, round(height * scale)), max(1, round(width * scale)))
-        labels, confidence, probabilities = self.predict(network_input[None], grid)
-        labels, confidence = labels.numpy()[0], confidence.numpy()[0]
+        with NETWORK_LOCK:
+            labels, confidence, probabilities = self.predict(network_input[None], grid)
+            labels, confidence = labels.numpy()[0], confidence.numpy()[0]
         predicted = time.perf_counter()
         if scale < 1.0:
             labels = resize(labels.astype(np.uint8), width, height, nearest=True).astype(np.int32)

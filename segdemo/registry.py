@@ -1,7 +1,6 @@
 """Find the checkpoints the app can offer, load each once, and remember why others failed."""
 import json
 import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +48,6 @@ class ModelRegistry:
 
     def __init__(self, root=None):
         self.root = checkpoints_root(root)
-        self._lock = threading.Lock()
         folders = sorted(
             (path for path in self.root.iterdir() if path.is_dir() and (path / CONFIG_FILE).exists()),
             key=lambda path: _sort_key(path.name),
@@ -88,7 +86,4 @@ class ModelRegistry:
         return entry
 
     def segment(self, name, image, **kwargs):
-        """Segment with one model; calls are serialised per process to keep CPU threads for TF."""
-        segmenter = self.get(name).segmenter
-        with self._lock:
-            return segmenter.segment(image, **kwargs)
+        return self.get(name).segmenter.segment(image, **kwargs)
