@@ -185,3 +185,16 @@ def test_uploads_over_the_limit_are_refused(running_app):
     status = status_of(running_app["url"] + "gradio_api/upload", "POST", body,
                        {"Content-Type": f"multipart/form-data; boundary={boundary}"})
     assert status == 413
+
+
+def test_a_server_path_cannot_be_passed_as_the_photo(running_app):
+    """The API takes uploaded files only: naming a file on the server is refused."""
+    import json
+
+    server_file = sorted(Path(running_app["examples"]).glob("*.jpg"))[0]
+    payload = json.dumps({"data": [{"path": str(server_file), "meta": {"_type": "gradio.FileData"}}, "unet", 0.5]})
+    request = urllib.request.Request(running_app["url"] + "gradio_api/call/predict", data=payload.encode(),
+                                     headers={"Content-Type": "application/json"})
+    event_id = json.loads(urllib.request.urlopen(request, timeout=30).read())["event_id"]
+    stream = urllib.request.urlopen(running_app["url"] + f"gradio_api/call/predict/{event_id}", timeout=60).read().decode()
+    assert "event: error" in stream and "not uploaded by a user" in stream
