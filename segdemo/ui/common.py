@@ -11,6 +11,7 @@ import numpy as np
 
 from segdemo.imaging import ImageError, load_rgb
 from segdemo.models import ARCH_TITLES
+from segdemo.ui.text import t
 
 
 class PhotoInput(gr.Image):
@@ -75,7 +76,8 @@ def availability_markdown(registry):
     if available:
         lines.append("**Models available:** " + ", ".join(model_label(registry.entries[n]) for n in available))
     else:
-        lines.append(f"**No trained model is available** in `{registry.root}`: the Predict and Compare tabs need a checkpoint (see README, *Training*).")
+        lines.append(f"**No trained model is available** in `{registry.root.name}/`: the Predict and Compare tabs "
+                     "need a checkpoint (README, *Training and evaluation*). The Learn and Architectures tabs work without one.")
     for name, error in registry.unavailable().items():
         lines.append(f"- `{name}` is unavailable: {error}")
     return "\n".join(lines)
@@ -107,3 +109,11 @@ def save_image(array, name, lossless=False):
     cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image,
                 [] if lossless else [cv2.IMWRITE_JPEG_QUALITY, 90])
     return str(path)
+
+
+def no_model_notice(registry):
+    """Shown at the top of a tab that needs a model when none has loaded; True if shown."""
+    if registry.available():
+        return False
+    gr.Markdown(t("no_models"))
+    return True

@@ -5,7 +5,8 @@ import numpy as np
 from segdemo import metrics
 from segdemo.examples import ground_truth_for, list_examples
 from segdemo.imaging import heatmap, overlay
-from segdemo.ui.common import decode_or_explain, model_label, photo_input, save_image, segment_or_explain
+from segdemo.ui.common import (decode_or_explain, model_label, no_model_notice, photo_input, save_image,
+                               segment_or_explain)
 from segdemo.ui.text import t
 
 COLUMNS = ["model", "architecture", "parameters", "inference ms", "pixel accuracy", "mIoU"]
@@ -54,11 +55,12 @@ def compare(registry, image, model_names):
 
 def build(registry):
     choices = [(model_label(registry.entries[n]), n) for n in registry.available()]
+    missing = no_model_notice(registry)
     with gr.Row():
         with gr.Column():
             photo = photo_input(t("photo"))
             chosen = gr.CheckboxGroup(choices, value=[value for _, value in choices], label=t("models_to_compare"))
-            run = gr.Button(t("compare"), variant="primary")
+            run = gr.Button(t("compare"), variant="primary", interactive=not missing)
             examples = list_examples()
             if examples:
                 gr.Examples(examples, inputs=[photo], label=t("examples"))

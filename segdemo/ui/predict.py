@@ -4,7 +4,7 @@ import numpy as np
 
 from segdemo.examples import list_examples
 from segdemo.imaging import heatmap, overlay
-from segdemo.ui.common import legend_html, model_label, photo_input, save_image, segment_or_explain
+from segdemo.ui.common import legend_html, model_label, no_model_notice, photo_input, save_image, segment_or_explain
 from segdemo.ui.text import t
 
 
@@ -37,6 +37,7 @@ def build(registry):
     def choices(label_set):
         return [(model_label(registry.entries[n]), n) for n in registry.available(label_set)]
 
+    missing = no_model_notice(registry)
     with gr.Row():
         with gr.Column():
             photo = photo_input(t("photo"))
@@ -45,7 +46,7 @@ def build(registry):
                 first = choices(default_set)
                 model = gr.Dropdown(first, value=first[0][1] if first else None, label=t("model"))
             opacity = gr.Slider(0.0, 1.0, value=0.55, step=0.05, label=t("opacity"))
-            run = gr.Button(t("segment"), variant="primary")
+            run = gr.Button(t("segment"), variant="primary", interactive=not missing)
             examples = list_examples()
             if examples:
                 gr.Examples(examples, inputs=[photo], label=t("examples"))

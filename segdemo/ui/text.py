@@ -34,7 +34,7 @@ EN = {
     "imbalance": "Class imbalance: size of the object (pixels per side)",
     "metric_table": "Metrics and losses, computed live by segdemo",
     "learn.playground_title": "### Playground",
-    "no_models": "No trained model is available yet.",
+    "no_models": "**No trained model is available yet**, so this tab cannot segment photos. Train one with `python -m segdemo.train` (see the README); the Learn tab works meanwhile.",
     "learn.explanation": r"""
 ### Metrics: how good is a label map?
 Count, over all labelled pixels of the validation set, for each class $c$: true positives $TP_c$ (class $c$, predicted $c$), false positives $FP_c$ (predicted $c$, truly something else) and false negatives $FN_c$ (truly $c$, predicted something else). Pixels labelled *unknown* in the dataset are left out of every count.
@@ -121,7 +121,7 @@ JA = {
     "imbalance": "クラス不均衡: 物体の大きさ(一辺の画素数)",
     "metric_table": "segdemo がその場で計算する指標と損失",
     "learn.playground_title": "### 実験場",
-    "no_models": "学習済みモデルはまだありません。",
+    "no_models": "**学習済みモデルがまだない**ため、このタブでは写真をセグメントできません。`python -m segdemo.train` で学習してください(README 参照)。その間も「学ぶ」タブは使えます。",
     "learn.explanation": r"""
 ### 評価指標: ラベルマップはどれだけ良いか
 検証セットのラベル付き画素すべてについて、クラス $c$ ごとに数えます: 真陽性 $TP_c$(正解 $c$、予測 $c$)、偽陽性 $FP_c$(予測 $c$、正解は別のクラス)、偽陰性 $FN_c$(正解 $c$、予測は別のクラス)。データセットで「不明」とされた画素はどの集計にも入りません。

@@ -1,0 +1,47 @@
+"""The dashboard's pieces without a server: empty model folder, playground, disagreement."""
+import json
+
+import numpy as np
+import pytest
+
+from segdemo.registry import ModelRegistry
+from segdemo.ui import compare, learn
+from segdemo.ui.app import build_demo
+
+
+def test_app_builds_and_explains_when_no_model_exists(tmp_path):
+    demo = build_demo(ModelRegistry(tmp_path))
+    config = json.dumps(demo.get_config_file(), default=str)
+    assert "No trained model is available" in config
+    buttons = [c for c in demo.get_config_file()["components"] if c["type"] == "button"]
+    assert buttons and all(not b["props"].get("interactive", True) for b in buttons)
+
+
+def scores(**controls):
+    settings = dict(object_side=40, shift_x=0, shift_y=0, grow=0, softness=0, gamma=2.0) | controls
+    picture, rows = learn.playground(**settings)
+    assert picture.ndim == 3
+    return dict(rows)
+
+
+def test_playground_perfect_prediction():
+    perfect = scores()
+    assert perfect["IoU (object)"] == pytest.approx(1.0)
+    assert perfect["pixel accuracy"] == pytest.approx(1.0)
+    assert perfect["Hausdorff 95% (object, px)"] == 0.0
+
+
+def test_playground_shows_class_imbalance_and_shift():
+    shifted_big, shifted_small = scores(shift_x=4), scores(object_side=8, shift_x=4)
+    assert shifted_small["IoU (object)"] < shifted_big["IoU (object)"]
+    assert shifted_small["pixel accuracy"] > 0.99, "a small object barely moves pixel accuracy"
+    assert shifted_big["F1 / Dice (object)"] == pytest.approx(
+        2 * shifted_big["IoU (object)"] / (1 + shifted_big["IoU (object)"]), abs=1e-3)
+    gentle, harsh = scores(softness=2, gamma=0), scores(softness=2, gamma=4)
+    assert harsh["loss: focal (gamma=4)"] < gentle["loss: focal (gamma=0)"] == pytest.approx(
+        gentle["loss: cross-entropy"], abs=1e-4)
+
+
+def test_disagreement_counts_distinct_answers():
+    maps = [np.array([[0, 1, 2]]), np.array([[0, 1, 1]]), np.array([[0, 2, 0]])]
+    np.testing.assert_array_equal(compare.disagreement(maps), [[0, 1, 2]])
