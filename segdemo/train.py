@@ -21,6 +21,7 @@ from segdemo.data.pipeline import eval_dataset, train_dataset
 from segdemo.labels import get_label_set
 from segdemo.losses import parse_loss
 from segdemo.models import ModelConfig, build_model, save_weights
+from segdemo.pretrained import PretrainedWeightsError
 from segdemo.training_metrics import ConfusionMatrixMetric
 
 HISTORY_FILE = "history.json"
@@ -120,59 +121,69 @@ class EpochRecorder(tf.keras.callbacks.Callback):
         self.manager.save()
 
 
-def train(args):
-    label_set = get_label_set(args.labels)
-    strategy = make_strategy(args.cpu_replicas)
-    policy = hardware.set_precision(hardware.choose_precision(allow_bf16=not args.no_bf16))
-    tf.keras.utils.set_random_seed(args.seed)
-
+def input_pipelines(args, label_set, batch):
+    """(training batches, validation batches, steps per epoch, train count, val count)."""
     dataset = load_dataset(label_set, args.data)
     train_ids, val_ids = load_split(dataset.ids, args.split)
     if args.limit:
         train_ids = train_ids[: args.limit]
     train_data, val_data = dataset.subset(train_ids), dataset.subset(val_ids)
-    height, width = args.size
-    batch = args.batch * strategy.num_replicas_in_sync
-    if args.no_augment:
-        train_batches = eval_dataset(train_data, args.size, batch).shuffle(64).repeat()
-    else:
-        train_batches = train_dataset(train_data, args.size, batch, shuffle_seed=args.seed).repeat()
-    val_batches = eval_dataset(val_data, args.size, batch)
+    train_batches = train_dataset(train_data, args.size, batch, shuffle_seed=args.seed, augmented=not args.no_augment)
     steps_per_epoch = max(1, len(train_data) // batch)
+    return train_batches, eval_dataset(val_data, args.size, batch), steps_per_epoch, len(train_data), len(val_data)
 
-    args.out.mkdir(parents=True, exist_ok=True)
+
+def compiled_model(args, config, num_classes, schedule):
+    """(model, its validation-mIoU metric, resumable state, epoch counter), built in scope."""
     encoder = None if args.encoder_weights == "none" else args.encoder_weights
+    model = build_model(config, encoder_weights=encoder)
+    optimizer = tf.keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay)
+    miou = ConfusionMatrixMetric(num_classes, "miou")
+    model.compile(optimizer=optimizer, loss=parse_loss(args.loss),
+                  metrics=[ConfusionMatrixMetric(num_classes, "pixel_accuracy"), miou])
+    epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
+    return model, miou, tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=epoch_var), epoch_var
+
+
+def restored_history(args, state, manager, epoch_var):
+    """The epochs already done when resuming (restoring the state), else an empty history."""
+    if not args.resume:
+        return []
+    if not manager.latest_checkpoint:
+        print(f"nothing to resume in {args.out / RESUME_DIR}; starting from epoch 1")
+        return []
+    state.restore(manager.latest_checkpoint).expect_partial()
+    print(f"resuming after epoch {int(epoch_var.numpy())} from {manager.latest_checkpoint}")
+    history_path = args.out / HISTORY_FILE
+    return json.loads(history_path.read_text())[: int(epoch_var.numpy())] if history_path.exists() else []
+
+
+def train(args):
+    label_set = get_label_set(args.labels)
+    strategy = make_strategy(args.cpu_replicas)
+    policy = hardware.set_precision(hardware.choose_precision(allow_bf16=not args.no_bf16))
+    tf.keras.utils.set_random_seed(args.seed)
+    batch = args.batch * strategy.num_replicas_in_sync
+    train_batches, val_batches, steps_per_epoch, train_count, val_count = input_pipelines(args, label_set, batch)
+
+    height, width = args.size
     config = ModelConfig(arch=args.arch, backbone=args.backbone, label_set=label_set.name,
                          height=height, width=width, encoder_weights=args.encoder_weights)
     schedule = learning_rate_schedule(args, steps_per_epoch)
     with strategy.scope():
-        model = build_model(config, encoder_weights=encoder)
-        optimizer = tf.keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay)
-        miou = ConfusionMatrixMetric(label_set.num_classes, "miou")
-        model.compile(optimizer=optimizer, loss=parse_loss(args.loss),
-                      metrics=[ConfusionMatrixMetric(label_set.num_classes, "pixel_accuracy"), miou])
-        epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
-        state = tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=epoch_var)
+        model, miou, state, epoch_var = compiled_model(args, config, label_set.num_classes, schedule)
+    args.out.mkdir(parents=True, exist_ok=True)
     manager = tf.train.CheckpointManager(state, args.out / RESUME_DIR, max_to_keep=1)
-
-    history = []
-    if args.resume and manager.latest_checkpoint:
-        state.restore(manager.latest_checkpoint).expect_partial()
-        history_path = args.out / HISTORY_FILE
-        history = json.loads(history_path.read_text())[: int(epoch_var.numpy())] if history_path.exists() else []
-        print(f"resuming after epoch {int(epoch_var.numpy())} from {manager.latest_checkpoint}")
-    elif args.resume:
-        print(f"nothing to resume in {args.out / RESUME_DIR}; starting from epoch 1")
+    history = restored_history(args, state, manager, epoch_var)
 
     Path(args.out, COMMAND_FILE).write_text("python -m segdemo.train " + shlex.join(args.argv) + "\n")
-    print(f"{config.title} on {label_set.name}: {len(train_data)} train / {len(val_data)} val images, "
+    print(f"{config.title} on {label_set.name}: {train_count} train / {val_count} val images, "
           f"{height}x{width}, batch {batch}, {policy}, {strategy.num_replicas_in_sync} replica(s)")
     recorder = EpochRecorder(args.out, config, history, miou, manager, epoch_var, schedule)
     first_epoch = int(epoch_var.numpy())
     last_epoch = min(args.epochs, first_epoch + args.stop_after) if args.stop_after else args.epochs
     model.fit(train_batches, validation_data=val_batches, epochs=last_epoch, initial_epoch=first_epoch,
-              steps_per_epoch=steps_per_epoch,
-              callbacks=[recorder], verbose=1 if sys.stdout.isatty() else 2)
+              steps_per_epoch=steps_per_epoch, callbacks=[recorder], verbose=1 if sys.stdout.isatty() else 2)
     print(f"best validation mIoU {recorder.best:.4f}; weights in {args.out}")
     return history
 
@@ -183,7 +194,7 @@ def main(argv=None):
     args.argv = argv
     try:
         train(args)
-    except (DatasetError, ValueError) as error:
+    except (DatasetError, PretrainedWeightsError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

@@ -110,3 +110,23 @@ def test_bad_inputs_raise_clear_errors(segmenter, tmp_path):
         segmenter.segment(str(truncated))
     with pytest.raises(ImageError, match="empty"):
         segmenter.segment(b"")
+
+
+def test_seed_recipe_flags(tiny_data, tmp_path):
+    out = tmp_path / "seed"
+    assert train.main(["--data", str(tiny_data), "--arch", "unet", "--backbone", "mobilenetv2", "--labels", "surfaces",
+                       "--size", "64x64", "--epochs", "1", "--batch", "4", "--loss", "ce", "--schedule", "constant",
+                       "--weight-decay", "0", "--split", "sorted80", "--no-augment", "--out", str(out)]) == 0
+    record = json.loads((out / "history.json").read_text())[0]
+    assert record["lr"] == pytest.approx(1e-3)
+    assert len(record["val_iou_per_class"]) == 3
+    config = json.loads((out / "config.json").read_text())
+    assert config["label_set"] == "surfaces" and config["classes"] == ["sky", "horizontal", "vertical"]
+
+
+def test_unusable_encoder_weights_are_reported(tiny_data, tmp_path, capsys):
+    empty = tmp_path / "no-arrays"
+    empty.mkdir()
+    assert train.main(["--data", str(tiny_data), "--size", "64x64", "--epochs", "1", "--encoder-weights", str(empty),
+                       "--out", str(tmp_path / "x")]) == 1
+    assert "holds no .npy arrays" in capsys.readouterr().err

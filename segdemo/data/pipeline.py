@@ -68,13 +68,18 @@ def _tensors(dataset):
     return tf.data.Dataset.from_tensor_slices((images, masks, shapes))
 
 
-def train_dataset(dataset, size, batch_size, shuffle_seed=None):
-    """Endless-per-epoch augmented batches of float images in [0, 255] and int32 masks."""
+def train_dataset(dataset, size, batch_size, shuffle_seed=None, augmented=True):
+    """Shuffled, endlessly repeated batches of float images in [0, 255] and int32 masks.
+
+    ``augmented=False`` only resizes, as the seed notebook trained.
+    """
+    transform = augment if augmented else resize_pair
     return (
         _tensors(dataset)
         .shuffle(len(dataset), seed=shuffle_seed, reshuffle_each_iteration=True)
-        .map(lambda i, m, s: augment(*_unpad(i, m, s), size), num_parallel_calls=AUTOTUNE)
-        .batch(batch_size, drop_remainder=len(dataset) >= batch_size)
+        .repeat()
+        .map(lambda i, m, s: transform(*_unpad(i, m, s), size), num_parallel_calls=AUTOTUNE)
+        .batch(batch_size, drop_remainder=True)
         .prefetch(AUTOTUNE)
     )
 
