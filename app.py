@@ -1,5 +1,4 @@
 """segdemo's entry point: ``python app.py`` serves the dashboard on 0.0.0.0:7860."""
-import segdemo  # noqa: F401  (configures segmentation-models before TensorFlow loads)
 from segdemo.ui.app import build_demo, launch
 
 demo = build_demo()

@@ -17,7 +17,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-import segdemo  # noqa: F401
 from segdemo.data import DatasetError, load_dataset, load_split
 from segdemo.imaging import overlay
 from segdemo.inference import Segmenter

@@ -7,7 +7,6 @@ as float32 on these 2-core machines.  Anything else: float32.
 import platform
 from pathlib import Path
 
-import segdemo  # noqa: F401
 import tensorflow as tf
 
 BF16_CPU_FLAGS = {"avx512_bf16", "amx_bf16"}

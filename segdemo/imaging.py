@@ -120,6 +120,15 @@ def resize(image, width, height, nearest=False):
     return cv2.resize(image, (width, height), interpolation=interpolation)
 
 
+def fit_within(array, max_side, nearest=False):
+    """``array`` shrunk so its longer side is at most ``max_side`` (unchanged if it fits)."""
+    height, width = array.shape[:2]
+    scale = max_side / max(height, width)
+    if scale >= 1.0:
+        return array
+    return resize(array, max(1, round(width * scale)), max(1, round(height * scale)), nearest=nearest)
+
+
 def colorize(labels, palette):
     """An RGB picture of a label map; unknown (negative) labels are black."""
     palette = np.vstack([np.asarray(palette, np.uint8), [[0, 0, 0]]]).astype(np.uint8)

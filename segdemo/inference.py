@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 
-import segdemo  # noqa: F401
 import tensorflow as tf
 
 from segdemo.hardware import choose_precision

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 
-import segdemo  # noqa: F401  (sets SM_FRAMEWORK before segmentation_models is imported)
 import segmentation_models as sm
 import tensorflow as tf
 

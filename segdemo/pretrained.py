@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 
-import segdemo  # noqa: F401
 import segmentation_models as sm
 from segmentation_models import Backbones
 

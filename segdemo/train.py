@@ -12,7 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-import segdemo  # noqa: F401
 import tensorflow as tf
 
 from segdemo import hardware, metrics

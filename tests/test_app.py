@@ -1,5 +1,4 @@
 """End to end through the running app with gradio_client: endpoints, bad input, load, security."""
-import io
 import struct
 import threading
 import time

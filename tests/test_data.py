@@ -113,3 +113,26 @@ def test_real_dataset_has_715_images_and_split():
     assert len(dataset) == 715
     train, val = load_split(dataset.ids)
     assert (len(train), len(val)) == (572, 143)
+
+
+def test_fetch_downloads_over_http(tmp_path):
+    """The download path for real, from a loopback server standing in for the dataset's host."""
+    import functools
+    import http.server
+    import threading
+
+    source = synthetic.make_dataset(tmp_path / "site" / "iccv09Data", count=2)
+    with tarfile.open(tmp_path / "site" / "iccv09Data.tar.gz", "w:gz") as tar:
+        tar.add(source, arcname="iccv09Data")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "site"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/iccv09Data.tar.gz"
+        root = fetch(tmp_path / "downloaded", url=url)
+        assert (root / "labels" / "0001001.regions.txt").exists()
+        with pytest.raises(DatasetError, match="could not download .*missing.tar.gz.*--archive"):
+            fetch(tmp_path / "elsewhere", url=url.replace("iccv09Data.tar.gz", "missing.tar.gz"))
+        assert list((tmp_path / "elsewhere").iterdir()) == [], "a failed download leaves nothing"
+    finally:
+        server.shutdown()

@@ -23,11 +23,14 @@ def sha256_of(path: Path) -> str:
 def download(url: str, target: Path) -> Path:
     """Stream ``url`` to ``target`` through a temporary file, so a broken download leaves nothing."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    with urllib.request.urlopen(url, timeout=60) as response, tempfile.NamedTemporaryFile(
-        dir=target.parent, delete=False
-    ) as partial:
-        shutil.copyfileobj(response, partial)
-    Path(partial.name).replace(target)
+    partial = Path(tempfile.mkstemp(dir=target.parent, suffix=".partial")[1])
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response, open(partial, "wb") as handle:
+            shutil.copyfileobj(response, handle)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise DatasetError(f"could not download {url} ({error}); download it by hand and pass --archive") from None
+    partial.replace(target)
     return target
 
 

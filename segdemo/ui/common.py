@@ -9,7 +9,7 @@ import cv2
 import gradio as gr
 import numpy as np
 
-from segdemo.imaging import ImageError, load_rgb
+from segdemo.imaging import ImageError, fit_within, heatmap, load_rgb, overlay
 from segdemo.models import ARCH_TITLES
 from segdemo.ui.text import t
 
@@ -81,6 +81,17 @@ def availability_markdown(registry):
     for name, error in registry.unavailable().items():
         lines.append(f"- `{name}` is unavailable: {error}")
     return "\n".join(lines)
+
+
+PREVIEW_SIDE = 2048  # pictures shown in the page; the downloadable mask keeps full resolution
+
+
+def preview(result, palette, opacity=0.55):
+    """(overlay, confidence picture, preview-size labels) of a segmentation, for the page."""
+    image = fit_within(result.image, PREVIEW_SIDE)
+    labels = fit_within(result.labels.astype(np.uint8), PREVIEW_SIDE, nearest=True)
+    confidence = fit_within(result.confidence, PREVIEW_SIDE)
+    return overlay(image, labels, palette, opacity), heatmap(confidence), labels
 
 
 OUTPUT_DIR = Path(tempfile.mkdtemp(prefix="segdemo-outputs-"))

@@ -3,8 +3,8 @@ import gradio as gr
 import numpy as np
 
 from segdemo.examples import list_examples
-from segdemo.imaging import heatmap, overlay
-from segdemo.ui.common import legend_html, model_label, no_model_notice, photo_input, save_image, segment_or_explain
+from segdemo.ui.common import (legend_html, model_label, no_model_notice, photo_input, preview, save_image,
+                               segment_or_explain)
 from segdemo.ui.text import t
 
 
@@ -21,9 +21,10 @@ def predict(registry, image, model_name, opacity=0.55):
         "timings_ms": {key: round(value, 1) for key, value in result.timings.items()},
         "notes": result.notes,
     }
+    shown, confidence, _ = preview(result, config.colours, float(opacity))
     return (
-        save_image(overlay(result.image, result.labels, config.colours, float(opacity)), "overlay"),
-        save_image(heatmap(result.confidence), "confidence"),
+        save_image(shown, "overlay"),
+        save_image(confidence, "confidence"),
         legend_html(shares, config.classes, config.colours),
         save_image(result.labels.astype(np.uint8), f"{model_name}-mask", lossless=True),
         details,
