@@ -58,6 +58,8 @@ def load_encoder_weights(model, backbone, folder):
     if backbone not in SUPPORTED_BACKBONES:
         raise PretrainedWeightsError(f"local encoder weights exist only for {sorted(SUPPORTED_BACKBONES)}, not {backbone}")
     folder = Path(folder)
+    if not folder.is_dir():
+        raise PretrainedWeightsError(f"encoder weights folder {folder} does not exist")
     arrays = {path.stem: path for path in folder.glob("*.npy")}
     if not arrays:
         raise PretrainedWeightsError(f"{folder} holds no .npy arrays")
