@@ -4,8 +4,9 @@
 one file per tensor (``expanded_conv_3_expand_weights.npy`` ...).  Keras' MobileNetV2,
 which segmentation-models uses as its ``mobilenetv2`` encoder, names the same layers
 differently (``block_3_expand``).  This module maps one naming onto the other and refuses
-to load anything partial: every encoder layer must get weights of the right shape, and
-every array must be used (the classifier's bias excepted, as the encoder has no top).
+to load anything partial: every encoder layer in the model must get weights of the right shape, and
+every array must belong to an encoder layer (the classifier's bias excepted, as the encoder
+has no top; PSPNet keeps only the first blocks, so arrays of the later ones go unused there).
 """
 import re
 from pathlib import Path
@@ -39,6 +40,8 @@ def slim_prefix(keras_layer):
 
 def slim_names(keras_layer):
     """The slim tensor names that fill one Keras layer, in the order of its weights."""
+    if slim_prefix(keras_layer) is None:
+        raise PretrainedWeightsError(f"encoder layer {keras_layer} has no TF-slim counterpart")
     prefix, is_bn = slim_prefix(keras_layer)
     if is_bn:
         return [f"{prefix}_{suffix}" for suffix in BN_SUFFIXES]
@@ -63,10 +66,15 @@ def load_encoder_weights(model, backbone, folder):
     arrays = {path.stem: path for path in folder.glob("*.npy")}
     if not arrays:
         raise PretrainedWeightsError(f"{folder} holds no .npy arrays")
+    encoder_layers = encoder_layer_names(backbone)
+    unknown = set(arrays) - {t for name in encoder_layers for t in slim_names(name)} - CLASSIFIER_ONLY
+    if unknown:
+        raise PretrainedWeightsError(f"arrays matched no encoder layer: {sorted(unknown)[:5]} ({len(unknown)} in all)")
+    present = {layer.name for layer in model.layers}
     used = set()
-    for name in encoder_layer_names(backbone):
-        if slim_prefix(name) is None:
-            raise PretrainedWeightsError(f"encoder layer {name} has no TF-slim counterpart")
+    for name in encoder_layers:
+        if name not in present:
+            continue  # PSPNet cuts the encoder short; its deeper layers are simply not there
         layer = model.get_layer(name)
         tensors, weights = slim_names(name), layer.get_weights()
         if len(tensors) != len(weights):
@@ -81,9 +89,8 @@ def load_encoder_weights(model, backbone, folder):
             values.append(value.astype(weight.dtype))
             used.add(tensor)
         layer.set_weights(values)
-    unused = set(arrays) - used - CLASSIFIER_ONLY
-    if unused:
-        raise PretrainedWeightsError(f"arrays matched no encoder layer: {sorted(unused)[:5]} ({len(unused)} in all)")
+    if not used:
+        raise PretrainedWeightsError(f"{model.name} has none of the {backbone} encoder layers")
     return len(used)
 
 

@@ -82,8 +82,10 @@ def fake_slim_folder(tmp_path_factory):
     return folder
 
 
-def test_loader_fills_every_encoder_layer(fake_slim_folder):
-    config = ModelConfig(arch="fpn", backbone="mobilenetv2", label_set="regions", height=64, width=64)
+@pytest.mark.parametrize("arch", ["fpn", "pspnet"])
+def test_loader_fills_every_encoder_layer(fake_slim_folder, arch):
+    size = 96 if arch == "pspnet" else 64
+    config = ModelConfig(arch=arch, backbone="mobilenetv2", label_set="regions", height=size, width=size)
     model = build_model(config, encoder_weights=str(fake_slim_folder))
     decoder = segmentation_network(model)
     np.testing.assert_array_equal(decoder.get_layer("block_5_expand").get_weights()[0],
