@@ -39,7 +39,8 @@ def checkpoints_root(explicit=None):
     return Path(explicit or os.environ.get(CHECKPOINTS_ENV) or DEFAULT_CHECKPOINTS)
 
 
-def _sort_key(name):
+def display_order(name):
+    """U-Net, PSPNet, FPN, Linknet, the seed recipe, then any other checkpoint by name."""
     return (PREFERRED_ORDER.index(name) if name in PREFERRED_ORDER else len(PREFERRED_ORDER), name)
 
 
@@ -50,7 +51,7 @@ class ModelRegistry:
         self.root = checkpoints_root(root)
         folders = sorted(
             (path for path in self.root.iterdir() if path.is_dir() and (path / CONFIG_FILE).exists()),
-            key=lambda path: _sort_key(path.name),
+            key=lambda path: display_order(path.name),
         ) if self.root.is_dir() else []
         self.entries = {folder.name: self._load(folder) for folder in folders}
 

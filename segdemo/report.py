@@ -4,7 +4,7 @@ import json
 import sys
 
 from segdemo.data.stanford import PROJECT_ROOT
-from segdemo.registry import checkpoints_root
+from segdemo.registry import checkpoints_root, display_order
 
 README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 COLUMNS = (("pixel_accuracy", "pixel acc."), ("mean_accuracy", "mean acc."), ("miou", "mIoU"), ("fwiou", "FWIoU"),
@@ -13,7 +13,8 @@ COLUMNS = (("pixel_accuracy", "pixel acc."), ("mean_accuracy", "mean acc."), ("m
 
 def results_table(root):
     rows = []
-    for folder in sorted(path for path in root.iterdir() if (path / "metrics.json").exists()) if root.is_dir() else []:
+    folders = [path for path in root.iterdir() if (path / "metrics.json").exists()] if root.is_dir() else []
+    for folder in sorted(folders, key=lambda path: display_order(path.name)):
         summary = json.loads((folder / "metrics.json").read_text())
         config = json.loads((folder / "config.json").read_text())
         cells = [f"{summary[key]:.3f}" if summary.get(key) is not None else "-" for key, _ in COLUMNS]

@@ -42,8 +42,8 @@ def main(argv=None):
             for label_set in LABEL_SETS.values():
                 dataset = load_dataset(label_set, args.data)
                 _, val = load_split(dataset.ids)
-                folder = export_examples(dataset, val[: args.count], BUNDLED)
-            print(f"bundled {args.count} validation photos with their truth in {folder}")
+                export_examples(dataset, val[: args.count], BUNDLED)
+            print(f"bundled {len(val[: args.count])} validation photos with their truth in {BUNDLED}")
     except DatasetError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
