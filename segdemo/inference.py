@@ -1,11 +1,10 @@
 """``Segmenter``: a checkpoint turned into labels and confidence for any photo.
 
-The photo is resized to the network's input size, run through a traced ``tf.function``
-(a plain ``model.predict`` per call costs about 1.5x more on these CPUs) in bfloat16 where
-the CPU computes it natively (``python -m segdemo.bench`` measures speed and agreement with
-float32), and the class
-probabilities are resized back to the photo's own resolution before the arg-max, so the
-outlines follow the photo rather than the network's coarser grid.
+The photo is resized to the network's input size and run through a traced ``tf.function``
+rather than ``model.predict`` per call, in bfloat16 where the CPU computes it natively;
+``python -m segdemo.bench`` measures both gains and how many pixels keep their float32
+label.  Class probabilities are resized back to the photo's own resolution before the
+arg-max, so the outlines follow the photo rather than the network's coarser grid.
 """
 import threading
 import time

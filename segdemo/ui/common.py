@@ -101,8 +101,8 @@ OUTPUT_LIFETIME_S = 15 * 60
 def save_image(array, name, lossless=False):
     """Write an RGB or label image to a unique file and return its path.
 
-    Pictures for the eye are JPEG (a 1024x768 PNG costs ten times longer to encode); label
-    maps meant for download are ``lossless`` PNG.
+    Pictures for the eye are JPEG (PNG encoding of a photo is far slower and feeds the
+    Compare tab's latency); label maps meant for download are ``lossless`` PNG.
 
     Gradio copies returned files into its cache atomically; returning arrays instead lets
     concurrent identical requests read a half-written cached image.  Files older than
