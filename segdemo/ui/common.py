@@ -9,6 +9,7 @@ import cv2
 import gradio as gr
 import numpy as np
 
+from segdemo.examples import list_examples
 from segdemo.imaging import ImageError, fit_within, heatmap, load_rgb, overlay
 from segdemo.models import ARCH_TITLES
 from segdemo.ui.text import t
@@ -32,6 +33,13 @@ class PhotoInput(gr.Image):
 
 def photo_input(label):
     return PhotoInput(label=label, type="filepath", sources=["upload", "webcam", "clipboard"], height=320)
+
+
+def examples_gallery(photo):
+    """The bundled validation photos as clickable examples for ``photo``, when there are any."""
+    examples = list_examples()
+    if examples:
+        gr.Examples(examples, inputs=[photo], label=t("examples"))
 
 
 def decode_or_explain(source):

@@ -3,10 +3,10 @@ import gradio as gr
 import numpy as np
 
 from segdemo import metrics
-from segdemo.examples import ground_truth_for, list_examples
+from segdemo.examples import ground_truth_for
 from segdemo.imaging import heatmap
-from segdemo.ui.common import (decode_or_explain, model_label, no_model_notice, photo_input, preview,
-                               save_image, segment_or_explain)
+from segdemo.ui.common import (decode_or_explain, examples_gallery, model_label, no_model_notice, photo_input,
+                               preview, save_image, segment_or_explain)
 from segdemo.ui.text import t
 
 COLUMNS = ["model", "architecture", "parameters", "inference ms", "pixel accuracy", "mIoU"]
@@ -62,9 +62,7 @@ def build(registry):
             photo = photo_input(t("photo"))
             chosen = gr.CheckboxGroup(choices, value=[value for _, value in choices], label=t("models_to_compare"))
             run = gr.Button(t("compare"), variant="primary", interactive=not missing)
-            examples = list_examples()
-            if examples:
-                gr.Examples(examples, inputs=[photo], label=t("examples"))
+            examples_gallery(photo)
         with gr.Column():
             gallery = gr.Gallery(label=t("results"), columns=2, height="auto")
             spread = gr.Image(label=t("disagreement"), type="filepath", interactive=False)

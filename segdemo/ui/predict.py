@@ -2,9 +2,8 @@
 import gradio as gr
 import numpy as np
 
-from segdemo.examples import list_examples
-from segdemo.ui.common import (legend_html, model_label, no_model_notice, photo_input, preview, save_image,
-                               segment_or_explain)
+from segdemo.ui.common import (examples_gallery, legend_html, model_label, no_model_notice, photo_input, preview,
+                               save_image, segment_or_explain)
 from segdemo.ui.text import t
 
 
@@ -48,9 +47,7 @@ def build(registry):
                 model = gr.Dropdown(first, value=first[0][1] if first else None, label=t("model"))
             opacity = gr.Slider(0.0, 1.0, value=0.55, step=0.05, label=t("opacity"))
             run = gr.Button(t("segment"), variant="primary", interactive=not missing)
-            examples = list_examples()
-            if examples:
-                gr.Examples(examples, inputs=[photo], label=t("examples"))
+            examples_gallery(photo)
         with gr.Column():
             shown = gr.Image(label=t("overlay"), type="filepath", interactive=False)
             legend = gr.HTML(label=t("legend"))
