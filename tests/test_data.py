@@ -136,3 +136,15 @@ def test_fetch_downloads_over_http(tmp_path):
         assert list((tmp_path / "elsewhere").iterdir()) == [], "a failed download leaves nothing"
     finally:
         server.shutdown()
+
+
+def test_data_cli_check_and_errors(tiny_data, tmp_path, capsys):
+    from segdemo.data.__main__ import main
+
+    assert main(["check", "--data", str(tiny_data)]) == 0
+    out = capsys.readouterr().out
+    assert "regions: 16 images" in out and "surfaces: 16 images" in out
+    assert main(["check", "--data", str(tmp_path)]) == 1
+    assert "has no images/ and labels/ folders" in capsys.readouterr().err
+    assert main(["fetch", "--archive", str(tmp_path / "missing.tar.gz"), "--dest", str(tmp_path)]) == 1
+    assert "does not exist" in capsys.readouterr().err
