@@ -25,7 +25,8 @@ def open_page(running_app, tmp_path_factory):
                 viewport={"width": 1280, "height": 1000}, locale=locale)
             contexts.append(context)
             page = context.new_page()
-            page.goto(running_app["url"], wait_until="networkidle")
+            page.goto(running_app["url"], wait_until="load")
+            page.get_by_role("tab").first.wait_for(timeout=60_000)
             return page
 
         yield opener
@@ -50,6 +51,13 @@ def test_predict_tab_shows_overlay_and_legend(page, running_app, tmp_path):
     overlay.wait_for(timeout=30_000)
     assert page.evaluate("(img) => img.naturalWidth", overlay.element_handle()) > 0
     page.screenshot(path=str(tmp_path / "predict.png"), full_page=True)
+
+    first_overlay = overlay.get_attribute("src")
+    slider = page.get_by_label("Mask opacity").and_(page.locator("input[type=range]"))
+    box = slider.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.95, box["y"] + box["height"] / 2)
+    page.wait_for_function("(before) => { const img = document.querySelector(\"img[src*='overlay-']\");"
+                           " return img && img.src !== before; }", arg=first_overlay, timeout=30_000)
 
 
 @pytest.mark.parametrize("tab, expected", [

@@ -10,7 +10,7 @@ import gradio as gr
 import numpy as np
 
 from segdemo.examples import list_examples
-from segdemo.imaging import ImageError, fit_within, heatmap, load_rgb, overlay
+from segdemo.imaging import ImageError, fit_within, load_rgb
 from segdemo.models import ARCH_TITLES
 from segdemo.ui.text import t
 
@@ -94,12 +94,13 @@ def availability_markdown(registry):
 PREVIEW_SIDE = 2048  # pictures shown in the page; the downloadable mask keeps full resolution
 
 
-def preview(result, palette, opacity=0.55):
-    """(overlay, confidence picture, preview-size labels) of a segmentation, for the page."""
-    image = fit_within(result.image, PREVIEW_SIDE)
-    labels = fit_within(result.labels.astype(np.uint8), PREVIEW_SIDE, nearest=True)
-    confidence = fit_within(result.confidence, PREVIEW_SIDE)
-    return overlay(image, labels, palette, opacity), heatmap(confidence), labels
+def preview(result):
+    """(photo, labels, confidence) of a segmentation at the size the page shows them."""
+    return (
+        fit_within(result.image, PREVIEW_SIDE),
+        fit_within(result.labels.astype(np.uint8), PREVIEW_SIDE, nearest=True),
+        fit_within(result.confidence, PREVIEW_SIDE),
+    )
 
 
 OUTPUT_DIR = Path(tempfile.mkdtemp(prefix="segdemo-outputs-"))

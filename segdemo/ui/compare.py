@@ -4,7 +4,7 @@ import numpy as np
 
 from segdemo import metrics
 from segdemo.examples import ground_truth_for
-from segdemo.imaging import heatmap
+from segdemo.imaging import heatmap, overlay
 from segdemo.ui.common import (decode_or_explain, examples_gallery, model_label, no_model_notice, photo_input,
                                preview, save_image, segment_or_explain)
 from segdemo.ui.text import t
@@ -39,8 +39,8 @@ def compare(registry, image, model_names):
             summary = metrics.summarize(metrics.confusion_matrix(truth, result.labels, len(config.classes)), config.classes)
             scores = [round(summary["pixel_accuracy"], 4), round(summary["miou"], 4)]
         milliseconds = result.timings["total_ms"]
-        shown, _, labels = preview(result, config.colours)
-        gallery.append((save_image(shown, name), f"{config.title}: {milliseconds:.0f} ms"))
+        photo, labels, _ = preview(result)
+        gallery.append((save_image(overlay(photo, labels, config.colours), name), f"{config.title}: {milliseconds:.0f} ms"))
         rows.append([name, config.title, entry.segmenter.parameter_count, round(milliseconds, 1), *scores])
         same_set.setdefault(config.label_set, []).append(labels)
     label_set, maps = max(same_set.items(), key=lambda item: len(item[1]))

@@ -2,13 +2,18 @@
 import gradio as gr
 import numpy as np
 
+from segdemo.imaging import heatmap, overlay
 from segdemo.ui.common import (examples_gallery, legend_html, model_label, no_model_notice, photo_input, preview,
                                save_image, segment_or_explain)
 from segdemo.ui.text import t
 
 
 def predict(registry, image, model_name, opacity=0.55):
-    """Everything the Predict tab shows for one photo, also served as the ``predict`` API."""
+    """Everything the Predict tab shows for one photo, also served as the ``predict`` API.
+
+    The last value (kept in the session, not part of the API) lets the opacity slider
+    redraw the overlay without running the network again.
+    """
     result = segment_or_explain(registry, model_name, image)
     config = registry.get(model_name).config
     shares = result.class_shares(config.classes)
@@ -20,14 +25,24 @@ def predict(registry, image, model_name, opacity=0.55):
         "timings_ms": {key: round(value, 1) for key, value in result.timings.items()},
         "notes": result.notes,
     }
-    shown, confidence, _ = preview(result, config.colours, float(opacity))
+    photo, labels, confidence = preview(result)
+    drawn = (photo, labels, config.colours)
     return (
-        save_image(shown, "overlay"),
-        save_image(confidence, "confidence"),
+        redraw(drawn, opacity),
+        save_image(heatmap(confidence), "confidence"),
         legend_html(shares, config.classes, config.colours),
         save_image(result.labels.astype(np.uint8), f"{model_name}-mask", lossless=True),
         details,
+        drawn,
     )
+
+
+def redraw(drawn, opacity):
+    """The overlay file for a (photo, labels, colours) already segmented, at a new opacity."""
+    if drawn is None:
+        return None
+    photo, labels, colours = drawn
+    return save_image(overlay(photo, labels, colours, float(opacity)), "overlay")
 
 
 def build(registry):
@@ -55,6 +70,7 @@ def build(registry):
             mask = gr.File(label=t("download"))
             with gr.Accordion("Details", open=False):
                 details = gr.JSON()
+    drawn = gr.State()
 
     def on_label_set(chosen):
         options = choices(chosen)
@@ -64,6 +80,7 @@ def build(registry):
     run.click(
         lambda image, name, alpha: predict(registry, image, name, alpha),
         [photo, model, opacity],
-        [shown, confidence, legend, mask, details],
+        [shown, confidence, legend, mask, details, drawn],
         api_name="predict",
     )
+    opacity.release(redraw, [drawn, opacity], shown, api_name=False, show_progress="hidden")
