@@ -77,9 +77,11 @@ def main(argv=None):
     parser.add_argument("--data", help="data folder (default: $SEGDEMO_DATA, then ../shared/iccv09Data)")
     parser.add_argument("--split", default="fixed", choices=["fixed", "sorted80"])
     parser.add_argument("--out", type=Path, help=f"where to write (default: CHECKPOINT/{METRICS_FILE})")
+    parser.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16", "auto"],
+                        help="float32 (default) gives the same figures on every machine; auto is what the app uses")
     args = parser.parse_args(argv)
     try:
-        segmenter = Segmenter(args.checkpoint)
+        segmenter = Segmenter(args.checkpoint, precision=args.precision)
         dataset = load_dataset(get_label_set(segmenter.config.label_set), args.data)
         _, val_ids = load_split(dataset.ids, args.split)
         summary = evaluate(segmenter, dataset.subset(val_ids))
@@ -87,6 +89,7 @@ def main(argv=None):
         print(f"error: {error}", file=sys.stderr)
         return 1
     summary["split"] = args.split
+    summary["precision"] = segmenter.precision
     out = args.out or args.checkpoint / METRICS_FILE
     out.write_text(json.dumps(summary, indent=1) + "\n")
     print(format_report(segmenter.name, summary))

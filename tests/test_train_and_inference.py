@@ -58,6 +58,7 @@ def test_evaluate_cli_writes_metrics(trained_checkpoints, tiny_data, capsys):
     assert summary["images"] == 3
     assert 0.0 <= summary["miou"] <= summary["mean_f1"] <= 1.0
     assert len(summary["confusion_matrix"]) == 8
+    assert summary["precision"] == "float32" and summary["split"] == "fixed"
     assert "pixel accuracy" in capsys.readouterr().out
 
 
