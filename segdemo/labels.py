@@ -1,8 +1,6 @@
 """The label sets of Stanford Background and how each class is drawn."""
 from dataclasses import dataclass
 
-import numpy as np
-
 UNKNOWN = -1  # the dataset marks unlabelled pixels with negative values
 
 
@@ -18,9 +16,6 @@ class LabelSet:
     @property
     def num_classes(self) -> int:
         return len(self.classes)
-
-    def palette(self) -> np.ndarray:
-        return np.asarray(self.colours, dtype=np.uint8)
 
 
 REGIONS = LabelSet(
