@@ -3,6 +3,7 @@
 Uploads arrive as paths, bytes, PIL images or arrays, in any mode (grey, 16-bit, RGBA,
 CMYK, palette, animated), possibly EXIF-rotated, possibly not images at all.  Each case
 gives either a uint8 RGB array or an ``ImageError`` whose message can be shown as is.
+Messages and notes are ``Message`` strings: English, with the key a UI translates by.
 """
 import io
 import warnings
@@ -17,8 +18,39 @@ MIN_SIDE = 8
 EXIF_ORIENTATION = 0x0112
 
 
+MESSAGES = {
+    "empty": "The upload is empty.",
+    "missing": "No image file at {name}.",
+    "empty_file": "The uploaded file is empty.",
+    "not_image": "This file is not an image (or not a format that can be read: use JPEG, PNG, WebP, GIF, BMP or TIFF).",
+    "bomb": "The image is too large: at most {megapixels} megapixels.",
+    "damaged": "The image file is damaged or truncated ({detail}).",
+    "channels": "An image needs 1, 3 or 4 colour channels; this array has shape {shape}.",
+    "no_image": "No image was given: upload a photo first.",
+    "too_large": "The image is {width}x{height}; at most {megapixels} megapixels are accepted.",
+    "too_small": "The image is {width}x{height}; it needs at least {min_side} pixels on each side.",
+    "animated": "animated image: segmented its first of {frames} frames",
+    "exif": "rotated upright following its EXIF orientation",
+    "deep": "16-bit or floating-point image: scaled to 8 bits",
+    "transparent": "transparent areas shown over white",
+}
+
+
+class Message(str):
+    """The English text of ``MESSAGES[key]``, remembering key and values so a UI can translate it."""
+
+    def __new__(cls, key, **values):
+        text = super().__new__(cls, MESSAGES[key].format(**values))
+        text.key, text.values = key, values
+        return text
+
+
 class ImageError(ValueError):
-    """The upload cannot be segmented; the message says why in plain words."""
+    """The upload cannot be segmented; ``message`` says why in plain words."""
+
+    def __init__(self, key, **values):
+        self.message = Message(key, **values)
+        super().__init__(self.message)
 
 
 def _open(source):
@@ -26,24 +58,24 @@ def _open(source):
         return source
     if isinstance(source, (bytes, bytearray)):
         if not source:
-            raise ImageError("The upload is empty.")
+            raise ImageError("empty")
         source = io.BytesIO(source)
     elif isinstance(source, (str, Path)):
         path = Path(source)
         if not path.is_file():
-            raise ImageError(f"No image file at {path.name}.")
+            raise ImageError("missing", name=path.name)
         if path.stat().st_size == 0:
-            raise ImageError("The uploaded file is empty.")
+            raise ImageError("empty_file")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return Image.open(source)
     except UnidentifiedImageError:
-        raise ImageError("This file is not an image (or not a format that can be read: use JPEG, PNG, WebP, GIF, BMP or TIFF).") from None
+        raise ImageError("not_image") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"The image is too large: at most {MAX_PIXELS // 1_000_000} megapixels.") from None
+        raise ImageError("bomb", megapixels=MAX_PIXELS // 1_000_000) from None
     except (OSError, SyntaxError, ValueError) as error:
-        raise ImageError(f"The image file is damaged or truncated ({error}).") from None
+        raise ImageError("damaged", detail=error) from None
 
 
 def _to_uint8(array):
@@ -65,7 +97,7 @@ def _rgb_from_array(array):
     if array.ndim == 2:
         array = np.repeat(_to_uint8(array)[..., None], 3, axis=2)
     if array.ndim != 3 or array.shape[2] not in (3, 4):
-        raise ImageError(f"An image needs 1, 3 or 4 colour channels; this array has shape {array.shape}.")
+        raise ImageError("channels", shape=array.shape)
     array = _to_uint8(array)
     if array.shape[2] == 4:
         alpha = array[..., 3:].astype(np.float32) / 255.0
@@ -79,33 +111,33 @@ def load_rgb(source):
         image, notes = _rgb_from_array(source), []
     else:
         if source is None:
-            raise ImageError("No image was given: upload a photo first.")
+            raise ImageError("no_image")
         picture = _open(source)
         width, height = picture.size
         if width * height > MAX_PIXELS:
-            raise ImageError(f"The image is {width}x{height}; at most {MAX_PIXELS // 1_000_000} megapixels are accepted.")
+            raise ImageError("too_large", width=width, height=height, megapixels=MAX_PIXELS // 1_000_000)
         notes = []
         if getattr(picture, "n_frames", 1) > 1:
-            notes.append(f"animated image: segmented its first of {picture.n_frames} frames")
+            notes.append(Message("animated", frames=picture.n_frames))
             picture.seek(0)
         try:
             if picture.getexif().get(EXIF_ORIENTATION, 1) != 1:
-                notes.append("rotated upright following its EXIF orientation")
+                notes.append(Message("exif"))
             picture = ImageOps.exif_transpose(picture)
             picture.load()
         except (OSError, SyntaxError, ValueError) as error:
-            raise ImageError(f"The image file is damaged or truncated ({error}).") from None
+            raise ImageError("damaged", detail=error) from None
         if picture.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-            notes.append("16-bit or floating-point image: scaled to 8 bits")
+            notes.append(Message("deep"))
             image = _rgb_from_array(np.asarray(picture))
         elif picture.mode in ("RGBA", "LA", "PA") or (picture.mode == "P" and "transparency" in picture.info):
             image = _rgb_from_array(np.asarray(picture.convert("RGBA")))
-            notes.append("transparent areas shown over white")
+            notes.append(Message("transparent"))
         else:
             image = np.asarray(picture.convert("RGB"))
     height, width = image.shape[:2]
     if min(height, width) < MIN_SIDE:
-        raise ImageError(f"The image is {width}x{height}; it needs at least {MIN_SIDE} pixels on each side.")
+        raise ImageError("too_small", width=width, height=height, min_side=MIN_SIDE)
     return image, notes
 
 

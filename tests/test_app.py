@@ -57,7 +57,7 @@ def test_compare_endpoint_scores_bundled_examples(client, running_app):
 
 def test_broken_checkpoint_is_listed_and_the_rest_serve(running_app, client, photo):
     page_config = urllib.request.urlopen(running_app["url"] + "config", timeout=10).read().decode()
-    assert "`broken` is unavailable" in page_config
+    assert "`broken` (broken/weights.npz cannot be read" in page_config
     with pytest.raises(AppError, match="not in the list of choices|not available"):
         predict(client, photo, model="broken")
     assert predict(client, photo, model="fpn")[4]["model"] == "fpn"

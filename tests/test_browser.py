@@ -60,6 +60,20 @@ def test_predict_tab_shows_overlay_and_legend(page, running_app, tmp_path):
                            " return img && img.src !== before; }", arg=first_overlay, timeout=30_000)
 
 
+def test_compare_tab_runs_every_model(page, running_app, tmp_path):
+    page.get_by_role("tab", name="Compare").click()
+    example = sorted(Path(running_app["examples"]).glob("*.jpg"))[0]
+    page.locator("input[type=file]").nth(1).set_input_files(str(example))
+    page.wait_for_timeout(1000)
+    page.get_by_role("button", name="Compare", exact=True).click()
+    page.get_by_text("Disagreement among the 3 regions").wait_for(timeout=60_000)
+    for model in ("unet", "pspnet", "fpn"):
+        page.locator(f"img[src*='{model}-']").first.wait_for(timeout=30_000)
+    assert page.locator("img[src*='disagreement-']").count() >= 1
+    assert "pixel accuracy" in page.locator("table").last.inner_text()
+    page.screenshot(path=str(tmp_path / "compare-result.png"), full_page=True)
+
+
 @pytest.mark.parametrize("tab, expected", [
     ("Compare", "Models to compare"),
     ("Training curves", "Validation IoU per class"),
@@ -85,9 +99,22 @@ def test_learn_playground_recomputes(page):
     assert scores.inner_text() != before
 
 
-def test_japanese_browser_gets_japanese_text(open_page, tmp_path):
+def test_japanese_browser_gets_japanese_text(open_page, running_app, tmp_path):
+    """Both the page's own labels and what the server writes (legend, tables, charts) are Japanese."""
     page = open_page("ja-JP")
-    page.get_by_role("tab", name="予測").wait_for(timeout=30_000)
+    page.get_by_text("利用できるモデル").first.wait_for(timeout=30_000)
+    page.locator("input[type=file]").first.set_input_files(str(sorted(Path(running_app["examples"]).glob("*.jpg"))[0]))
+    page.wait_for_timeout(1000)
+    page.get_by_role("button", name="セグメント").click()
+    page.wait_for_selector(".segdemo-legend", timeout=60_000)
+    legend = page.locator(".segdemo-legend").inner_text()
+    assert "空" in legend and "前景物体" in legend and "sky" not in legend
+    page.screenshot(path=str(tmp_path / "predict-ja.png"), full_page=True)
+
+    page.get_by_role("tab", name="学習曲線").click()
+    page.get_by_text("クラスごとの検証 IoU").first.wait_for(timeout=30_000)
     page.get_by_role("tab", name="学ぶ: 評価指標と損失関数").click()
     page.get_by_text("頻度重み付き IoU").first.wait_for(timeout=30_000)
+    table = page.locator("#playground-table").inner_text()
+    assert "画素精度" in table and "損失: 交差エントロピー" in table
     page.screenshot(path=str(tmp_path / "learn-ja.png"), full_page=True)

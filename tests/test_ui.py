@@ -7,21 +7,24 @@ import pytest
 from segdemo.registry import ModelRegistry
 from segdemo.ui import compare, learn
 from segdemo.ui.app import build_demo
+from segdemo.ui.text import EN, t
 
 
 def test_app_builds_and_explains_when_no_model_exists(tmp_path):
     demo = build_demo(ModelRegistry(tmp_path))
     config = json.dumps(demo.get_config_file(), default=str)
-    assert "No trained model is available" in config
+    for key in ("models_missing", "no_models", "nothing_runnable", "curves.none"):
+        assert json.dumps(str(t(key)))[1:-1] in config, key
+    assert "No trained model is available" in EN["models_missing"]
     buttons = [c for c in demo.get_config_file()["components"] if c["type"] == "button"]
     assert buttons and all(not b["props"].get("interactive", True) for b in buttons)
 
 
 def scores(**controls):
     settings = dict(object_side=40, shift_x=0, shift_y=0, grow=0, softness=0, gamma=2.0) | controls
-    picture, rows = learn.playground(**settings)
+    picture, table = learn.playground(**settings)
     assert picture.ndim == 3
-    return dict(rows)
+    return dict(table["data"])
 
 
 def test_playground_perfect_prediction():

@@ -15,21 +15,25 @@ CSS = ".segdemo-legend td { padding: 2px 8px; }"
 def build_demo(registry=None):
     registry = registry or ModelRegistry()
     with gr.Blocks(title="segdemo") as demo:
-        gr.Markdown("# " + "segdemo")
+        gr.Markdown("# segdemo")
         gr.Markdown(t("intro"))
-        gr.Markdown(availability_markdown(registry))
+        for line in availability_markdown(registry):
+            gr.Markdown(line)
         with gr.Tabs():
             with gr.Tab(t("tab.predict"), id="predict"):
                 predict.build(registry)
             with gr.Tab(t("tab.compare"), id="compare"):
                 compare.build(registry)
             with gr.Tab(t("tab.curves"), id="curves"):
-                curves.build(registry)
+                draw_curves = curves.build(registry)
             with gr.Tab(t("tab.learn"), id="learn"):
                 controls, picture, table = learn.build()
             with gr.Tab(t("tab.architectures"), id="architectures"):
                 architectures.build(registry)
         demo.load(learn.playground, controls, [picture, table], api_name=False)
+        if draw_curves:
+            draw, outputs = draw_curves
+            demo.load(draw, None, outputs, api_name=False)
     demo.queue(default_concurrency_limit=2, max_size=64)
     return demo
 

@@ -8,4 +8,4 @@ from segdemo.ui.text import t
 def build(registry):
     gr.Markdown(t("architectures.overview"))
     runnable = [model_label(registry.entries[name]) for name in registry.available()]
-    gr.Markdown("**Runnable here:** " + ("; ".join(runnable) if runnable else "no trained model yet."))
+    gr.Markdown(t("runnable_here") + "; ".join(runnable) if runnable else t("nothing_runnable"))

@@ -12,7 +12,7 @@ import numpy as np
 from segdemo.examples import list_examples
 from segdemo.imaging import ImageError, fit_within, load_rgb
 from segdemo.models import ARCH_TITLES
-from segdemo.ui.text import t
+from segdemo.ui.text import say, say_class, say_message, t
 
 
 class PhotoInput(gr.Image):
@@ -42,24 +42,25 @@ def examples_gallery(photo):
         gr.Examples(examples, inputs=[photo], label=t("examples"))
 
 
-def decode_or_explain(source):
+def decode_or_explain(source, language="en"):
     """(RGB array, notes) for an upload, or a message the user sees."""
     try:
         return load_rgb(source)
     except ImageError as error:
-        raise gr.Error(str(error)) from None
+        raise gr.Error(say_message(language, error.message)) from None
 
 
-def segment_or_explain(registry, name, image, **kwargs):
+def segment_or_explain(registry, name, image, language="en", **kwargs):
     """Run one model, turning bad input and unknown models into messages the user sees."""
     if not name:
-        raise gr.Error("Choose a model first.")
+        raise gr.Error(say(language, "error.choose_model"))
     try:
         return registry.segment(name, image, **kwargs)
     except ImageError as error:
-        raise gr.Error(str(error)) from None
-    except KeyError as error:
-        raise gr.Error(str(error.args[0])) from None
+        raise gr.Error(say_message(language, error.message)) from None
+    except KeyError:
+        known = ", ".join(registry.available()) or "-"
+        raise gr.Error(say(language, "error.model_unavailable", name=name, known=known)) from None
 
 
 def model_label(entry):
@@ -68,27 +69,30 @@ def model_label(entry):
     return f"{entry.name}: {title}, {config.backbone}, {config.label_set}"
 
 
-def legend_html(shares, classes, colours):
+def legend_html(shares, classes, colours, language="en"):
     """A table of class colour, name and share of the image, largest share first."""
     rows = []
     for index in np.argsort([-shares[name] for name in classes]):
         name, colour = classes[index], colours[index]
         swatch = f'<span style="display:inline-block;width:1.1em;height:1.1em;border-radius:3px;background:rgb{tuple(colour)}"></span>'
-        rows.append(f"<tr><td>{swatch}</td><td>{html.escape(name)}</td><td style='text-align:right'>{100 * shares[name]:.1f}%</td></tr>")
+        rows.append(f"<tr><td>{swatch}</td><td>{html.escape(say_class(language, name))}</td><td style='text-align:right'>{100 * shares[name]:.1f}%</td></tr>")
     return "<table class='segdemo-legend'>" + "".join(rows) + "</table>"
 
 
 def availability_markdown(registry):
-    lines = []
+    """Which models the app offers, and which failed to load and why: one text per line.
+
+    The page translates one marker per text, so each line is a text of its own.
+    """
     available = registry.available()
     if available:
-        lines.append("**Models available:** " + ", ".join(model_label(registry.entries[n]) for n in available))
+        lines = [t("models_available") + ", ".join(model_label(registry.entries[n]) for n in available)]
     else:
-        lines.append(f"**No trained model is available** in `{registry.root.name}/`: the Predict and Compare tabs "
-                     "need a checkpoint (README, *Training and evaluation*). The Learn and Architectures tabs work without one.")
-    for name, error in registry.unavailable().items():
-        lines.append(f"- `{name}` is unavailable: {error}")
-    return "\n".join(lines)
+        lines = [t("models_missing")]
+    failed = registry.unavailable()
+    if failed:
+        lines.append(t("model_unloadable") + "; ".join(f"`{name}` ({error})" for name, error in failed.items()))
+    return lines
 
 
 PREVIEW_SIDE = 2048  # pictures shown in the page; the downloadable mask keeps full resolution

@@ -7,10 +7,7 @@ from segdemo.examples import ground_truth_for
 from segdemo.imaging import heatmap, overlay
 from segdemo.ui.common import (decode_or_explain, examples_gallery, model_label, no_model_notice, photo_input,
                                preview, save_image, segment_or_explain)
-from segdemo.ui.text import t
-
-COLUMNS = ["model", "architecture", "parameters", "inference ms", "pixel accuracy", "mIoU"]
-
+from segdemo.ui.text import language_of, say, say_columns, say_message, t
 
 def disagreement(label_maps):
     """Per pixel, the number of distinct answers beyond the first (0 = all agree)."""
@@ -21,14 +18,14 @@ def disagreement(label_maps):
     return distinct - 1
 
 
-def compare(registry, image, model_names):
+def compare(registry, image, model_names, language="en"):
     """Overlays, a disagreement map and a table for ``model_names``; the ``compare`` API."""
     if not model_names:
-        raise gr.Error("Choose at least one model to compare.")
-    photo, notes = decode_or_explain(image)  # once, not once per model
+        raise gr.Error(say(language, "error.choose_models"))
+    photo, notes = decode_or_explain(image, language)  # once, not once per model
     gallery, rows, same_set, truths = [], [], {}, {}
     for name in model_names:
-        result = segment_or_explain(registry, name, photo)
+        result = segment_or_explain(registry, name, photo, language)
         entry = registry.get(name)
         config = entry.config
         if config.label_set not in truths:
@@ -45,13 +42,13 @@ def compare(registry, image, model_names):
         same_set.setdefault(config.label_set, []).append(labels)
     label_set, maps = max(same_set.items(), key=lambda item: len(item[1]))
     spread = disagreement(maps)
-    note = (f"Disagreement among the {len(maps)} {label_set} model(s): "
-            f"{100 * np.mean(spread > 0):.1f}% of pixels get more than one answer.")
+    note = [say(language, "compare.disagreement", count=len(maps), label_set=label_set, share=100 * np.mean(spread > 0))]
     if not any(row[4] != "" for row in rows):
-        note += " Scores appear when the photo is one of the bundled validation examples."
+        note.append(say(language, "compare.no_scores"))
     if notes:
-        note += " Note: " + "; ".join(notes) + "."
-    return gallery, save_image(heatmap(spread, 0, max(1, len(maps) - 1)), "disagreement"), rows, note
+        note.append(say(language, "compare.notes", notes="; ".join(say_message(language, n) for n in notes)))
+    table = {"headers": say_columns(language, "compare.columns"), "data": rows}
+    return gallery, save_image(heatmap(spread, 0, max(1, len(maps) - 1)), "disagreement"), table, " ".join(note)
 
 
 def build(registry):
@@ -66,7 +63,10 @@ def build(registry):
         with gr.Column():
             gallery = gr.Gallery(label=t("results"), columns=2, height="auto")
             spread = gr.Image(label=t("disagreement"), type="filepath", interactive=False)
-    table = gr.Dataframe(headers=COLUMNS, label=t("results"), interactive=False)
+    table = gr.Dataframe(headers=say_columns("en", "compare.columns"), label=t("results"), interactive=False)
     note = gr.Markdown()
-    run.click(lambda image, names: compare(registry, image, names), [photo, chosen],
-              [gallery, spread, table, note], api_name="compare")
+
+    def on_compare(image, names, request: gr.Request):
+        return compare(registry, image, names, language_of(request))
+
+    run.click(on_compare, [photo, chosen], [gallery, spread, table, note], api_name="compare")

@@ -8,7 +8,7 @@ import numpy as np
 from scipy import ndimage
 
 from segdemo import losses, metrics
-from segdemo.ui.text import t
+from segdemo.ui.text import language_of, say, say_columns, t
 
 CANVAS = 96
 
@@ -42,7 +42,7 @@ def outcome_picture(truth, labels):
     return np.kron(picture, np.ones((4, 4, 1), np.uint8))  # 4x larger so it is easy to see
 
 
-def evaluate_scene(truth, probabilities, gamma):
+def evaluate_scene(truth, probabilities, gamma, language="en"):
     """Rows of (name, value) for every metric and loss on one playground scene."""
     labels = np.argmax(probabilities, axis=-1)
     summary = metrics.summarize(metrics.confusion_matrix(truth, labels, 2), ["background", "object"])
@@ -52,29 +52,34 @@ def evaluate_scene(truth, probabilities, gamma):
     hd = metrics.hausdorff(truth == 1, labels == 1)
     batch_truth, batch_probs = truth[None], probabilities[None].astype(np.float32)
     rows = [
-        ("pixel accuracy", summary["pixel_accuracy"]),
-        ("mean class accuracy", summary["mean_accuracy"]),
-        ("IoU (object)", object_row["iou"]),
-        ("mIoU", summary["miou"]),
-        ("frequency-weighted IoU", summary["fwiou"]),
-        ("F1 / Dice (object)", object_row["f1"]),
-        ("precision (object)", object_row["precision"]),
-        ("recall (object)", object_row["recall"]),
-        ("average precision (object)", ap.result()[1]),
-        ("Hausdorff 95% (object, px)", hd),
-        ("loss: cross-entropy", losses.cross_entropy(batch_truth, batch_probs)),
-        (f"loss: focal (gamma={gamma:g})", losses.focal(batch_truth, batch_probs, gamma=gamma)),
-        ("loss: Dice", losses.dice(batch_truth, batch_probs)),
-        ("loss: Tversky (alpha=0.3, beta=0.7)", losses.tversky(batch_truth, batch_probs, alpha=0.3, beta=0.7)),
-        ("loss: boundary F1", losses.boundary(batch_truth, batch_probs)),
+        ("metric.pixel_accuracy", summary["pixel_accuracy"]),
+        ("metric.mean_accuracy", summary["mean_accuracy"]),
+        ("metric.iou", object_row["iou"]),
+        ("metric.miou", summary["miou"]),
+        ("metric.fwiou", summary["fwiou"]),
+        ("metric.f1", object_row["f1"]),
+        ("metric.precision", object_row["precision"]),
+        ("metric.recall", object_row["recall"]),
+        ("metric.average_precision", ap.result()[1]),
+        ("metric.hausdorff95", hd),
+        ("loss.cross_entropy", losses.cross_entropy(batch_truth, batch_probs)),
+        ("loss.focal", losses.focal(batch_truth, batch_probs, gamma=gamma)),
+        ("loss.dice", losses.dice(batch_truth, batch_probs)),
+        ("loss.tversky", losses.tversky(batch_truth, batch_probs, alpha=0.3, beta=0.7)),
+        ("loss.boundary", losses.boundary(batch_truth, batch_probs)),
     ]
-    return [[name, None if value is None or np.isnan(float(value)) else round(float(value), 4)] for name, value in rows]
+    return [[say(language, key, gamma=gamma), None if value is None or np.isnan(float(value)) else round(float(value), 4)]
+            for key, value in rows]
 
 
-def playground(object_side, shift_x, shift_y, grow, softness, gamma):
+def playground(object_side, shift_x, shift_y, grow, softness, gamma, request: gr.Request = None):
+    """The outcome picture and the table of every metric and loss, in the browser's language."""
+    language = language_of(request)
     truth, probabilities = scene(int(object_side), shift_x, shift_y, grow, softness)
     labels = np.argmax(probabilities, axis=-1)
-    return outcome_picture(truth, labels), evaluate_scene(truth, probabilities, float(gamma))
+    table = {"headers": say_columns(language, "playground.columns"),
+             "data": evaluate_scene(truth, probabilities, float(gamma), language)}
+    return outcome_picture(truth, labels), table
 
 
 def build():
@@ -91,8 +96,8 @@ def build():
             gamma = gr.Slider(0, 5, value=2, step=0.5, label=t("gamma"))
         with gr.Column():
             picture = gr.Image(label=t("playground"), type="numpy", interactive=False)
-            table = gr.Dataframe(headers=["metric / loss", "value"], label=t("metric_table"), interactive=False,
-                                 elem_id="playground-table")
+            table = gr.Dataframe(headers=say_columns("en", "playground.columns"), label=t("metric_table"),
+                                 interactive=False, max_height=720, elem_id="playground-table")
     controls = [side, shift_x, shift_y, grow, softness, gamma]
     for control in controls:
         control.change(playground, controls, [picture, table], api_name=False, show_progress="hidden")

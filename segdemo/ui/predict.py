@@ -5,16 +5,16 @@ import numpy as np
 from segdemo.imaging import heatmap, overlay
 from segdemo.ui.common import (examples_gallery, legend_html, model_label, no_model_notice, photo_input, preview,
                                save_image, segment_or_explain)
-from segdemo.ui.text import t
+from segdemo.ui.text import language_of, say_message, t
 
 
-def predict(registry, image, model_name, opacity=0.55):
+def predict(registry, image, model_name, opacity=0.55, language="en"):
     """Everything the Predict tab shows for one photo, also served as the ``predict`` API.
 
     The last value (kept in the session, not part of the API) lets the opacity slider
     redraw the overlay without running the network again.
     """
-    result = segment_or_explain(registry, model_name, image)
+    result = segment_or_explain(registry, model_name, image, language)
     config = registry.get(model_name).config
     shares = result.class_shares(config.classes)
     details = {
@@ -23,14 +23,14 @@ def predict(registry, image, model_name, opacity=0.55):
         "class_shares": shares,
         "mean_confidence": float(result.confidence.mean()),
         "timings_ms": {key: round(value, 1) for key, value in result.timings.items()},
-        "notes": result.notes,
+        "notes": [say_message(language, note) for note in result.notes],
     }
     photo, labels, confidence = preview(result)
     drawn = (photo, labels, config.colours)
     return (
         redraw(drawn, opacity),
         save_image(heatmap(confidence), "confidence"),
-        legend_html(shares, config.classes, config.colours),
+        legend_html(shares, config.classes, config.colours, language),
         save_image(result.labels.astype(np.uint8), f"{model_name}-mask", lossless=True),
         details,
         drawn,
@@ -68,7 +68,7 @@ def build(registry):
             legend = gr.HTML(label=t("legend"))
             confidence = gr.Image(label=t("confidence"), type="filepath", interactive=False)
             mask = gr.File(label=t("download"))
-            with gr.Accordion("Details", open=False):
+            with gr.Accordion(t("details"), open=False):
                 details = gr.JSON()
     drawn = gr.State()
 
@@ -77,8 +77,12 @@ def build(registry):
         return gr.Dropdown(choices=options, value=options[0][1] if options else None)
 
     label_set.change(on_label_set, label_set, model, api_name=False)
+
+    def on_segment(image, name, alpha, request: gr.Request):
+        return predict(registry, image, name, alpha, language_of(request))
+
     run.click(
-        lambda image, name, alpha: predict(registry, image, name, alpha),
+        on_segment,
         [photo, model, opacity],
         [shown, confidence, legend, mask, details, drawn],
         api_name="predict",

@@ -1,4 +1,8 @@
-"""Interface text in English and Japanese, shown in the browser's language (English otherwise)."""
+"""Interface text in English and Japanese, shown in the browser's language (English otherwise).
+
+Labels and page text are translated by the page itself (``t``).  Text the server writes at
+request time (legends, tables, messages, figures) follows the request's language (``say``).
+"""
 import gradio as gr
 
 EN = {
@@ -35,6 +39,47 @@ EN = {
     "metric_table": "Metrics and losses, computed live by segdemo",
     "learn.playground_title": "### Playground",
     "no_models": "**No trained model is available yet**, so this tab cannot segment photos. Train one with `python -m segdemo.train` (see the README); the Learn tab works meanwhile.",
+    "details": "Details",
+    "models_available": "**Models available:** ",
+    "models_missing": "**No trained model is available** in the checkpoints folder: the Predict and Compare tabs need a checkpoint (README, *Training and evaluation*). The Learn and Architectures tabs work without one.",
+    "model_unloadable": "Not loaded, with the reason: ",
+    "runnable_here": "**Runnable here:** ",
+    "nothing_runnable": "**Runnable here:** no trained model yet.",
+    "curves.plots": "Curves",
+    "curves.per_class_plot": "Per-class IoU",
+    "curves.none": "No checkpoint has a `history.json` yet: curves appear once a model is trained.",
+    "curves.unevaluated": "No checkpoint has a `metrics.json` yet: run `python -m segdemo.evaluate checkpoints/NAME`.",
+    # Written by the server in the browser's language (see ``say``), not translated by the page.
+    "class.sky": "sky", "class.tree": "tree", "class.road": "road", "class.grass": "grass", "class.water": "water",
+    "class.building": "building", "class.mountain": "mountain", "class.foreground object": "foreground object",
+    "class.horizontal": "horizontal", "class.vertical": "vertical",
+    "error.choose_model": "Choose a model first.",
+    "error.choose_models": "Choose at least one model to compare.",
+    "error.model_unavailable": "Model {name!r} is not available (available: {known}).",
+    "compare.columns": "model|architecture|parameters|inference ms|pixel accuracy|mIoU",
+    "compare.disagreement": "Disagreement among the {count} {label_set} model(s): {share:.1f}% of pixels get more than one answer.",
+    "compare.no_scores": "Scores appear when the photo is one of the bundled validation examples.",
+    "compare.notes": "Note: {notes}.",
+    "playground.columns": "metric / loss|value",
+    "metric.pixel_accuracy": "pixel accuracy",
+    "metric.mean_accuracy": "mean class accuracy",
+    "metric.iou": "IoU (object)",
+    "metric.miou": "mIoU",
+    "metric.fwiou": "frequency-weighted IoU",
+    "metric.f1": "F1 / Dice (object)",
+    "metric.precision": "precision (object)",
+    "metric.recall": "recall (object)",
+    "metric.average_precision": "average precision (object)",
+    "metric.hausdorff95": "Hausdorff 95% (object, px)",
+    "loss.cross_entropy": "loss: cross-entropy",
+    "loss.focal": "loss: focal (gamma={gamma:g})",
+    "loss.dice": "loss: Dice",
+    "loss.tversky": "loss: Tversky (alpha=0.3, beta=0.7)",
+    "loss.boundary": "loss: boundary F1",
+    "curves.loss": "Loss", "curves.pixel_accuracy": "Pixel accuracy", "curves.miou": "mIoU", "curves.epoch": "epoch",
+    "curves.training": "training", "curves.validation": "validation",
+    "curves.per_class_title": "Validation IoU per class",
+    "curves.summary_columns": "model|pixel accuracy|mean accuracy|mIoU|FWIoU|mean F1|mAP|mean HD95 (px)|images",
     "learn.explanation": r"""
 ### Metrics: how good is a label map?
 Count, over all labelled pixels of the validation set, for each class $c$: true positives $TP_c$ (class $c$, predicted $c$), false positives $FP_c$ (predicted $c$, truly something else) and false negatives $FN_c$ (truly $c$, predicted something else). Pixels labelled *unknown* in the dataset are left out of every count.
@@ -122,6 +167,60 @@ JA = {
     "metric_table": "segdemo がその場で計算する指標と損失",
     "learn.playground_title": "### 実験場",
     "no_models": "**学習済みモデルがまだない**ため、このタブでは写真をセグメントできません。`python -m segdemo.train` で学習してください(README 参照)。その間も「学ぶ」タブは使えます。",
+    "details": "詳細",
+    "models_available": "**利用できるモデル:** ",
+    "models_missing": "checkpoints フォルダに**学習済みモデルがありません**。予測タブと比較タブにはチェックポイントが必要です(README の *Training and evaluation* を参照)。学ぶタブとアーキテクチャタブはモデルなしで使えます。",
+    "model_unloadable": "読み込めなかったモデルとその理由: ",
+    "runnable_here": "**ここで実行できるモデル:** ",
+    "nothing_runnable": "**ここで実行できるモデル:** 学習済みモデルはまだありません。",
+    "curves.plots": "学習曲線",
+    "curves.per_class_plot": "クラスごとの IoU",
+    "curves.none": "`history.json` を持つチェックポイントはまだありません。モデルを学習すると曲線が表示されます。",
+    "curves.unevaluated": "`metrics.json` を持つチェックポイントはまだありません。`python -m segdemo.evaluate checkpoints/NAME` を実行してください。",
+    "class.sky": "空", "class.tree": "木", "class.road": "道路", "class.grass": "草地", "class.water": "水",
+    "class.building": "建物", "class.mountain": "山", "class.foreground object": "前景物体",
+    "class.horizontal": "水平面", "class.vertical": "垂直面",
+    "error.choose_model": "先にモデルを選んでください。",
+    "error.choose_models": "比較するモデルを 1 つ以上選んでください。",
+    "error.model_unavailable": "モデル {name!r} は利用できません(利用できるもの: {known})。",
+    "compare.columns": "モデル|アーキテクチャ|パラメータ数|推論 ms|画素精度|mIoU",
+    "compare.disagreement": "{count} 個の {label_set} モデルの不一致: 画素の {share:.1f}% で答えが分かれています。",
+    "compare.no_scores": "同梱の検証画像を使うと、正解に対するスコアが表示されます。",
+    "compare.notes": "注: {notes}。",
+    "playground.columns": "指標 / 損失|値",
+    "metric.pixel_accuracy": "画素精度",
+    "metric.mean_accuracy": "平均クラス精度",
+    "metric.iou": "IoU(物体)",
+    "metric.miou": "mIoU",
+    "metric.fwiou": "頻度重み付き IoU",
+    "metric.f1": "F1 / Dice(物体)",
+    "metric.precision": "適合率(物体)",
+    "metric.recall": "再現率(物体)",
+    "metric.average_precision": "平均適合率(物体)",
+    "metric.hausdorff95": "ハウスドルフ距離 95%(物体、画素)",
+    "loss.cross_entropy": "損失: 交差エントロピー",
+    "loss.focal": "損失: focal(gamma={gamma:g})",
+    "loss.dice": "損失: Dice",
+    "loss.tversky": "損失: Tversky(alpha=0.3、beta=0.7)",
+    "loss.boundary": "損失: 境界 F1",
+    "curves.loss": "損失", "curves.pixel_accuracy": "画素精度", "curves.miou": "mIoU", "curves.epoch": "エポック",
+    "curves.training": "学習", "curves.validation": "検証",
+    "curves.per_class_title": "クラスごとの検証 IoU",
+    "curves.summary_columns": "モデル|画素精度|平均精度|mIoU|FWIoU|平均 F1|mAP|平均 HD95(画素)|画像数",
+    "image.empty": "アップロードが空です。",
+    "image.missing": "{name} という画像ファイルはありません。",
+    "image.empty_file": "アップロードされたファイルが空です。",
+    "image.not_image": "このファイルは画像ではありません(または読めない形式です: JPEG、PNG、WebP、GIF、BMP、TIFF を使ってください)。",
+    "image.bomb": "画像が大きすぎます: 最大 {megapixels} メガピクセルです。",
+    "image.damaged": "画像ファイルが壊れているか途中で切れています({detail})。",
+    "image.channels": "画像には 1、3、4 個の色チャンネルが必要ですが、この配列の形は {shape} です。",
+    "image.no_image": "画像がありません: 先に写真をアップロードしてください。",
+    "image.too_large": "画像は {width}x{height} です。受け付けるのは最大 {megapixels} メガピクセルです。",
+    "image.too_small": "画像は {width}x{height} です。各辺に少なくとも {min_side} 画素必要です。",
+    "image.animated": "アニメーション画像: {frames} フレームのうち最初のフレームをセグメントしました",
+    "image.exif": "EXIF の向き情報に従って正立させました",
+    "image.deep": "16 ビットまたは浮動小数点の画像: 8 ビットに変換しました",
+    "image.transparent": "透明な部分は白の上に表示しています",
     "learn.explanation": r"""
 ### 評価指標: ラベルマップはどれだけ良いか
 検証セットのラベル付き画素すべてについて、クラス $c$ ごとに数えます: 真陽性 $TP_c$(正解 $c$、予測 $c$)、偽陽性 $FP_c$(予測 $c$、正解は別のクラス)、偽陰性 $FN_c$(正解 $c$、予測は別のクラス)。データセットで「不明」とされた画素はどの集計にも入りません。
@@ -175,8 +274,40 @@ $t$ を one-hot の正解、$p$ を画素の予測確率とすると:
 }
 
 I18N = gr.I18n(en=EN, ja=JA)
+TEXT = {"en": EN, "ja": JA}
 
 
 def t(key):
     """A translatable label for a component (translated in the browser)."""
     return I18N(key)
+
+
+def language_of(request):
+    """'ja' when the browser's first language is Japanese, else 'en'.
+
+    The page cannot translate what the server writes, so that text follows the request's
+    Accept-Language; API clients, which send none, get English.
+    """
+    header = request.headers.get("accept-language", "") if request is not None else ""
+    return "ja" if header.split(",")[0].strip().lower().startswith("ja") else "en"
+
+
+def say(language, key, **values):
+    """The text for ``key`` in ``language`` (English where it has none), filled with ``values``."""
+    return TEXT.get(language, EN).get(key, EN[key]).format(**values)
+
+
+def say_columns(language, key):
+    """A table's column headers, kept in the text tables as one 'a|b|c' string."""
+    return say(language, key).split("|")
+
+
+def say_class(language, name):
+    """A class name in ``language``; classes of a checkpoint unknown here keep their own name."""
+    return TEXT.get(language, EN).get(f"class.{name}", name)
+
+
+def say_message(language, message):
+    """A ``segdemo.imaging.Message`` (error or note about an upload) in ``language``."""
+    template = TEXT.get(language, EN).get(f"image.{message.key}")
+    return template.format(**message.values) if template else str(message)
