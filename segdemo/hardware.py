@@ -4,6 +4,7 @@ Several GPUs: MirroredStrategy, mixed_float16.  One GPU: mixed_float16.  A CPU w
 native bfloat16 instructions (AVX512-BF16 or AMX): mixed_bfloat16, faster than float32
 there (``python -m segdemo.bench`` measures training throughput in both).  Anything else: float32.
 """
+import os
 import platform
 from pathlib import Path
 
@@ -12,14 +13,27 @@ import tensorflow as tf
 BF16_CPU_FLAGS = {"avx512_bf16", "amx_bf16"}
 
 
-def cpu_has_bf16() -> bool:
+def _cpuinfo_field(name):
+    """The first value of ``name`` in /proc/cpuinfo, or None off Linux."""
     cpuinfo = Path("/proc/cpuinfo")
     if platform.system() != "Linux" or not cpuinfo.exists():
-        return False
+        return None
     for line in cpuinfo.read_text().splitlines():
-        if line.startswith("flags"):
-            return bool(BF16_CPU_FLAGS & set(line.split(":", 1)[1].split()))
-    return False
+        if line.split(":", 1)[0].strip() == name:
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def cpu_has_bf16() -> bool:
+    return bool(BF16_CPU_FLAGS & set((_cpuinfo_field("flags") or "").split()))
+
+
+def describe_machine() -> str:
+    """What a benchmark ran on, so a figure can be read against its machine."""
+    gpus = tf.config.list_physical_devices("GPU")
+    cpu = _cpuinfo_field("model name") or platform.processor() or "unknown CPU"
+    return (f"{cpu}, {os.cpu_count()} logical cores, native bfloat16: {'yes' if cpu_has_bf16() else 'no'}, "
+            f"GPUs: {len(gpus)}")
 
 
 def choose_precision(allow_bf16=True) -> str:

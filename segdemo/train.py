@@ -3,11 +3,15 @@
 Each epoch ends with a validation pass whose confusion matrix gives mIoU and per-class
 IoU; the best weights (by validation mIoU) are kept in the output folder, and a resume
 checkpoint lets ``--resume`` pick up after the last finished epoch, so a long CPU run
-survives an interrupted session.
+survives an interrupted session.  The resume state lives outside the work tree (see
+``resume_dir``), so it also survives a fresh checkout of the project.
 """
 import argparse
+import hashlib
 import json
+import os
 import shlex
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -17,15 +21,29 @@ import tensorflow as tf
 from segdemo import hardware, metrics
 from segdemo.data import DatasetError, load_dataset, load_split
 from segdemo.data.pipeline import eval_dataset, train_dataset
+from segdemo.data.stanford import cache_dir
 from segdemo.labels import get_label_set
 from segdemo.losses import parse_loss
-from segdemo.models import ModelConfig, build_model, save_weights
+from segdemo.models import CONFIG_FILE, WEIGHTS_FILE, ModelConfig, build_model, save_weights
 from segdemo.pretrained import PretrainedWeightsError
 from segdemo.training_metrics import ConfusionMatrixMetric
 
 HISTORY_FILE = "history.json"
 COMMAND_FILE = "command.txt"
-RESUME_DIR = "resume"
+RESUME_ENV = "SEGDEMO_RESUME"
+MIRRORED_FILES = (HISTORY_FILE, WEIGHTS_FILE, CONFIG_FILE)  # kept beside the resume state
+
+
+def resume_dir(out):
+    """Where the resume state of the run writing ``out`` lives: ``$SEGDEMO_RESUME`` or the
+    segdemo cache, one folder per output folder.
+
+    Not inside ``out``: a new session may start from a fresh checkout of the project, which
+    keeps committed files only; the machine's cache outlives it.
+    """
+    absolute = Path(out).resolve()
+    root = Path(os.environ.get(RESUME_ENV) or cache_dir() / "resume")
+    return root / f"{absolute.name}-{hashlib.sha1(str(absolute).encode()).hexdigest()[:10]}"
 
 
 def parse_size(text):
@@ -57,7 +75,9 @@ def build_parser():
     parser.add_argument("--no-augment", action="store_true", help="train on plain resized images, as the seed did")
     parser.add_argument("--data", help="data folder (default: $SEGDEMO_DATA, then ../shared/iccv09Data)")
     parser.add_argument("--out", type=Path, required=True, help="checkpoint folder to write")
-    parser.add_argument("--resume", action="store_true", help="continue after the last finished epoch in --out")
+    parser.add_argument("--resume", action="store_true", help="continue after the last finished epoch of --out")
+    parser.add_argument("--resume-dir", type=Path,
+                        help="where the resume state is kept (default: $SEGDEMO_RESUME or ~/.cache/segdemo/resume/...)")
     parser.add_argument("--stop-after", type=int, default=0,
                         help="end this run after N more epochs (the schedule still spans --epochs); resume later")
     parser.add_argument("--no-bf16", action="store_true", help="train in float32 even where bfloat16 is fast")
@@ -118,6 +138,7 @@ class EpochRecorder(tf.keras.callbacks.Callback):
         Path(self.out, HISTORY_FILE).write_text(json.dumps(self.history, indent=1) + "\n")
         self.epoch_var.assign(epoch + 1)
         self.manager.save()
+        copy_files(self.out, Path(self.manager.directory))
 
 
 def input_pipelines(args, label_set, batch):
@@ -144,15 +165,27 @@ def compiled_model(args, config, num_classes, schedule):
     return model, miou, tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=epoch_var), epoch_var
 
 
+def copy_files(source, target):
+    """Copy the checkpoint files that exist in ``source`` (history, best weights, config) to ``target``."""
+    for name in MIRRORED_FILES:
+        if Path(source, name).exists():
+            shutil.copy2(Path(source, name), Path(target, name))
+
+
 def restored_history(args, state, manager, epoch_var):
-    """The epochs already done when resuming (restoring the state), else an empty history."""
+    """The epochs already done when resuming (restoring the state), else an empty history.
+
+    The output folder gets back the history and best weights saved beside the resume state,
+    in case it is an older copy (a checkout made before the last epochs were committed).
+    """
     if not args.resume:
         return []
     if not manager.latest_checkpoint:
-        print(f"nothing to resume in {args.out / RESUME_DIR}; starting from epoch 1")
+        print(f"nothing to resume in {manager.directory}; starting from epoch 1")
         return []
     state.restore(manager.latest_checkpoint).expect_partial()
     print(f"resuming after epoch {int(epoch_var.numpy())} from {manager.latest_checkpoint}")
+    copy_files(manager.directory, args.out)
     history_path = args.out / HISTORY_FILE
     return json.loads(history_path.read_text())[: int(epoch_var.numpy())] if history_path.exists() else []
 
@@ -172,7 +205,7 @@ def train(args):
     with strategy.scope():
         model, miou, state, epoch_var = compiled_model(args, config, label_set.num_classes, schedule)
     args.out.mkdir(parents=True, exist_ok=True)
-    manager = tf.train.CheckpointManager(state, args.out / RESUME_DIR, max_to_keep=1)
+    manager = tf.train.CheckpointManager(state, args.resume_dir or resume_dir(args.out), max_to_keep=1)
     history = restored_history(args, state, manager, epoch_var)
 
     Path(args.out, COMMAND_FILE).write_text("python -m segdemo.train " + shlex.join(args.argv) + "\n")

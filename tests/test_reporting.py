@@ -49,4 +49,5 @@ def test_benchmark_runs_end_to_end(tmp_path, capsys):
     assert [row["model"].split()[0] for row in results["rows"]] == ["unet", "pspnet", "fpn"]
     assert all(row["naive_ms"][0] > 0 and row["fast_ms"][0] > 0 for row in results["rows"])
     assert results["train_img_s"]["float32"] > 0 and results["cold_start_s"] > 0
+    assert "logical cores" in results["machine"] and "native bfloat16" in results["machine"]
     assert "random weights: latency only" in capsys.readouterr().out

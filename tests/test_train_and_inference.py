@@ -1,5 +1,6 @@
 """The training CLI, resume, multi-replica training, evaluation and the Segmenter."""
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -36,6 +37,19 @@ def test_resume_continues_after_the_last_epoch(tiny_data, tmp_path):
     history = json.loads((out / "history.json").read_text())
     assert [record["epoch"] for record in history] == [1, 2]
     assert history[1]["lr"] < history[0]["lr"], "the schedule went on where it stopped"
+    assert not (out / "resume").exists() and (train.resume_dir(out) / "history.json").exists()
+
+
+def test_resume_survives_a_fresh_checkout(tiny_data, tmp_path):
+    """A new session's work tree has only what was committed: the run still resumes."""
+    out = tmp_path / "run"
+    common = ["--data", str(tiny_data), "--size", TINY_SIZE, "--batch", "8", "--out", str(out), "--limit", "8"]
+    assert train.main(common + ["--epochs", "3", "--stop-after", "2"]) == 0
+    shutil.rmtree(out)  # nothing of the first session's output was committed
+    assert train.main(common + ["--epochs", "3", "--resume"]) == 0
+    history = json.loads((out / "history.json").read_text())
+    assert [record["epoch"] for record in history] == [1, 2, 3]
+    assert (out / "weights.npz").exists() and (out / "config.json").exists()
 
 
 def test_mirrored_strategy_over_two_cpu_devices_trains(tiny_data, tmp_path):
