@@ -63,6 +63,16 @@ def test_broken_checkpoint_is_listed_and_the_rest_serve(running_app, client, pho
     assert predict(client, photo, model="fpn")[4]["model"] == "fpn"
 
 
+def test_a_japanese_browser_gets_japanese_text_from_the_server(running_app, photo):
+    japanese = Client(running_app["url"], verbose=False, headers={"Accept-Language": "ja-JP,ja;q=0.9,en;q=0.5"})
+    legend = predict(japanese, photo)[2]
+    assert "前景物体" in legend and "foreground object" not in legend
+    with pytest.raises(AppError, match="先に写真をアップロードしてください"):
+        japanese.predict(None, ["unet"], api_name="/compare")
+    table = japanese.predict(handle_file(str(photo)), REGION_MODELS, api_name="/compare")[2]
+    assert table["headers"][:2] == ["モデル", "アーキテクチャ"]
+
+
 def png_claiming(width, height):
     """A tiny PNG whose header claims ``width`` x ``height``: a decompression bomb's shape."""
     def chunk(kind, data):
