@@ -96,9 +96,9 @@ def agreement_images(label_set, photo):
     return dataset.subset(val).images, f"the {len(val)} validation images"
 
 
-def run(checkpoints, repeats, train_steps=6):
+def run(checkpoints, repeats, scratch, train_steps=6):
     results = {"rows": [], "machine": describe_machine()}
-    photo = photo_file(Path(tempfile.mkdtemp()))
+    photo = photo_file(scratch)
     registry = ModelRegistry(checkpoints)
     names = registry.available("regions")
     for name in names:
@@ -182,9 +182,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     checkpoints = args.checkpoints
     random_init = args.random_init or not ModelRegistry(checkpoints).available("regions")
-    if random_init:
-        checkpoints = random_checkpoints(Path(tempfile.mkdtemp(prefix="segdemo-bench-")))
-    results = run(checkpoints, args.repeats, args.train_steps)
+    with tempfile.TemporaryDirectory(prefix="segdemo-bench-") as scratch:
+        if random_init:
+            checkpoints = random_checkpoints(Path(scratch) / "checkpoints")
+        results = run(checkpoints, args.repeats, Path(scratch), args.train_steps)
     command = "python -m segdemo.bench " + " ".join(argv if argv is not None else sys.argv[1:])
     text = markdown(results, command.strip(), random_init)
     print(text)

@@ -1,5 +1,7 @@
 """Pieces shared by the tabs: the upload component, error mapping, legends and model lists."""
+import atexit
 import html
+import shutil
 import tempfile
 import time
 import uuid
@@ -108,6 +110,7 @@ def preview(result):
 
 
 OUTPUT_DIR = Path(tempfile.mkdtemp(prefix="segdemo-outputs-"))
+atexit.register(shutil.rmtree, OUTPUT_DIR, ignore_errors=True)  # Gradio serves its own copies
 OUTPUT_LIFETIME_S = 15 * 60
 
 
