@@ -7,7 +7,7 @@ from segdemo.examples import ground_truth_for
 from segdemo.imaging import heatmap, overlay
 from segdemo.ui.common import (decode_or_explain, examples_gallery, model_label, no_model_notice, photo_input,
                                preview, save_image, segment_or_explain)
-from segdemo.ui.text import language_of, say, say_columns, say_message, t
+from segdemo.ui.text import language_of, say, say_columns, say_message, say_table, t
 
 def disagreement(label_maps):
     """Per pixel, the number of distinct answers beyond the first (0 = all agree)."""
@@ -47,7 +47,7 @@ def compare(registry, image, model_names, language="en"):
         note.append(say(language, "compare.no_scores"))
     if notes:
         note.append(say(language, "compare.notes", notes="; ".join(say_message(language, n) for n in notes)))
-    table = {"headers": say_columns(language, "compare.columns"), "data": rows}
+    table = say_table(language, "compare.columns", rows)
     return gallery, save_image(heatmap(spread, 0, max(1, len(maps) - 1)), "disagreement"), table, " ".join(note)
 
 

@@ -6,7 +6,7 @@ import gradio as gr
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from segdemo.ui.text import language_of, say, say_class, say_columns, t
+from segdemo.ui.text import language_of, say, say_class, say_table, t
 
 PANELS = ("loss", "pixel_accuracy", "miou")
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
@@ -84,7 +84,7 @@ def build(registry):
 
     def draw(request: gr.Request = None):
         language = language_of(request)
-        table = {"headers": say_columns(language, "curves.summary_columns"), "data": rows}
-        return curves_figure(all_histories, language), per_class_figure(registry, all_histories, language), table
+        return (curves_figure(all_histories, language), per_class_figure(registry, all_histories, language),
+                say_table(language, "curves.summary_columns", rows))
 
     return draw, [curves, per_class, summary]

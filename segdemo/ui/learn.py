@@ -8,7 +8,7 @@ import numpy as np
 from scipy import ndimage
 
 from segdemo import losses, metrics
-from segdemo.ui.text import language_of, say, say_columns, t
+from segdemo.ui.text import language_of, say, say_columns, say_table, t
 
 CANVAS = 96
 
@@ -77,8 +77,7 @@ def playground(object_side, shift_x, shift_y, grow, softness, gamma, request: gr
     language = language_of(request)
     truth, probabilities = scene(int(object_side), shift_x, shift_y, grow, softness)
     labels = np.argmax(probabilities, axis=-1)
-    table = {"headers": say_columns(language, "playground.columns"),
-             "data": evaluate_scene(truth, probabilities, float(gamma), language)}
+    table = say_table(language, "playground.columns", evaluate_scene(truth, probabilities, float(gamma), language))
     return outcome_picture(truth, labels), table
 
 

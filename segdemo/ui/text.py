@@ -302,6 +302,11 @@ def say_columns(language, key):
     return say(language, key).split("|")
 
 
+def say_table(language, key, rows):
+    """A Dataframe value: ``rows`` under the column headers ``key`` in ``language``."""
+    return {"headers": say_columns(language, key), "data": rows}
+
+
 def say_class(language, name):
     """A class name in ``language``; classes of a checkpoint unknown here keep their own name."""
     return TEXT.get(language, EN).get(f"class.{name}", name)
