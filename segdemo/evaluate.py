@@ -4,7 +4,7 @@ Every validation image is segmented at its own resolution (exactly as the app do
 compared with its full-resolution labels.  One confusion matrix over all images gives the
 pixel-level metrics; probability histograms give average precision; Hausdorff distances
 (95th percentile) are averaged over the images where a class is in both truth and
-prediction.  The result is printed and written to ``metrics.json`` in the folder.
+prediction.  Each image's own pixel accuracy and mIoU are kept too, to rank the photos.  The result is printed and written to ``metrics.json`` in the folder.
 """
 import argparse
 import hashlib
@@ -30,11 +30,14 @@ def evaluate(segmenter, dataset):
     classes = segmenter.config.classes
     counts = np.zeros((len(classes), len(classes)), np.int64)
     average_precision = metrics.AveragePrecision(len(classes))
-    distances = []
+    distances, per_image = [], []
     started = time.perf_counter()
-    for image, mask in zip(dataset.images, dataset.masks):
+    for image_id, image, mask in zip(dataset.ids, dataset.images, dataset.masks):
         result = segmenter.segment(image, keep_probabilities=True)
-        counts += metrics.confusion_matrix(mask, result.labels, len(classes))
+        image_counts = metrics.confusion_matrix(mask, result.labels, len(classes))
+        counts += image_counts
+        per_image.append({"id": image_id, "pixel_accuracy": metrics.json_number(metrics.pixel_accuracy(image_counts)),
+                          "miou": metrics.json_number(metrics.nan_mean(metrics.iou(image_counts)))})
         average_precision.update(mask, result.probabilities)
         distances.append(metrics.hausdorff_per_class(mask, result.labels, len(classes)))
     seconds = time.perf_counter() - started
@@ -49,6 +52,7 @@ def evaluate(segmenter, dataset):
     summary["mean_average_precision"] = metrics.nan_mean(ap)
     summary["mean_hausdorff95"] = metrics.nan_mean(hd95)
     summary["images"] = len(dataset)
+    summary["per_image"] = per_image  # for the error-analysis tab: worst photos first, without a network pass
     summary["ids_sha1"] = hashlib.sha1(",".join(dataset.ids).encode()).hexdigest()
     summary["milliseconds_per_image"] = 1000 * seconds / max(len(dataset), 1)
     return summary
@@ -74,7 +78,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m segdemo.evaluate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", type=Path)
-    parser.add_argument("--data", help="data folder (default: $SEGDEMO_DATA, then ../shared/iccv09Data)")
+    parser.add_argument("--data", help="data folder (default: $SEGDEMO_DATA, then ../shared, then the cache)")
     parser.add_argument("--split", default="fixed", choices=["fixed", "sorted80"])
     parser.add_argument("--out", type=Path, help=f"where to write (default: CHECKPOINT/{METRICS_FILE})")
     parser.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16", "auto"],

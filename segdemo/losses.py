@@ -6,8 +6,10 @@ pixels contribute nothing: they are dropped from sums and from the pixel count.
 Notation below: t = one-hot truth, p = predicted probability, sums run over valid pixels
 (and the batch), ``eps`` keeps empty classes finite.
 """
+import functools
 import re
 
+import numpy as np
 import tensorflow as tf
 
 EPS = 1e-6
@@ -28,15 +30,25 @@ def _mean_over_valid(per_pixel, valid):
     return tf.reduce_sum(per_pixel * valid) / tf.maximum(tf.reduce_sum(valid), 1.0)
 
 
-def cross_entropy(y_true, y_pred):
-    """Categorical cross-entropy: mean over valid pixels of -sum_c t_c log p_c."""
+def _class_weight_per_pixel(onehot, class_weights):
+    """w_c of each pixel's true class (1 everywhere without weights)."""
+    if class_weights is None:
+        return 1.0
+    return tf.reduce_sum(onehot * tf.constant(class_weights, tf.float32), axis=-1)
+
+
+def cross_entropy(y_true, y_pred, class_weights=None):
+    """Categorical cross-entropy: mean over valid pixels of -w_c sum_c t_c log p_c.
+
+    ``class_weights`` (one w_c per class, default all 1) make a rare class's pixels count more.
+    """
     onehot, probs, valid = _prepare(y_true, y_pred)
     per_pixel = -tf.reduce_sum(onehot * tf.math.log(tf.clip_by_value(probs, EPS, 1.0)), axis=-1)
-    return _mean_over_valid(per_pixel, valid)
+    return _mean_over_valid(per_pixel * _class_weight_per_pixel(onehot, class_weights), valid)
 
 
-def focal(y_true, y_pred, gamma=2.0, alpha=1.0):
-    """Focal loss (Lin et al. 2017): mean of -alpha (1 - p_t)^gamma log p_t.
+def focal(y_true, y_pred, gamma=2.0, alpha=1.0, class_weights=None):
+    """Focal loss (Lin et al. 2017): mean of -alpha w_c (1 - p_t)^gamma log p_t.
 
     gamma = 0 is cross-entropy; larger gamma silences pixels the model already gets right,
     so rare, hard classes weigh more.
@@ -45,7 +57,7 @@ def focal(y_true, y_pred, gamma=2.0, alpha=1.0):
     p_true = tf.reduce_sum(onehot * probs, axis=-1)
     p_true = tf.clip_by_value(p_true, EPS, 1.0)
     per_pixel = -alpha * tf.pow(1.0 - p_true, gamma) * tf.math.log(p_true)
-    return _mean_over_valid(per_pixel, valid)
+    return _mean_over_valid(per_pixel * _class_weight_per_pixel(onehot, class_weights), valid)
 
 
 def _soft_counts(y_true, y_pred):
@@ -113,14 +125,36 @@ LOSSES = {
 _TERM = re.compile(r"^(?:(\d+(?:\.\d+)?)\*)?([a-z]+)$")
 
 
-def parse_loss(spec: str):
-    """A weighted sum from text such as ``ce+dice`` or ``0.5*focal+dice+0.1*boundary``."""
+WEIGHTED = {"ce", "focal"}  # the per-pixel losses that take class weights
+
+
+def inverse_sqrt_frequency_weights(masks, num_classes):
+    """w_c proportional to 1 / sqrt(pixel share of class c), scaled to average 1 over classes.
+
+    Softer than inverse frequency: on Stanford Background's training split mountain (1% of
+    pixels) gets about 2.5 and road (23%) about 0.55, instead of a 20-fold spread.
+    """
+    counts = np.zeros(num_classes, np.float64)
+    for mask in masks:
+        counts += np.bincount(mask[mask >= 0].reshape(-1), minlength=num_classes)[:num_classes]
+    weights = 1.0 / np.sqrt(np.maximum(counts / max(counts.sum(), 1.0), 1e-4))
+    return (weights / weights.mean()).round(4).tolist()
+
+
+def parse_loss(spec: str, class_weights=None):
+    """A weighted sum from text such as ``ce+dice`` or ``0.5*focal+dice+0.1*boundary``.
+
+    ``class_weights``, if given, go to the per-pixel terms (``ce``, ``focal``).
+    """
     terms = []
     for term in spec.replace(" ", "").split("+"):
         match = _TERM.match(term)
         if not match or match.group(2) not in LOSSES:
             raise ValueError(f"cannot read loss term {term!r} in {spec!r}; known losses: {sorted(LOSSES)}")
-        terms.append((float(match.group(1) or 1.0), LOSSES[match.group(2)]))
+        loss = LOSSES[match.group(2)]
+        if class_weights is not None and match.group(2) in WEIGHTED:
+            loss = functools.partial(loss, class_weights=class_weights)
+        terms.append((float(match.group(1) or 1.0), loss))
 
     def combined(y_true, y_pred):
         return tf.add_n([weight * loss(y_true, y_pred) for weight, loss in terms])

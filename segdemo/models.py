@@ -96,6 +96,7 @@ class ModelConfig:
     height: int = 288
     width: int = 384
     psp_downsample: int = 8
+    pyramid_filters: int = 256  # FPN only: channels of its pyramid (segmentation-models' default 256)
     encoder_weights: str = "none"
     classes: list = field(default_factory=list)
     colours: list = field(default_factory=list)
@@ -136,7 +137,8 @@ def build_model(config: ModelConfig, encoder_weights=None):
     ``encoder_weights`` is None (random init), ``"imagenet"`` (segmentation-models
     downloads them) or a local path (see ``segdemo.pretrained``).
     """
-    extra = {"downsample_factor": config.psp_downsample} if config.arch == "pspnet" else {}
+    extra = {"pspnet": {"downsample_factor": config.psp_downsample},
+             "fpn": {"pyramid_block_filters": config.pyramid_filters}}.get(config.arch, {})
     online = encoder_weights if encoder_weights == "imagenet" else None
     decoder = ARCHITECTURES[config.arch](
         config.backbone,
@@ -155,6 +157,18 @@ def build_model(config: ModelConfig, encoder_weights=None):
     logits = decoder(normalised)
     probabilities = tf.keras.layers.Activation("softmax", dtype="float32", name="probabilities")(logits)
     return tf.keras.Model(inputs, probabilities, name=f"{config.arch}_{config.backbone}")
+
+
+def set_batchnorm_momentum(model, momentum):
+    """Give every BatchNormalization layer of ``model`` (nested ones too) this momentum.
+
+    Keras' MobileNetV2 ships momentum 0.999: its moving statistics forget ImageNet over
+    thousands of steps, while fine-tuning on 572 photos moves the weights within a few
+    hundred, so validation (which uses the moving statistics) would score stale ones.
+    """
+    for layer in model.submodules:
+        if isinstance(layer, tf.keras.layers.BatchNormalization):
+            layer.momentum = momentum
 
 
 def segmentation_network(model):

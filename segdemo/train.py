@@ -7,6 +7,7 @@ survives an interrupted session.  The resume state lives outside the work tree (
 ``resume_dir``), so it also survives a fresh checkout of the project.
 """
 import argparse
+import dataclasses
 import hashlib
 import json
 import os
@@ -23,15 +24,15 @@ from segdemo.data import DatasetError, load_dataset, load_split
 from segdemo.data.pipeline import eval_dataset, train_dataset
 from segdemo.data.stanford import cache_dir
 from segdemo.labels import get_label_set
-from segdemo.losses import parse_loss
-from segdemo.models import CONFIG_FILE, WEIGHTS_FILE, ModelConfig, build_model, save_weights
+from segdemo.losses import inverse_sqrt_frequency_weights, parse_loss
+from segdemo.models import CONFIG_FILE, WEIGHTS_FILE, ModelConfig, build_model, save_weights, set_batchnorm_momentum
 from segdemo.pretrained import PretrainedWeightsError
 from segdemo.training_metrics import ConfusionMatrixMetric
 
 HISTORY_FILE = "history.json"
 COMMAND_FILE = "command.txt"
 RESUME_ENV = "SEGDEMO_RESUME"
-MIRRORED_FILES = (HISTORY_FILE, WEIGHTS_FILE, CONFIG_FILE)  # kept beside the resume state
+MIRRORED_FILES = (HISTORY_FILE, WEIGHTS_FILE, CONFIG_FILE, COMMAND_FILE)  # kept beside the resume state
 
 
 def resume_dir(out):
@@ -62,6 +63,9 @@ def build_parser():
     parser.add_argument("--labels", default="regions", choices=["regions", "surfaces"])
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--size", type=parse_size, default=(288, 384), help="HEIGHTxWIDTH of the network input")
+    parser.add_argument("--crop", type=parse_size,
+                        help="train on random HEIGHTxWIDTH windows of photos scaled to --size (faster; the "
+                             "saved model still takes --size); validation during training runs at this size too")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (cosine decay after warm-up)")
     parser.add_argument("--weight-decay", type=float, default=1e-4, help="AdamW decay; 0 gives plain Adam")
@@ -69,11 +73,17 @@ def build_parser():
     parser.add_argument("--schedule", default="cosine", choices=["cosine", "constant"],
                         help="cosine decay after warm-up, or the seed notebook's constant rate")
     parser.add_argument("--loss", default="ce+dice", help="weighted sum, e.g. ce+dice or 0.5*focal+tversky")
+    parser.add_argument("--class-weights", default="none", choices=["none", "inverse-sqrt"],
+                        help="weigh ce/focal pixels by 1/sqrt(class share in the training split)")
+    parser.add_argument("--bn-momentum", type=float, default=0.9,
+                        help="momentum of every BatchNormalization layer (Keras' MobileNetV2 ships 0.999, far "
+                             "too slow for a 572-photo fine-tune); 0 keeps each layer's own")
+    parser.add_argument("--fpn-filters", type=int, default=256, help="FPN pyramid channels (fewer is faster)")
     parser.add_argument("--encoder-weights", default="none", help="none, imagenet (download) or a local folder/file")
     parser.add_argument("--split", default="fixed", choices=["fixed", "sorted80"],
                         help="fixed: the recorded 572/143 split; sorted80: the seed notebook's first-80%% split")
     parser.add_argument("--no-augment", action="store_true", help="train on plain resized images, as the seed did")
-    parser.add_argument("--data", help="data folder (default: $SEGDEMO_DATA, then ../shared/iccv09Data)")
+    parser.add_argument("--data", help="data folder (default: $SEGDEMO_DATA, then ../shared, then the cache)")
     parser.add_argument("--out", type=Path, required=True, help="checkpoint folder to write")
     parser.add_argument("--resume", action="store_true", help="continue after the last finished epoch of --out")
     parser.add_argument("--resume-dir", type=Path,
@@ -84,6 +94,7 @@ def build_parser():
     parser.add_argument("--cpu-replicas", type=int, default=0,
                         help="split the CPU into N logical devices and mirror over them (tests the multi-device path)")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N training images (smoke runs)")
+    parser.add_argument("--log-every", type=int, default=10, help="print a progress line every N training steps")
     parser.add_argument("--seed", type=int, default=0)
     return parser
 
@@ -106,6 +117,28 @@ def learning_rate_schedule(args, steps_per_epoch):
         initial_learning_rate=args.lr * 0.1, decay_steps=max(1, total_steps - warmup),
         warmup_target=args.lr, warmup_steps=warmup, alpha=0.01,
     )
+
+
+class ProgressLog(tf.keras.callbacks.Callback):
+    """A plain line every ``every`` steps (loss, images/s, ETA of the run), for nohup logs."""
+
+    def __init__(self, every, steps_per_epoch, last_epoch, batch):
+        super().__init__()
+        self.every, self.steps_per_epoch, self.last_epoch, self.batch = every, steps_per_epoch, last_epoch, batch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch, self.started = epoch, time.perf_counter()
+
+    def on_train_batch_end(self, step, logs=None):
+        done = step + 1
+        if done % self.every and done != self.steps_per_epoch:
+            return
+        seconds = time.perf_counter() - self.started
+        per_step = seconds / done
+        remaining = (self.steps_per_epoch - done) + (self.last_epoch - self.epoch - 1) * self.steps_per_epoch
+        print(f"epoch {self.epoch + 1}/{self.last_epoch} step {done}/{self.steps_per_epoch} "
+              f"loss {logs.get('loss', float('nan')):.4f} {self.batch / per_step:.2f} img/s "
+              f"ETA {remaining * per_step / 60:.1f} min (validation not included)", flush=True)
 
 
 class EpochRecorder(tf.keras.callbacks.Callback):
@@ -142,24 +175,31 @@ class EpochRecorder(tf.keras.callbacks.Callback):
 
 
 def input_pipelines(args, label_set, batch):
-    """(training batches, validation batches, steps per epoch, train count, val count)."""
+    """(training batches, validation batches, training subset, validation count)."""
     dataset = load_dataset(label_set, args.data)
     train_ids, val_ids = load_split(dataset.ids, args.split)
     if args.limit:
         train_ids = train_ids[: args.limit]
     train_data, val_data = dataset.subset(train_ids), dataset.subset(val_ids)
-    train_batches = train_dataset(train_data, args.size, batch, shuffle_seed=args.seed, augmented=not args.no_augment)
-    steps_per_epoch = max(1, len(train_data) // batch)
-    return train_batches, eval_dataset(val_data, args.size, batch), steps_per_epoch, len(train_data), len(val_data)
+    size = args.crop or args.size
+    train_batches = train_dataset(train_data, size, batch, shuffle_seed=args.seed, augmented=not args.no_augment,
+                                  scale_to=args.size)
+    return train_batches, eval_dataset(val_data, size, batch), train_data, len(val_data)
 
 
-def compiled_model(args, config, num_classes, schedule):
-    """(model, its validation-mIoU metric, resumable state, epoch counter), built in scope."""
+def compiled_model(args, config, num_classes, schedule, class_weights):
+    """(model, its validation-mIoU metric, resumable state, epoch counter), built in scope.
+
+    The network is built at the training crop size; its weights fit any input size.
+    """
     encoder = None if args.encoder_weights == "none" else args.encoder_weights
-    model = build_model(config, encoder_weights=encoder)
+    height, width = args.crop or args.size
+    model = build_model(dataclasses.replace(config, height=height, width=width), encoder_weights=encoder)
+    if args.bn_momentum:
+        set_batchnorm_momentum(model, args.bn_momentum)
     optimizer = tf.keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay)
     miou = ConfusionMatrixMetric(num_classes, "miou")
-    model.compile(optimizer=optimizer, loss=parse_loss(args.loss),
+    model.compile(optimizer=optimizer, loss=parse_loss(args.loss, class_weights),
                   metrics=[ConfusionMatrixMetric(num_classes, "pixel_accuracy"), miou])
     epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
     return model, miou, tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=epoch_var), epoch_var
@@ -190,32 +230,47 @@ def restored_history(args, state, manager, epoch_var):
     return json.loads(history_path.read_text())[: int(epoch_var.numpy())] if history_path.exists() else []
 
 
+def record_command(args):
+    """Append this run's command line to command.txt: a resumed model lists every run that made it."""
+    path = Path(args.out, COMMAND_FILE)
+    previous = path.read_text() if args.resume and path.exists() else ""
+    path.write_text(previous + "python -m segdemo.train " + shlex.join(args.argv) + "\n")
+
+
 def train(args):
     label_set = get_label_set(args.labels)
     strategy = make_strategy(args.cpu_replicas)
     policy = hardware.set_precision(hardware.choose_precision(allow_bf16=not args.no_bf16))
     tf.keras.utils.set_random_seed(args.seed)
     batch = args.batch * strategy.num_replicas_in_sync
-    train_batches, val_batches, steps_per_epoch, train_count, val_count = input_pipelines(args, label_set, batch)
+    train_batches, val_batches, train_data, val_count = input_pipelines(args, label_set, batch)
+    steps_per_epoch = max(1, len(train_data) // batch)
+    class_weights = None
+    if args.class_weights == "inverse-sqrt":
+        class_weights = inverse_sqrt_frequency_weights(train_data.masks, label_set.num_classes)
+        print("class weights: " + ", ".join(f"{c} {w:.2f}" for c, w in zip(label_set.classes, class_weights)))
 
     height, width = args.size
-    config = ModelConfig(arch=args.arch, backbone=args.backbone, label_set=label_set.name,
-                         height=height, width=width, encoder_weights=args.encoder_weights)
+    config = ModelConfig(arch=args.arch, backbone=args.backbone, label_set=label_set.name, height=height,
+                         width=width, encoder_weights=args.encoder_weights, pyramid_filters=args.fpn_filters)
     schedule = learning_rate_schedule(args, steps_per_epoch)
     with strategy.scope():
-        model, miou, state, epoch_var = compiled_model(args, config, label_set.num_classes, schedule)
+        model, miou, state, epoch_var = compiled_model(args, config, label_set.num_classes, schedule, class_weights)
     args.out.mkdir(parents=True, exist_ok=True)
     manager = tf.train.CheckpointManager(state, args.resume_dir or resume_dir(args.out), max_to_keep=1)
     history = restored_history(args, state, manager, epoch_var)
 
-    Path(args.out, COMMAND_FILE).write_text("python -m segdemo.train " + shlex.join(args.argv) + "\n")
-    print(f"{config.title} on {label_set.name}: {train_count} train / {val_count} val images, "
-          f"{height}x{width}, batch {batch}, {policy}, {strategy.num_replicas_in_sync} replica(s)")
+    record_command(args)
+    crop = f", trained on {args.crop[0]}x{args.crop[1]} crops" if args.crop else ""
+    print(f"{config.title} on {label_set.name}: {len(train_data)} train / {val_count} val images, "
+          f"{height}x{width}{crop}, batch {batch}, {policy}, {strategy.num_replicas_in_sync} replica(s)", flush=True)
     recorder = EpochRecorder(args.out, config, history, miou, manager, epoch_var, schedule)
     first_epoch = int(epoch_var.numpy())
     last_epoch = min(args.epochs, first_epoch + args.stop_after) if args.stop_after else args.epochs
+    progress = ProgressLog(args.log_every, steps_per_epoch, last_epoch, batch)
     model.fit(train_batches, validation_data=val_batches, epochs=last_epoch, initial_epoch=first_epoch,
-              steps_per_epoch=steps_per_epoch, callbacks=[recorder], verbose=1 if sys.stdout.isatty() else 2)
+              steps_per_epoch=steps_per_epoch, callbacks=[progress, recorder],
+              verbose=1 if sys.stdout.isatty() else 2)
     print(f"best validation mIoU {recorder.best:.4f}; weights in {args.out}")
     return history
 

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import synthetic
-from conftest import REAL_DATA, needs_real_data
 from segdemo.data import DatasetError, load_dataset, load_split, read_label_matrix, resolve_data_root
 from segdemo.data import split as split_module
 from segdemo.data.fetch import fetch
@@ -107,14 +106,6 @@ def test_fetch_from_local_archive_and_folder(tmp_path):
         fetch(tmp_path, archive=source)
 
 
-@needs_real_data()
-def test_real_dataset_has_715_images_and_split():
-    dataset = load_dataset(REGIONS, REAL_DATA)
-    assert len(dataset) == 715
-    train, val = load_split(dataset.ids)
-    assert (len(train), len(val)) == (572, 143)
-
-
 def test_fetch_downloads_over_http(tmp_path):
     """The download path for real, from a loopback server standing in for the dataset's host."""
     import functools
@@ -148,3 +139,45 @@ def test_data_cli_check_and_errors(tiny_data, tmp_path, capsys):
     assert "has no images/ and labels/ folders" in capsys.readouterr().err
     assert main(["fetch", "--archive", str(tmp_path / "missing.tar.gz"), "--dest", str(tmp_path)]) == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+def _archive_with_sums(tmp_path, count=3):
+    """A synthetic dataset archive with its per-file SHA-256 list beside it, as ../shared has."""
+    from segdemo.data.fetch import sha256_of
+
+    source = synthetic.make_dataset(tmp_path / "src" / "iccv09Data", count=count)
+    archive = tmp_path / "shared" / "iccv09Data.tar.gz"
+    archive.parent.mkdir()
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(source, arcname="iccv09Data")
+    lines = [f"{sha256_of(path)}  {path.relative_to(source.parent)}" for path in sorted(source.rglob("*")) if path.is_file()]
+    (archive.parent / "iccv09Data.files.sha256").write_text("\n".join(lines) + "\n")
+    return archive, source
+
+
+def test_archive_is_unpacked_once_into_the_cache_and_checked(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEGDEMO_CACHE", str(tmp_path / "cache"))
+    archive, _ = _archive_with_sums(tmp_path)
+    root = resolve_data_root(archive)
+    assert root.is_relative_to(tmp_path / "cache") and len(load_dataset(REGIONS, root)) == 3
+    stamp = (root / "images" / "0001000.jpg").stat().st_mtime_ns
+    assert resolve_data_root(archive) == root
+    assert (root / "images" / "0001000.jpg").stat().st_mtime_ns == stamp, "the second call must not unpack again"
+
+
+def test_corrupt_or_incomplete_archive_names_the_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEGDEMO_CACHE", str(tmp_path / "cache"))
+    archive, source = _archive_with_sums(tmp_path)
+    sums = archive.with_name("iccv09Data.files.sha256")
+    good = sums.read_text()
+    sums.write_text(good.replace(good.split()[0], "0" * 64, 1))
+    first_listed = good.split()[1]
+    with pytest.raises(DatasetError, match=f"corrupt: {first_listed}"):
+        resolve_data_root(archive)
+    assert not list((tmp_path / "cache" / "unpacked").iterdir()), "a failed unpack leaves nothing behind"
+    sums.write_text(good + "0" * 64 + "  iccv09Data/labels/9999999.regions.txt\n")
+    with pytest.raises(DatasetError, match="incomplete: iccv09Data/labels/9999999.regions.txt is missing"):
+        resolve_data_root(archive)
+    archive.write_bytes(b"not a tar archive")
+    with pytest.raises(DatasetError, match="iccv09Data.tar.gz"):
+        resolve_data_root(archive)

@@ -4,7 +4,7 @@ import sys
 import time
 from pathlib import Path
 
-from segdemo.data.fetch import OFFICIAL_URL, fetch
+from segdemo.data.fetch import OFFICIAL_URL, fetch, fetched_root
 from segdemo.data.split import SPLIT_FILE, load_split, write_split_file
 from segdemo.data.stanford import DatasetError, list_ids, load_dataset, resolve_data_root
 from segdemo.examples import BUNDLED, export_examples
@@ -15,12 +15,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m segdemo.data", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     get = commands.add_parser("fetch", help="download or unpack the official archive")
-    get.add_argument("--dest", type=Path, default=Path("data"), help="folder to unpack into")
+    get.add_argument("--dest", type=Path, help="folder to unpack into (default: the segdemo cache, where the "
+                     "other commands look)")
     get.add_argument("--archive", type=Path, help="a local .tar.gz or an extracted folder")
     get.add_argument("--url", default=OFFICIAL_URL)
     get.add_argument("--sha256", help="refuse an archive whose sha256 differs")
     check = commands.add_parser("check", help="parse every label file and build the caches")
-    check.add_argument("--data", help="data folder (default: $SEGDEMO_DATA, then ../shared/iccv09Data)")
+    check.add_argument("--data", help="data folder (default: $SEGDEMO_DATA, then ../shared, then the cache)")
     split = commands.add_parser("split", help=f"record the validation ids in {SPLIT_FILE.name}")
     split.add_argument("--data")
     examples = commands.add_parser("examples", help="bundle validation photos with their truth for the app")
@@ -29,7 +30,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         if args.command == "fetch":
-            fetch(args.dest, archive=args.archive, url=args.url, expected_sha256=args.sha256)
+            fetch(args.dest or fetched_root().parent, archive=args.archive, url=args.url, expected_sha256=args.sha256)
         elif args.command == "check":
             for label_set in LABEL_SETS.values():
                 started = time.perf_counter()

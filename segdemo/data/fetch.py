@@ -1,4 +1,9 @@
-"""Get Stanford Background onto disk: download the official archive or unpack a local one."""
+"""Get Stanford Background onto disk: download the official archive or unpack a local one.
+
+An archive is unpacked once into the segdemo cache, in a folder named after its SHA-256,
+and when a list of per-file SHA-256s (``iccv09Data.files.sha256``) lies beside it, every
+file is checked against it before the folder is marked ready.
+"""
 import hashlib
 import shutil
 import tarfile
@@ -6,10 +11,18 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from segdemo.data.stanford import DatasetError, list_ids
+from segdemo.data.stanford import PROJECT_ROOT, DatasetError, cache_dir, list_ids
 
 OFFICIAL_URL = "http://dags.stanford.edu/data/iccv09Data.tar.gz"
 FOLDER_NAME = "iccv09Data"
+SHARED_ARCHIVE = PROJECT_ROOT.parent / "shared" / "data" / f"{FOLDER_NAME}.tar.gz"
+FILE_SUMS = f"{FOLDER_NAME}.files.sha256"
+READY_MARK = ".segdemo-ready"
+
+
+def fetched_root() -> Path:
+    """Where ``python -m segdemo.data fetch`` unpacks by default."""
+    return cache_dir() / "data" / FOLDER_NAME
 
 
 def sha256_of(path: Path) -> str:
@@ -54,6 +67,44 @@ def extract(archive: Path, dest: Path) -> Path:
     root = dest / FOLDER_NAME
     if not root.is_dir():
         raise DatasetError(f"{archive} has no top-level {FOLDER_NAME}/ folder")
+    return root
+
+
+def verify_files(dest: Path, sums: Path):
+    """Check every file listed in ``sums`` (``sha256  relative/path`` lines) under ``dest``."""
+    for line in sums.read_text().splitlines():
+        if not line.strip():
+            continue
+        expected, name = line.split(maxsplit=1)
+        if name.startswith("*"):
+            name = name[1:]
+        path = dest / name
+        if not path.is_file():
+            raise DatasetError(f"the archive is incomplete: {name} is missing (listed in {sums.name})")
+        if sha256_of(path) != expected:
+            raise DatasetError(f"the archive is corrupt: {name} does not match its SHA-256 in {sums.name}")
+
+
+def unpack_once(archive: Path) -> Path:
+    """The data root unpacked from ``archive`` into the cache, unpacking and checking it the first time."""
+    archive = Path(archive)
+    dest = cache_dir() / "unpacked" / sha256_of(archive)[:16]
+    root = dest / FOLDER_NAME
+    if (dest / READY_MARK).exists():
+        return root
+    if dest.exists():
+        shutil.rmtree(dest)  # an earlier unpack was interrupted
+    print(f"unpacking {archive} into {dest} (once)", flush=True)
+    try:
+        extract(archive, dest)
+        sums = archive.with_name(FILE_SUMS)
+        if sums.exists():
+            verify_files(dest, sums)
+        check_layout(root)
+    except (DatasetError, tarfile.TarError, OSError) as error:
+        shutil.rmtree(dest, ignore_errors=True)
+        raise DatasetError(f"{archive}: {error}") from None
+    (dest / READY_MARK).write_text(f"{archive}\n")
     return root
 
 

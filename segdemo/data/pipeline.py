@@ -37,11 +37,17 @@ def resize_pair(image, mask, size):
     return image, mask
 
 
-def augment(image, mask, size, scale_range=(0.8, 1.4)):
-    """Random scale, crop and flip (shared by image and mask), then colour jitter (image only)."""
+def augment(image, mask, size, scale_range=(0.8, 1.4), scale_to=None):
+    """Random scale, crop and flip (shared by image and mask), then colour jitter (image only).
+
+    The photo is first scaled as it would be to fill ``scale_to`` (default ``size``), times a
+    random factor, then a ``size`` window is cropped: training on crops smaller than the
+    inference size is faster and keeps objects at the scale the app will show them.
+    """
     target_h, target_w = size
+    fit_h, fit_w = scale_to or size
     shape = tf.cast(tf.shape(mask), tf.float32)
-    fit = tf.maximum(target_h / shape[0], target_w / shape[1])
+    fit = tf.maximum(fit_h / shape[0], fit_w / shape[1])
     scale = fit * tf.random.uniform([], *scale_range)
     new_size = tf.cast(tf.math.ceil(shape * scale), tf.int32)
     image, mask = resize_pair(image, mask, new_size)
@@ -68,17 +74,23 @@ def _tensors(dataset):
     return tf.data.Dataset.from_tensor_slices((images, masks, shapes))
 
 
-def train_dataset(dataset, size, batch_size, shuffle_seed=None, augmented=True):
+def train_dataset(dataset, size, batch_size, shuffle_seed=None, augmented=True, scale_to=None):
     """Shuffled, endlessly repeated batches of float images in [0, 255] and int32 masks.
 
-    ``augmented=False`` only resizes, as the seed notebook trained.
+    ``augmented=False`` only resizes, as the seed notebook trained; ``scale_to`` is the
+    inference size when ``size`` is a smaller training crop (see ``augment``).
     """
-    transform = augment if augmented else resize_pair
+    if augmented:
+        def transform(image, mask):
+            return augment(image, mask, size, scale_to=scale_to)
+    else:
+        def transform(image, mask):
+            return resize_pair(image, mask, size)
     return (
         _tensors(dataset)
         .shuffle(len(dataset), seed=shuffle_seed, reshuffle_each_iteration=True)
         .repeat()
-        .map(lambda i, m, s: transform(*_unpad(i, m, s), size), num_parallel_calls=AUTOTUNE)
+        .map(lambda i, m, s: transform(*_unpad(i, m, s)), num_parallel_calls=AUTOTUNE)
         .batch(batch_size, drop_remainder=True)
         .prefetch(AUTOTUNE)
     )

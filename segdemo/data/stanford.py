@@ -53,25 +53,32 @@ class StanfordBackground:
 
 
 def resolve_data_root(explicit=None) -> Path:
-    """The data folder: the explicit path, else ``$SEGDEMO_DATA``, else ``../shared/iccv09Data``."""
-    tried = []
-    for candidate, origin in (
-        (explicit, "--data"),
-        (os.environ.get(DATA_ENV), f"${DATA_ENV}"),
-        (SHARED_DATA, "the shared folder"),
-    ):
-        if not candidate:
-            continue
-        path = Path(candidate).expanduser()
-        if (path / "images").is_dir() and (path / "labels").is_dir():
+    """The data folder, from the first source that has one.
+
+    ``explicit`` (``--data``), then ``$SEGDEMO_DATA``, then ``../shared/iccv09Data``, then
+    the archive ``../shared/data/iccv09Data.tar.gz`` (unpacked once into the cache and
+    checked file by file), then the copy ``python -m segdemo.data fetch`` put in the cache.
+    """
+    from segdemo.data.fetch import SHARED_ARCHIVE, fetched_root, unpack_once
+
+    for candidate, origin in ((explicit, "--data"), (os.environ.get(DATA_ENV), f"${DATA_ENV}")):
+        if candidate:
+            path = Path(candidate).expanduser()
+            if path.is_file() and path.name.endswith((".tar.gz", ".tgz", ".tar")):
+                return unpack_once(path)
+            if not ((path / "images").is_dir() and (path / "labels").is_dir()):
+                raise DatasetError(f"{path} (from {origin}) has no images/ and labels/ folders")
             return path
-        tried.append(f"{origin}: {path}")
-        if origin != "the shared folder":
-            raise DatasetError(f"{path} (from {origin}) has no images/ and labels/ folders")
+    if (SHARED_DATA / "images").is_dir() and (SHARED_DATA / "labels").is_dir():
+        return SHARED_DATA
+    if SHARED_ARCHIVE.exists():
+        return unpack_once(SHARED_ARCHIVE)
+    fetched = fetched_root()
+    if (fetched / "images").is_dir():
+        return fetched
     raise DatasetError(
-        "Stanford Background not found (tried "
-        + ("; ".join(tried) or "nothing")
-        + "). Get it with `python -m segdemo.data fetch` or pass --data / set $SEGDEMO_DATA."
+        f"Stanford Background not found (tried --data, ${DATA_ENV}, {SHARED_DATA}, {SHARED_ARCHIVE} "
+        f"and {fetched}). Get it with `python -m segdemo.data fetch` or pass --data / set ${DATA_ENV}."
     )
 
 

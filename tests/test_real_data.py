@@ -1,0 +1,105 @@
+"""Tests on the real Stanford Background (unpacked from ../shared/data into the test cache).
+
+They run wherever the shared archive is, CI included: the data's shapes and values, the
+recorded split, BatchNormalization statistics that follow the weights during a short real
+run, and every shipped checkpoint scoring what its committed metrics.json says.
+"""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from segdemo.data import load_dataset, read_label_matrix
+from segdemo.data.split import SPLIT_FILE, read_split_file, seeded_split
+from segdemo.labels import REGIONS, SURFACES
+from segdemo.pretrained import SHARED_WEIGHTS
+
+CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
+SHIPPED = sorted(path.parent for path in CHECKPOINTS.glob("*/metrics.json"))
+
+
+def test_715_images_with_matching_labels_in_range(real_data):
+    regions, surfaces = load_dataset(REGIONS, real_data), load_dataset(SURFACES, real_data)
+    assert len(regions) == len(surfaces) == 715
+    sizes = {image.shape[:2] for image in regions.images}
+    assert len(sizes) == 51
+    assert sum(image.shape[:2] == (240, 320) for image in regions.images) == 531
+    for dataset, top in ((regions, 7), (surfaces, 2)):
+        values = np.unique(np.concatenate([np.unique(mask) for mask in dataset.masks]))
+        assert values.min() == -1 and values.max() == top, dataset.label_set.name
+        assert all(m.shape == i.shape[:2] for i, m in zip(dataset.images, dataset.masks))
+    layers = read_label_matrix(real_data / "labels" / f"{regions.ids[0]}.layers.txt")
+    assert layers.shape == regions.masks[0].shape
+
+
+def test_recorded_split_is_the_seeded_one(real_data):
+    ids = load_dataset(REGIONS, real_data).ids
+    recorded = read_split_file(SPLIT_FILE)
+    train, val = seeded_split(ids)
+    assert recorded == val and len(recorded) == 143 and len(train) == 572
+
+
+def _inference_and_batch_statistics_accuracy(checkpoint, real_data, size, count=48):
+    """Validation pixel accuracy of one checkpoint with moving statistics and with batch statistics."""
+    import tensorflow as tf
+
+    from segdemo.data import load_split
+    from segdemo.data.pipeline import eval_dataset
+    from segdemo.models import load_checkpoint
+
+    dataset = load_dataset(REGIONS, real_data)
+    _, val = load_split(dataset.ids)
+    model, _ = load_checkpoint(checkpoint)
+    correct = np.zeros(2)
+    total = 0
+    for images, masks in eval_dataset(dataset.subset(val[:count]), size, 8):
+        valid = masks.numpy() >= 0
+        for k, training in enumerate((False, True)):
+            labels = tf.argmax(model(images, training=training), axis=-1).numpy()
+            correct[k] += np.sum((labels == masks.numpy()) & valid)
+        total += valid.sum()
+    return correct / total
+
+
+@pytest.mark.slow
+def test_batchnorm_moving_statistics_follow_a_short_real_run(real_data, tmp_path):
+    """The bug this guards against: Keras' MobileNetV2 keeps BatchNorm momentum 0.999, so after a
+    short fine-tune validation (moving statistics) scored far below the same weights with batch
+    statistics. With segdemo's momentum the two agree; with the layers' own they must not."""
+    from segdemo import train
+
+    gaps = {}
+    for name, momentum in (("segdemo", "0.9"), ("keras-default", "0")):
+        out = tmp_path / name
+        status = train.main(["--data", str(real_data), "--arch", "unet", "--size", "96x128", "--epochs", "1",
+                             "--batch", "8", "--limit", "240", "--bn-momentum", momentum, "--out", str(out),
+                             "--resume-dir", str(tmp_path / f"{name}-resume"), "--encoder-weights", str(SHARED_WEIGHTS)])
+        assert status == 0
+        moving, batch = _inference_and_batch_statistics_accuracy(out, real_data, (96, 128))
+        gaps[name] = batch - moving
+    print(f"validation pixel accuracy, batch statistics minus moving statistics: {gaps}")
+    assert abs(gaps["segdemo"]) < 0.05, gaps
+    assert gaps["keras-default"] > 0.1, f"the test no longer sees the old behaviour: {gaps}"
+
+
+def test_checkpoints_are_shipped():
+    assert {path.name for path in SHIPPED} >= {"unet", "pspnet", "fpn"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("checkpoint", SHIPPED, ids=[path.name for path in SHIPPED])
+def test_shipped_checkpoint_reproduces_its_metrics(checkpoint, real_data):
+    """Re-scoring the committed weights on the validation images gives the committed figures."""
+    from segdemo.data import load_split
+    from segdemo.evaluate import evaluate
+    from segdemo.inference import Segmenter
+
+    committed = json.loads((checkpoint / "metrics.json").read_text())
+    segmenter = Segmenter(checkpoint, precision=committed.get("precision", "float32"))
+    dataset = load_dataset(REGIONS if segmenter.config.label_set == "regions" else SURFACES, real_data)
+    _, val = load_split(dataset.ids, committed.get("split", "fixed"))
+    scores = evaluate(segmenter, dataset.subset(val))
+    assert scores["ids_sha1"] == committed["ids_sha1"]
+    assert scores["pixel_accuracy"] == pytest.approx(committed["pixel_accuracy"], abs=0.002)
+    assert scores["miou"] == pytest.approx(committed["miou"], abs=0.002)
