@@ -3,9 +3,10 @@
 A checkpoint folder holds ``config.json`` (everything needed to rebuild the network:
 architecture, backbone, label set, class names and colours, input size, pixel
 normalisation) and ``weights.npz`` (every weight in model order, float16 by default to
-halve the size; rebuilding casts them back).  The network takes RGB pixels in [0, 255];
+halve the size; rebuilding casts them back; stored in parts when over 9 MB, see ``shards``).  The network takes RGB pixels in [0, 255];
 the backbone's ImageNet normalisation is a layer inside it, so no caller can forget it.
 """
+import io
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ import numpy as np
 import segmentation_models as sm
 import tensorflow as tf
 
+from segdemo import shards
 from segdemo.labels import get_label_set
 
 ARCHITECTURES = {"unet": sm.Unet, "pspnet": sm.PSPNet, "fpn": sm.FPN, "linknet": sm.Linknet}
@@ -177,19 +179,26 @@ def segmentation_network(model):
 
 
 def save_weights(model, folder, dtype=np.float16):
-    """Every weight of ``model`` in order; float weights stored as ``dtype``."""
+    """Every weight of ``model`` in order; float weights stored as ``dtype``.
+
+    Written through ``segdemo.shards``, so no file exceeds Hugging Face's 10 MB push limit.
+    """
     weights = model.get_weights()
     arrays = {f"w{i:04d}": w.astype(dtype) if w.dtype.kind == "f" else w for i, w in enumerate(weights)}
-    np.savez_compressed(Path(folder, WEIGHTS_FILE), **arrays)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return shards.write(Path(folder, WEIGHTS_FILE), buffer.getvalue())
 
 
 def load_weights(model, folder):
     path = Path(folder, WEIGHTS_FILE)
     try:
-        with np.load(path) as stored:
+        with np.load(io.BytesIO(shards.read(path))) as stored:
             arrays = [stored[f"w{i:04d}"] for i in range(len(stored.files))]
     except FileNotFoundError:
         raise CheckpointError(f"{shown(path)} is missing") from None
+    except shards.ShardError as error:
+        raise CheckpointError(f"{path.parent.name}: {error}") from None
     except Exception as error:  # a truncated or foreign file: zipfile, pickle or value errors
         raise CheckpointError(f"{shown(path)} cannot be read: not a weights archive, or truncated "
                               f"({type(error).__name__})") from None

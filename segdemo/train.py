@@ -19,7 +19,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from segdemo import hardware, metrics
+from segdemo import hardware, metrics, shards
 from segdemo.data import DatasetError, load_dataset, load_split
 from segdemo.data.pipeline import eval_dataset, train_dataset
 from segdemo.data.stanford import cache_dir
@@ -32,7 +32,7 @@ from segdemo.training_metrics import ConfusionMatrixMetric
 HISTORY_FILE = "history.json"
 COMMAND_FILE = "command.txt"
 RESUME_ENV = "SEGDEMO_RESUME"
-MIRRORED_FILES = (HISTORY_FILE, WEIGHTS_FILE, CONFIG_FILE, COMMAND_FILE)  # kept beside the resume state
+MIRRORED_FILES = (HISTORY_FILE, CONFIG_FILE, COMMAND_FILE)  # kept beside the resume state, with the weights
 
 
 def resume_dir(out):
@@ -210,6 +210,12 @@ def copy_files(source, target):
     for name in MIRRORED_FILES:
         if Path(source, name).exists():
             shutil.copy2(Path(source, name), Path(target, name))
+    weights = shards.stored_files(Path(source, WEIGHTS_FILE))
+    if weights:
+        for old in shards.stored_files(Path(target, WEIGHTS_FILE)):
+            old.unlink()
+        for path in weights:
+            shutil.copy2(path, Path(target, path.name))
 
 
 def restored_history(args, state, manager, epoch_var):
