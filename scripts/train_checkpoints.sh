@@ -25,8 +25,8 @@ train_and_evaluate() {  # NAME EPOCHS EXTRA-ARGS...
   fi
 }
 train_and_evaluate unet 26
-train_and_evaluate pspnet 26
-train_and_evaluate fpn 22 --fpn-filters 128
+train_and_evaluate pspnet 40
+train_and_evaluate fpn 30 --fpn-filters 128
 # the seed notebook's recipe, for the "tutorial vs ours" comparison (its own sorted 80/20 split)
 if [ ! -f checkpoints/seed-recipe/metrics.json ]; then
   nice -n 10 python -m segdemo.train --arch unet --backbone resnet34 --labels surfaces --size 224x224 --epochs 20 \

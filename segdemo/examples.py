@@ -4,13 +4,14 @@ Each example is ``<id>.jpg`` plus ``<id>.<label set>.png`` whose grey level is t
 index + 1 (0 = unknown).  An upload is recognised as an example by the hash of its bytes,
 so the Compare tab can score every model against the truth.
 """
-import hashlib
 import os
 from functools import lru_cache
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from segdemo.dataset_view import file_digest
 
 EXAMPLES_ENV = "SEGDEMO_EXAMPLES"
 BUNDLED = Path(__file__).with_name("assets") / "examples"
@@ -24,20 +25,16 @@ def list_examples():
     return sorted(str(path) for path in examples_dir().glob("*.jpg"))
 
 
-def _digest(path):
-    return hashlib.sha1(Path(path).read_bytes()).hexdigest()
-
-
 @lru_cache(maxsize=4)
 def _index(folder):
-    return {_digest(path): path for path in Path(folder).glob("*.jpg")}
+    return {file_digest(path): path for path in Path(folder).glob("*.jpg")}
 
 
 def ground_truth_for(image_path, label_set):
     """The truth mask (int32, -1 unknown) when ``image_path`` is a bundled example, else None."""
     if not image_path or not Path(image_path).is_file():
         return None
-    example = _index(str(examples_dir())).get(_digest(image_path))
+    example = _index(str(examples_dir())).get(file_digest(image_path))
     truth = example and example.with_name(f"{example.stem}.{label_set}.png")
     if not truth or not truth.exists():
         return None

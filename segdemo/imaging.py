@@ -177,3 +177,20 @@ def heatmap(values, low=0.0, high=1.0):
     scaled = np.clip((np.asarray(values, np.float32) - low) / max(high - low, 1e-6), 0, 1)
     coloured = cv2.applyColorMap((scaled * 255).astype(np.uint8), cv2.COLORMAP_VIRIDIS)
     return cv2.cvtColor(coloured, cv2.COLOR_BGR2RGB)
+
+
+ERROR_RED = (230, 30, 40)
+UNKNOWN_GREY = (128, 128, 128)
+
+
+def error_map(image, truth, labels):
+    """Where a prediction is wrong: red over a faded photo; pixels with unknown truth grey.
+
+    Correct pixels keep a faded copy of the photo, so the eye goes to the mistakes and can
+    still tell what they are mistakes on.
+    """
+    faded = cv2.addWeighted(image, 0.45, np.full_like(image, 255), 0.55, 0.0)
+    picture = faded.copy()
+    picture[(truth >= 0) & (labels != truth)] = ERROR_RED
+    picture[truth < 0] = UNKNOWN_GREY
+    return picture

@@ -28,14 +28,15 @@ def tiny_data(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def trained_checkpoints(tiny_data, tmp_path_factory):
-    """U-Net, PSPNet and FPN trained for two epochs on the tiny dataset (about 30 s in all)."""
-    from segdemo import train
+    """U-Net, PSPNet and FPN trained for two epochs on the tiny dataset and evaluated (about 40 s in all)."""
+    from segdemo import evaluate, train
 
     root = tmp_path_factory.mktemp("checkpoints")
     for arch in ("unet", "pspnet", "fpn"):
         status = train.main(["--data", str(tiny_data), "--arch", arch, "--size", TINY_SIZE, "--epochs", "2",
                              "--batch", "4", "--lr", "3e-3", "--out", str(root / arch)])
         assert status == 0
+        assert evaluate.main([str(root / arch), "--data", str(tiny_data)]) == 0
     return root
 
 
@@ -73,8 +74,11 @@ def app_examples(tiny_data, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def running_app(trained_checkpoints, app_examples, tmp_path_factory):
-    """``python app.py`` on a free loopback port, with one deliberately broken checkpoint."""
+def running_app(trained_checkpoints, app_examples, tiny_data, tmp_path_factory):
+    """``python app.py`` on a free loopback port, with one deliberately broken checkpoint.
+
+    Its Dataset and Error-analysis tabs browse the tiny dataset the models were trained on.
+    """
     import shutil
     import subprocess
     import time
@@ -88,6 +92,7 @@ def running_app(trained_checkpoints, app_examples, tmp_path_factory):
     (broken / "weights.npz").write_bytes(b"truncated")
     port = free_port()
     env = dict(os.environ, SEGDEMO_CHECKPOINTS=str(checkpoints), SEGDEMO_EXAMPLES=str(app_examples),
+               SEGDEMO_DATA=str(tiny_data),
                GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False")
     log = open(root / "app.log", "w")
     process = subprocess.Popen([sys.executable, str(HERE.parent / "app.py")], env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -102,7 +107,7 @@ def running_app(trained_checkpoints, app_examples, tmp_path_factory):
                 process.kill()
                 raise RuntimeError("the app did not start:\n" + (root / "app.log").read_text()[-3000:])
             time.sleep(0.5)
-    yield {"url": url, "process": process, "checkpoints": checkpoints, "examples": app_examples,
+    yield {"url": url, "process": process, "checkpoints": checkpoints, "examples": app_examples, "data": tiny_data,
            "startup_seconds": time.perf_counter() - started}
     process.terminate()
     process.wait(timeout=30)

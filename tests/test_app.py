@@ -14,6 +14,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 REGION_MODELS = ["unet", "pspnet", "fpn"]
+LEGEND, DETAILS = 3, 8  # positions in what /predict returns
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +35,11 @@ def predict(client, path, model="unet"):
 
 
 def test_predict_endpoint(client, photo):
-    overlay, confidence, legend, mask, details = predict(client, photo)
-    assert Image.open(overlay).size == (1024, 768)
+    (before, after), classes, confidence, legend, mask, truth, errors, verdict, details = predict(client, photo)
+    assert Image.open(before).size == Image.open(after).size == (1024, 768)
+    assert classes["annotations"] and all(" " in a["label"] and a["label"].endswith("%") for a in classes["annotations"])
+    assert truth is None and errors is None and "bundled example or a dataset photo" in verdict
+    assert details["scores_against_truth"] is None
     assert Image.open(confidence).size == (1024, 768)
     mask_image = np.asarray(Image.open(mask))
     assert mask_image.shape == (768, 1024) and mask_image.max() < 8
@@ -55,17 +59,59 @@ def test_compare_endpoint_scores_bundled_examples(client, running_app):
     assert "Disagreement among the 3 regions" in note
 
 
+def test_predict_shows_truth_and_errors_for_a_photo_whose_truth_is_known(client, running_app):
+    example = sorted(Path(running_app["examples"]).glob("*.jpg"))[0]
+    dataset_photo = sorted(Path(running_app["data"], "images").glob("*.jpg"))[-1]
+    for path in (example, dataset_photo):
+        *_, truth, errors, verdict, details = predict(client, path)
+        size = Image.open(path).size
+        assert Image.open(truth).size == Image.open(errors).size == size, path.name
+        scores = details["scores_against_truth"]
+        assert 0 <= scores["pixel_accuracy"] <= 1 and 0 <= scores["miou"] <= 1
+        assert f"pixel accuracy {scores['pixel_accuracy']:.3f}" in verdict
+
+
+def test_dataset_endpoint_shows_every_labelling_and_refuses_unknown_ids(client, running_app):
+    image_id = sorted(Path(running_app["data"], "images").glob("*.jpg"))[0].stem
+    photo, regions, surfaces, layers, regions_legend, surfaces_legend, caption = client.predict(
+        image_id, api_name="/dataset_example")
+    size = Image.open(Path(running_app["data"], "images", f"{image_id}.jpg")).size
+    assert {Image.open(p).size for p in (photo, regions, surfaces, layers)} == {size}
+    assert "sky" in regions_legend and "horizontal" in surfaces_legend
+    assert f"Photo {image_id}" in caption and ("training split" in caption or "validation split" in caption)
+    for bad in ("9999999", "../../etc/passwd", "", "0" * 500):
+        with pytest.raises(AppError, match="no photo|There is no photo"):
+            client.predict(bad, api_name="/dataset_example")
+    assert client.predict(image_id, api_name="/dataset_example")[6] == caption, "still serving"
+
+
+def test_error_analysis_ranks_validation_photos_and_inspects_one(client, running_app):
+    confusion, per_class, table, photos = client.predict("unet", api_name="/error_overview")
+    rows = table["data"]
+    assert [row[0] for row in rows] == list(range(1, len(rows) + 1))
+    assert [row[2] for row in rows] == sorted(row[2] for row in rows), "worst mIoU first"
+    assert photos["value"] == rows[0][1]
+    photo, truth, prediction, errors, caption = client.predict("unet", rows[0][1], api_name="/inspect")
+    assert len({Image.open(p).size for p in (photo, truth, prediction, errors)}) == 1
+    assert f"Photo {rows[0][1]}" in caption and "mIoU" in caption
+    with pytest.raises(AppError, match="no photo"):
+        client.predict("unet", "1234567", api_name="/inspect")
+    with pytest.raises(AppError, match="no evaluation|not in the list"):
+        client.predict("nonexistent", api_name="/error_overview")
+    assert client.predict("unet", rows[0][1], api_name="/inspect")[4] == caption, "still serving"
+
+
 def test_broken_checkpoint_is_listed_and_the_rest_serve(running_app, client, photo):
     page_config = urllib.request.urlopen(running_app["url"] + "config", timeout=10).read().decode()
     assert "`broken` (broken/weights.npz cannot be read" in page_config
     with pytest.raises(AppError, match="not in the list of choices|not available"):
         predict(client, photo, model="broken")
-    assert predict(client, photo, model="fpn")[4]["model"] == "fpn"
+    assert predict(client, photo, model="fpn")[DETAILS]["model"] == "fpn"
 
 
 def test_a_japanese_browser_gets_japanese_text_from_the_server(running_app, photo):
     japanese = Client(running_app["url"], verbose=False, headers={"Accept-Language": "ja-JP,ja;q=0.9,en;q=0.5"})
-    legend = predict(japanese, photo)[2]
+    legend = predict(japanese, photo)[LEGEND]
     assert "前景物体" in legend and "foreground object" not in legend
     with pytest.raises(AppError, match="先に写真をアップロードしてください"):
         japanese.predict(None, ["unet"], api_name="/compare")
@@ -118,7 +164,7 @@ def bad_and_odd_inputs(folder):
 def test_every_bad_input_gets_a_message_and_the_app_keeps_serving(client, photo, tmp_path):
     for name, (path, message) in bad_and_odd_inputs(tmp_path).items():
         if message is None:
-            details = predict(client, path)[4]
+            details = predict(client, path)[DETAILS]
             assert details["model"] == "unet", name
             if name == "EXIF rotated":
                 assert details["size"] == [120, 160] and any("EXIF" in n for n in details["notes"])
@@ -127,10 +173,10 @@ def test_every_bad_input_gets_a_message_and_the_app_keeps_serving(client, photo,
         else:
             with pytest.raises(AppError, match=message):
                 predict(client, path)
-        assert predict(client, photo)[4]["model"] == "unet", f"a normal request right after {name}"
+        assert predict(client, photo)[DETAILS]["model"] == "unet", f"a normal request right after {name}"
     with pytest.raises(AppError, match="upload a photo first|No image"):
         client.predict(None, "unet", 0.5, api_name="/predict")
-    assert predict(client, photo)[4]["model"] == "unet"
+    assert predict(client, photo)[DETAILS]["model"] == "unet"
 
 
 def rss_kib(pid):

@@ -16,8 +16,9 @@ def test_app_builds_and_explains_when_no_model_exists(tmp_path):
     for key in ("models_missing", "no_models", "nothing_runnable", "curves.none"):
         assert json.dumps(str(t(key)))[1:-1] in config, key
     assert "No trained model is available" in EN["models_missing"]
-    buttons = [c for c in demo.get_config_file()["components"] if c["type"] == "button"]
-    assert buttons and all(not b["props"].get("interactive", True) for b in buttons)
+    buttons = [c for c in demo.get_config_file()["components"] if c["type"] == "button"
+               and str(c["props"].get("value")) in (str(t("segment")), str(t("compare")))]
+    assert len(buttons) == 2 and all(not b["props"].get("interactive", True) for b in buttons)
 
 
 def scores(**controls):

@@ -3,8 +3,10 @@ import os
 
 import gradio as gr
 
+from segdemo.data import DatasetError
+from segdemo.dataset_view import open_dataset_view
 from segdemo.registry import ModelRegistry
-from segdemo.ui import architectures, compare, curves, learn, predict
+from segdemo.ui import architectures, compare, curves, dataset, errors, learn, predict
 from segdemo.ui.common import availability_markdown
 from segdemo.ui.text import I18N, t
 
@@ -12,28 +14,49 @@ MAX_UPLOAD = "25mb"
 CSS = ".segdemo-legend td { padding: 2px 8px; }"
 
 
-def build_demo(registry=None):
+def dataset_or_none():
+    """The dataset for the Dataset and Error-analysis tabs; None (the tabs say why) when absent."""
+    try:
+        return open_dataset_view()
+    except DatasetError as error:
+        print(f"segdemo: the Dataset tab is off: {error}", flush=True)
+        return None
+
+
+def build_demo(registry=None, view=None):
     registry = registry or ModelRegistry()
+    view = view or dataset_or_none()
     with gr.Blocks(title="segdemo") as demo:
         gr.Markdown("# segdemo")
         gr.Markdown(t("intro"))
         for line in availability_markdown(registry):
             gr.Markdown(line)
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             with gr.Tab(t("tab.predict"), id="predict"):
-                predict.build(registry)
+                predict_photo = predict.build(registry, view)
             with gr.Tab(t("tab.compare"), id="compare"):
-                compare.build(registry)
+                compare.build(registry, view)
+            with gr.Tab(t("tab.dataset"), id="dataset"):
+                browse = dataset.build(view)
             with gr.Tab(t("tab.curves"), id="curves"):
                 draw_curves = curves.build(registry)
+            with gr.Tab(t("tab.errors"), id="errors"):
+                draw_errors = errors.build(registry, view)
             with gr.Tab(t("tab.learn"), id="learn"):
                 controls, picture, table = learn.build()
             with gr.Tab(t("tab.architectures"), id="architectures"):
                 architectures.build(registry)
         demo.load(learn.playground, controls, [picture, table], api_name=False)
-        if draw_curves:
-            draw, outputs = draw_curves
-            demo.load(draw, None, outputs, api_name=False)
+        for drawing in (draw_curves, draw_errors, browse and browse[:2]):
+            if drawing:
+                demo.load(drawing[0], None, drawing[1], api_name=False)
+        if browse:
+            _, _, image_id, send = browse
+
+            def send_to_predict(chosen):
+                return str(view.photo_path(chosen)), gr.Tabs(selected="predict")
+
+            send.click(send_to_predict, image_id, [predict_photo, tabs], api_name=False)
     demo.queue(default_concurrency_limit=2, max_size=64)
     return demo
 

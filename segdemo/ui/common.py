@@ -11,7 +11,7 @@ import cv2
 import gradio as gr
 import numpy as np
 
-from segdemo.examples import list_examples
+from segdemo.examples import ground_truth_for, list_examples
 from segdemo.imaging import ImageError, fit_within, load_rgb
 from segdemo.models import ARCH_TITLES
 from segdemo.ui.text import say, say_class, say_message, t
@@ -35,6 +35,20 @@ class PhotoInput(gr.Image):
 
 def photo_input(label):
     return PhotoInput(label=label, type="filepath", sources=["upload", "webcam", "clipboard"], height=320)
+
+
+def known_truth(view, source, label_set):
+    """The true labels of a photo that is a bundled example or a dataset image, else None.
+
+    Recognised by its file's bytes, which Gradio's upload copy keeps.
+    """
+    if not isinstance(source, str):
+        return None
+    truth = ground_truth_for(source, label_set)
+    if truth is None and view is not None:
+        image_id = view.id_of_file(source)
+        truth = view.truth(image_id, label_set) if image_id else None
+    return truth
 
 
 def examples_gallery(photo):

@@ -3,11 +3,11 @@ import gradio as gr
 import numpy as np
 
 from segdemo import metrics
-from segdemo.examples import ground_truth_for
 from segdemo.imaging import heatmap, overlay
-from segdemo.ui.common import (decode_or_explain, examples_gallery, model_label, no_model_notice, photo_input,
-                               preview, save_image, segment_or_explain)
+from segdemo.ui.common import (decode_or_explain, examples_gallery, known_truth, model_label, no_model_notice,
+                               photo_input, preview, save_image, segment_or_explain)
 from segdemo.ui.text import language_of, say, say_columns, say_message, say_table, t
+
 
 def disagreement(label_maps):
     """Per pixel, the number of distinct answers beyond the first (0 = all agree)."""
@@ -18,7 +18,7 @@ def disagreement(label_maps):
     return distinct - 1
 
 
-def compare(registry, image, model_names, language="en"):
+def compare(registry, image, model_names, language="en", view=None):
     """Overlays, a disagreement map and a table for ``model_names``; the ``compare`` API."""
     if not model_names:
         raise gr.Error(say(language, "error.choose_models"))
@@ -29,7 +29,7 @@ def compare(registry, image, model_names, language="en"):
         entry = registry.get(name)
         config = entry.config
         if config.label_set not in truths:
-            truths[config.label_set] = ground_truth_for(image, config.label_set) if isinstance(image, str) else None
+            truths[config.label_set] = known_truth(view, image, config.label_set)
         truth = truths[config.label_set]
         scores = ["", ""]
         if truth is not None and truth.shape == result.labels.shape:
@@ -43,6 +43,8 @@ def compare(registry, image, model_names, language="en"):
     label_set, maps = max(same_set.items(), key=lambda item: len(item[1]))
     spread = disagreement(maps)
     note = [say(language, "compare.disagreement", count=len(maps), label_set=label_set, share=100 * np.mean(spread > 0))]
+    if len(same_set) > 1:
+        note.append(say(language, "compare.label_sets"))
     if not any(row[4] != "" for row in rows):
         note.append(say(language, "compare.no_scores"))
     if notes:
@@ -51,7 +53,7 @@ def compare(registry, image, model_names, language="en"):
     return gallery, save_image(heatmap(spread, 0, max(1, len(maps) - 1)), "disagreement"), table, " ".join(note)
 
 
-def build(registry):
+def build(registry, view=None):
     choices = [(model_label(registry.entries[n]), n) for n in registry.available()]
     missing = no_model_notice(registry)
     with gr.Row():
@@ -67,6 +69,7 @@ def build(registry):
     note = gr.Markdown()
 
     def on_compare(image, names, request: gr.Request):
-        return compare(registry, image, names, language_of(request))
+        return compare(registry, image, names, language_of(request), view)
 
     run.click(on_compare, [photo, chosen], [gallery, spread, table, note], api_name="compare")
+    return photo

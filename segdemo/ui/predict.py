@@ -1,14 +1,37 @@
-"""Predict tab: one photo through one model, shown as overlay, legend, confidence and a mask file."""
+"""Predict tab: one photo through one model, as a before/after slider, hoverable classes,
+confidence, a mask file and, for a photo whose truth is known, the truth and an error map."""
 import gradio as gr
 import numpy as np
 
-from segdemo.imaging import heatmap, overlay
-from segdemo.ui.common import (examples_gallery, legend_html, model_label, no_model_notice, photo_input, preview,
-                               save_image, segment_or_explain)
-from segdemo.ui.text import language_of, say_message, t
+from segdemo import metrics
+from segdemo.imaging import colorize, error_map, fit_within, heatmap, overlay
+from segdemo.ui.common import (examples_gallery, known_truth, legend_html, model_label, no_model_notice, photo_input,
+                               preview, save_image, segment_or_explain)
+from segdemo.ui.text import language_of, say, say_class, say_message, t
+
+ANNOTATION_SIDE = 800  # the hover-to-highlight view sends one mask per class: keep them light
 
 
-def predict(registry, image, model_name, opacity=0.55, language="en"):
+def class_annotations(photo, labels, classes, shares, language):
+    """(photo, [(mask, "class 12.3%")]) for gr.AnnotatedImage, present classes only, largest first."""
+    photo = fit_within(photo, ANNOTATION_SIDE)
+    labels = fit_within(labels.astype(np.uint8), ANNOTATION_SIDE, nearest=True)
+    present = [i for i in np.argsort([-shares[c] for c in classes]) if shares[classes[i]] > 0]
+    return photo, [((labels == i).astype(np.float32), f"{say_class(language, classes[i])} {100 * shares[classes[i]]:.1f}%")
+                   for i in present]
+
+
+def truth_outputs(photo, labels, truth, config, language):
+    """Truth picture, error map and scores when the truth is known and fits, else Nones."""
+    if truth is None or truth.shape != labels.shape:
+        return None, None, None
+    summary = metrics.summarize(metrics.confusion_matrix(truth, labels, len(config.classes)), config.classes)
+    scores = {"pixel_accuracy": round(summary["pixel_accuracy"], 4), "miou": round(summary["miou"], 4)}
+    return (save_image(colorize(truth, config.colours), "truth", lossless=True),
+            save_image(error_map(photo, truth, labels), "errors"), scores)
+
+
+def predict(registry, image, model_name, opacity=0.55, language="en", view=None):
     """Everything the Predict tab shows for one photo, also served as the ``predict`` API.
 
     The last value (kept in the session, not part of the API) lets the opacity slider
@@ -17,11 +40,14 @@ def predict(registry, image, model_name, opacity=0.55, language="en"):
     result = segment_or_explain(registry, model_name, image, language)
     config = registry.get(model_name).config
     shares = result.class_shares(config.classes)
+    truth, errors, scores = truth_outputs(result.image, result.labels, known_truth(view, image, config.label_set),
+                                          config, language)
     details = {
         "model": model_name,
         "size": [int(result.labels.shape[1]), int(result.labels.shape[0])],
         "class_shares": shares,
         "mean_confidence": float(result.confidence.mean()),
+        "scores_against_truth": scores,
         "timings_ms": {key: round(value, 1) for key, value in result.timings.items()},
         "notes": [say_message(language, note) for note in result.notes],
     }
@@ -29,23 +55,28 @@ def predict(registry, image, model_name, opacity=0.55, language="en"):
     drawn = (photo, labels, config.colours)
     return (
         redraw(drawn, opacity),
+        class_annotations(result.image, result.labels, config.classes, shares, language),
         save_image(heatmap(confidence), "confidence"),
         legend_html(shares, config.classes, config.colours, language),
         save_image(result.labels.astype(np.uint8), f"{model_name}-mask", lossless=True),
+        truth,
+        errors,
+        say(language, "predict.scores", **scores) if scores else say(language, "predict.no_truth"),
         details,
         drawn,
     )
 
 
 def redraw(drawn, opacity):
-    """The overlay file for a (photo, labels, colours) already segmented, at a new opacity."""
+    """(photo, photo with mask) files for the before/after slider, at a new opacity."""
     if drawn is None:
         return None
     photo, labels, colours = drawn
-    return save_image(overlay(photo, labels, colours, float(opacity)), "overlay")
+    return save_image(photo, "photo"), save_image(overlay(photo, labels, colours, float(opacity)), "overlay")
 
 
-def build(registry):
+def build(registry, view=None):
+    """The tab; returns its photo input, so other tabs can send a photo here."""
     label_sets = registry.label_sets()
     default_set = "regions" if "regions" in label_sets else (label_sets[0] if label_sets else None)
 
@@ -57,19 +88,27 @@ def build(registry):
         with gr.Column():
             photo = photo_input(t("photo"))
             with gr.Row():
-                label_set = gr.Radio(label_sets, value=default_set, label=t("label_set"))
+                label_set = gr.Radio([(t(f"label_set.{name}"), name) for name in label_sets], value=default_set,
+                                     label=t("label_set"))
                 first = choices(default_set)
                 model = gr.Dropdown(first, value=first[0][1] if first else None, label=t("model"))
             opacity = gr.Slider(0.0, 1.0, value=0.55, step=0.05, label=t("opacity"))
             run = gr.Button(t("segment"), variant="primary", interactive=not missing)
             examples_gallery(photo)
         with gr.Column():
-            shown = gr.Image(label=t("overlay"), type="filepath", interactive=False)
+            shown = gr.ImageSlider(label=t("overlay"), type="filepath", interactive=False)
             legend = gr.HTML(label=t("legend"))
             confidence = gr.Image(label=t("confidence"), type="filepath", interactive=False)
             mask = gr.File(label=t("download"))
-            with gr.Accordion(t("details"), open=False):
-                details = gr.JSON()
+    with gr.Row():
+        classes = gr.AnnotatedImage(label=t("predict.hover"), show_legend=True)
+        with gr.Column():
+            verdict = gr.Markdown()
+            with gr.Row():
+                truth = gr.Image(label=t("predict.truth"), type="filepath", interactive=False)
+                errors = gr.Image(label=t("predict.errors"), type="filepath", interactive=False)
+    with gr.Accordion(t("details"), open=False):
+        details = gr.JSON()
     drawn = gr.State()
 
     def on_label_set(chosen):
@@ -79,12 +118,13 @@ def build(registry):
     label_set.change(on_label_set, label_set, model, api_name=False)
 
     def on_segment(image, name, alpha, request: gr.Request):
-        return predict(registry, image, name, alpha, language_of(request))
+        return predict(registry, image, name, alpha, language_of(request), view)
 
     run.click(
         on_segment,
         [photo, model, opacity],
-        [shown, confidence, legend, mask, details, drawn],
+        [shown, classes, confidence, legend, mask, truth, errors, verdict, details, drawn],
         api_name="predict",
     )
     opacity.release(redraw, [drawn, opacity], shown, api_name=False, show_progress="hidden")
+    return photo

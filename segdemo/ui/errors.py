@@ -1,0 +1,137 @@
+"""Error analysis tab: where each model goes wrong on the 143 validation photos.
+
+Everything but the chosen photo's prediction comes from the checkpoint's ``metrics.json``
+(written once by ``python -m segdemo.evaluate``): the confusion matrix, per-class IoU and
+each photo's own scores, so the tab opens without running a network.
+"""
+import gradio as gr
+import numpy as np
+import plotly.graph_objects as go
+
+from segdemo import metrics
+from segdemo.imaging import colorize, error_map, overlay
+from segdemo.ui.common import model_label, save_image, segment_or_explain
+from segdemo.ui.dataset import example_or_explain
+from segdemo.ui.text import language_of, say, say_class, say_table, t
+
+
+def evaluated_models(registry):
+    """{name: metrics.json} of the available models that were evaluated photo by photo."""
+    found = {}
+    for name in registry.available():
+        evaluated = registry.entries[name].read_json("metrics.json")
+        if evaluated and evaluated.get("per_image"):
+            found[name] = evaluated
+    return found
+
+
+def confusion_figure(evaluated, classes, language="en"):
+    """Row-normalised confusion matrix: each row says where one true class's pixels went."""
+    counts = np.array(evaluated["confusion_matrix"], np.float64)
+    rows = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    names = [say_class(language, c) for c in classes]
+    figure = go.Figure(go.Heatmap(
+        z=rows, x=names, y=names, colorscale="Blues", zmin=0, zmax=1, customdata=counts.astype(np.int64),
+        text=[[f"{100 * v:.0f}" for v in row] for row in rows], texttemplate="%{text}",
+        hovertemplate=say(language, "errors.hover") + "<extra></extra>",
+        colorbar={"title": say(language, "errors.share_of_row")}))
+    figure.update_layout(title=say(language, "errors.confusion_title"), height=480, margin={"t": 50},
+                         xaxis_title=say(language, "errors.predicted"), yaxis_title=say(language, "errors.true"),
+                         yaxis={"autorange": "reversed"})
+    return figure
+
+
+def iou_figure(evaluated, classes, language="en"):
+    scores = [evaluated["per_class"][c]["iou"] or 0.0 for c in classes]
+    figure = go.Figure(go.Bar(x=[say_class(language, c) for c in classes], y=scores, marker_color="#1f77b4",
+                              text=[f"{v:.2f}" for v in scores], textposition="outside"))
+    figure.update_layout(title=say(language, "errors.iou_title", miou=evaluated["miou"]), height=480,
+                         yaxis={"range": [0, 1.08], "title": "IoU"}, xaxis_title=say(language, "dataset.class"),
+                         margin={"t": 50})
+    return figure
+
+
+def ranking(evaluated):
+    """Validation photos, worst mIoU first: (id, mIoU, pixel accuracy)."""
+    rows = [(r["id"], r["miou"] if r["miou"] is not None else 0.0, r["pixel_accuracy"] or 0.0)
+            for r in evaluated["per_image"]]
+    return sorted(rows, key=lambda row: (row[1], row[0]))
+
+
+def model_overview(registry, evaluated_by_model, name, language="en"):
+    """Confusion matrix, per-class IoU, ranked table and photo choices for one model."""
+    if name not in evaluated_by_model:
+        raise gr.Error(say(language, "errors.unknown_model", name=str(name)[:40],
+                           known=", ".join(evaluated_by_model) or "-"))
+    evaluated, classes = evaluated_by_model[name], registry.get(name).config.classes
+    ranked = ranking(evaluated)
+    table = say_table(language, "errors.columns",
+                      [[rank, image_id, round(miou, 3), round(accuracy, 3)]
+                       for rank, (image_id, miou, accuracy) in enumerate(ranked, start=1)])
+    choices = [(f"{image_id} · mIoU {miou:.2f}", image_id) for image_id, miou, _ in ranked]
+    return (confusion_figure(evaluated, classes, language), iou_figure(evaluated, classes, language), table,
+            gr.Dropdown(choices=choices, value=ranked[0][0]))
+
+
+def inspect_photo(registry, view, name, image_id, language="en"):
+    """Photo, truth, prediction and error map of one dataset photo for one model; the ``inspect`` API."""
+    image_id = example_or_explain(view, image_id, language)
+    if name not in registry.available():
+        raise gr.Error(say(language, "errors.unknown_model", name=str(name)[:40], known=", ".join(registry.available()) or "-"))
+    config = registry.get(name).config
+    photo, truth = view.photo(image_id), view.truth(image_id, config.label_set)
+    result = segment_or_explain(registry, name, photo, language)
+    summary = metrics.summarize(metrics.confusion_matrix(truth, result.labels, len(config.classes)), config.classes)
+    wrong = float(np.mean(result.labels[truth >= 0] != truth[truth >= 0])) if np.any(truth >= 0) else 0.0
+    caption = say(language, "errors.caption", image_id=image_id, split=say(language, f"dataset.{view.split_of(image_id)}"),
+                  model=config.title, accuracy=summary["pixel_accuracy"], miou=summary["miou"], wrong=100 * wrong)
+    return (save_image(photo, f"{image_id}-photo"),
+            save_image(colorize(truth, config.colours), f"{image_id}-truth", lossless=True),
+            save_image(overlay(photo, result.labels, config.colours, 0.75), f"{image_id}-{name}"),
+            save_image(error_map(photo, truth, result.labels), f"{image_id}-{name}-errors"),
+            caption)
+
+
+def build(registry, view):
+    """The tab; returns (draw on page load, outputs) or None when there is nothing to analyse."""
+    evaluated_by_model = evaluated_models(registry)
+    if not evaluated_by_model:
+        gr.Markdown(t("errors.none"))
+        return None
+    gr.Markdown(t("errors.intro"))
+    names = list(evaluated_by_model)
+    model = gr.Dropdown([(model_label(registry.entries[n]), n) for n in names], value=names[0], label=t("model"))
+    with gr.Row():
+        confusion, per_class = gr.Plot(show_label=False), gr.Plot(show_label=False)
+    with gr.Row():
+        with gr.Column(scale=2):
+            table = gr.Dataframe(label=t("errors.ranking"), interactive=False, max_height=420)
+        with gr.Column(scale=3):
+            photo_id = gr.Dropdown([], label=t("errors.choose_photo"), filterable=True, allow_custom_value=True)
+            if view is None:
+                gr.Markdown(t("dataset.unavailable_page"))
+            caption = gr.Markdown()
+            with gr.Row():
+                panels = [gr.Image(label=t(f"errors.{kind}"), type="filepath", interactive=False, height=200)
+                          for kind in ("photo", "truth", "prediction", "errors")]
+
+    def on_model(name, request: gr.Request):
+        return model_overview(registry, evaluated_by_model, name, language_of(request))
+
+    def on_photo(name, image_id, request: gr.Request):
+        if not image_id:
+            return [None] * 4 + [""]
+        return inspect_photo(registry, view, name, image_id, language_of(request))
+
+    def on_row(evt: gr.SelectData):
+        return evt.row_value[1]
+
+    overview = [confusion, per_class, table, photo_id]
+    model.change(on_model, model, overview, api_name="error_overview")
+    photo_id.change(on_photo, [model, photo_id], [*panels, caption], api_name="inspect")
+    table.select(on_row, None, photo_id, api_name=False)
+
+    def draw(request: gr.Request = None):
+        return model_overview(registry, evaluated_by_model, names[0], language_of(request))
+
+    return draw, overview
