@@ -50,6 +50,9 @@ def test_predict_tab_shows_overlay_and_legend(page, running_app, tmp_path):
     overlay = page.locator("img[src*='overlay-']").first  # the file the app wrote for this request
     overlay.wait_for(timeout=30_000)
     assert page.evaluate("(img) => img.naturalWidth", overlay.element_handle()) > 0
+    for panel in ("truth-", "errors-"):  # a bundled example: its truth and error map are shown
+        page.locator(f"img[src*='{panel}']").first.wait_for(timeout=30_000)
+    page.get_by_text("its truth is known").wait_for(timeout=30_000)
     page.screenshot(path=str(tmp_path / "predict.png"), full_page=True)
 
     first_overlay = overlay.get_attribute("src")
@@ -72,6 +75,30 @@ def test_compare_tab_runs_every_model(page, running_app, tmp_path):
     assert page.locator("img[src*='disagreement-']").count() >= 1
     assert "pixel accuracy" in page.locator("table").last.inner_text()
     page.screenshot(path=str(tmp_path / "compare-result.png"), full_page=True)
+
+
+def test_dataset_tab_shows_a_validation_photo_and_sends_it_to_predict(page, tmp_path):
+    page.get_by_role("tab", name="Dataset").click()
+    page.get_by_text("Share of labelled pixels per class").first.wait_for(timeout=30_000)
+    page.get_by_label("validation").check()
+    page.get_by_text("validation split").first.wait_for(timeout=30_000)
+    for kind in ("photo", "regions", "surfaces", "layers"):
+        page.locator(f"img[src*='-{kind}-']").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(tmp_path / "dataset.png"), full_page=True)
+    page.get_by_role("button", name="Segment in Predict").click()
+    page.get_by_role("button", name="Segment").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Segment").click()
+    page.get_by_text("its truth is known").wait_for(timeout=60_000)
+
+
+def test_error_analysis_tab_inspects_the_worst_photo(page, tmp_path):
+    page.get_by_role("tab", name="Error analysis").click()
+    page.get_by_text("Confusion matrix on the validation photos").first.wait_for(timeout=30_000)
+    page.locator("table").filter(has_text="rank").locator("tbody tr").first.click()
+    for kind in ("photo", "truth", "errors"):
+        page.locator(f"img[src*='-{kind}-']").first.wait_for(timeout=60_000)
+    page.get_by_text("of labelled pixels wrong").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(tmp_path / "error-analysis.png"), full_page=True)
 
 
 @pytest.mark.parametrize("tab, expected", [

@@ -6,7 +6,7 @@ import gradio as gr
 from segdemo.data import DatasetError
 from segdemo.dataset_view import open_dataset_view
 from segdemo.registry import ModelRegistry
-from segdemo.ui import architectures, compare, curves, dataset, errors, learn, predict
+from segdemo.ui import architectures, compare, curves, dataset, errors, learn, live, predict
 from segdemo.ui.common import availability_markdown
 from segdemo.ui.text import I18N, t
 
@@ -36,6 +36,8 @@ def build_demo(registry=None, view=None):
                 predict_photo = predict.build(registry, view)
             with gr.Tab(t("tab.compare"), id="compare"):
                 compare.build(registry, view)
+            with gr.Tab(t("tab.live"), id="live"):
+                live.build(registry)
             with gr.Tab(t("tab.dataset"), id="dataset"):
                 browse = dataset.build(view)
             with gr.Tab(t("tab.curves"), id="curves"):

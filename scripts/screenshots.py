@@ -1,0 +1,65 @@
+"""Screenshots of every tab of a running segdemo, as a teacher's projector and a phone show it.
+
+    python app.py &                                   # with the shipped checkpoints
+    python scripts/screenshots.py --url http://127.0.0.1:7860/ --out docs/screenshots
+
+Each tab in English and Japanese, at 1366x768 (a classroom projector) and 390 px wide (a
+phone); Predict and Compare first segment a bundled validation photo.  Needs Playwright
+and Debian's chromium (requirements-dev.txt, apt-get install chromium).
+"""
+import argparse
+import shutil
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
+LOCALES = {"en": "en-US", "ja": "ja-JP"}
+TABS = ("predict", "compare", "live", "dataset", "curves", "errors", "learn", "architectures")
+EXAMPLES = Path(__file__).resolve().parents[1] / "segdemo" / "assets" / "examples"
+
+
+def run_tab(page, index, name, example):
+    """Open tab ``index``; on Predict and Compare, segment the example and wait for the result."""
+    page.get_by_role("tab").nth(index).click()
+    page.wait_for_timeout(1500)
+    if name in ("predict", "compare") and example:
+        panel = page.get_by_role("tabpanel")
+        panel.locator("input[type=file]").first.set_input_files(str(example))
+        page.wait_for_timeout(1000)
+        panel.locator("button.primary").first.click()
+        marker = "img[src*='errors-']" if name == "predict" else "img[src*='disagreement-']"
+        page.locator(marker).first.wait_for(timeout=90_000)
+        page.wait_for_timeout(1000)
+    if name == "errors":
+        page.locator("img[src*='-errors-']").first.wait_for(timeout=90_000)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default="http://127.0.0.1:7860/")
+    parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    parser.add_argument("--example", type=Path, help="photo to segment (default: the first bundled example)")
+    args = parser.parse_args(argv)
+    example = args.example or next(iter(sorted(EXAMPLES.glob("*.jpg"))), None)
+    args.out.mkdir(parents=True, exist_ok=True)
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
+        for language, locale in LOCALES.items():
+            for device, viewport in VIEWPORTS.items():
+                context = browser.new_context(locale=locale, viewport=viewport)
+                page = context.new_page()
+                page.goto(args.url, wait_until="load")
+                page.get_by_role("tab").first.wait_for(timeout=60_000)
+                for index, name in enumerate(TABS):
+                    run_tab(page, index, name, example)
+                    path = args.out / f"{name}-{language}-{device}.png"
+                    page.screenshot(path=str(path), full_page=True)
+                    print(path, flush=True)
+                context.close()
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()

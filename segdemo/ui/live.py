@@ -1,0 +1,64 @@
+"""Live tab: the webcam's frames segmented as they come, by the fastest model, with the frame rate.
+
+Frames arriving while the previous one is segmented are dropped (``segdemo.live``), so the
+overlay follows the camera instead of lagging behind it.
+"""
+import gradio as gr
+
+from segdemo.imaging import ImageError, overlay
+from segdemo.live import ViewerGates
+from segdemo.ui.common import model_label
+from segdemo.ui.text import language_of, say, t
+
+STREAM_EVERY_S = 0.08  # the browser offers a frame this often; slower frames are dropped
+SESSION_LIMIT_S = 300  # one viewer's stream ends after five minutes, so nobody holds the server
+
+
+def fastest_model(registry):
+    """The available regions model with the shortest measured pass (falls back to the first)."""
+    names = registry.available("regions") or registry.available()
+    return min(names, key=lambda n: registry.get(n).segmenter.warm_milliseconds) if names else None
+
+
+def live_frame(registry, gates, frame, model_name, viewer, language="en"):
+    """(overlay, frame-rate text) for one webcam frame, or ``gr.skip()`` for a dropped frame."""
+    if frame is None:
+        return gr.skip(), gr.skip()
+    gate = gates(viewer)
+    if not gate.try_enter():
+        return gr.skip(), gr.skip()
+    shown = False
+    try:
+        entry = registry.get(model_name)
+        result = entry.segmenter.segment(frame)
+        shown = True
+    except (KeyError, ImageError):
+        return gr.skip(), say(language, "live.unavailable")
+    finally:
+        gate.leave(shown)
+    rate = say(language, "live.rate", fps=gate.frames_per_second, milliseconds=result.timings["total_ms"],
+               dropped=gate.dropped, model=entry.config.title)
+    return overlay(result.image, result.labels, entry.config.colours), rate
+
+
+def build(registry):
+    gates = ViewerGates()
+    fastest = fastest_model(registry)
+    gr.Markdown(t("live.intro"))
+    if fastest is None:
+        gr.Markdown(t("no_models"))
+        return
+    with gr.Row():
+        with gr.Column():
+            camera = gr.Image(label=t("live.camera"), sources=["webcam"], streaming=True, type="numpy", height=360)
+            model = gr.Dropdown([(model_label(registry.entries[n]), n) for n in registry.available()], value=fastest,
+                                label=t("model"))
+        with gr.Column():
+            shown = gr.Image(label=t("live.overlay"), type="numpy", interactive=False, height=360)
+            rate = gr.Markdown()
+
+    def on_frame(frame, name, request: gr.Request):
+        return live_frame(registry, gates, frame, name, request.session_hash, language_of(request))
+
+    camera.stream(on_frame, [camera, model], [shown, rate], stream_every=STREAM_EVERY_S, time_limit=SESSION_LIMIT_S,
+                  concurrency_limit=None, show_progress="hidden", api_name="live_frame")

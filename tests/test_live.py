@@ -1,0 +1,72 @@
+"""Live camera: frames arriving while one is in flight are dropped, never queued; the rate is measured."""
+import threading
+import time
+
+import numpy as np
+
+from segdemo.live import FrameGate, ViewerGates
+
+
+def test_a_frame_arriving_while_one_is_in_flight_is_dropped():
+    gate = FrameGate()
+    assert gate.try_enter()
+    assert not gate.try_enter() and not gate.try_enter()
+    assert gate.dropped == 2
+    gate.leave()
+    assert gate.try_enter(), "the next frame after the first is done goes through"
+    gate.leave(shown=False)
+    assert gate.shown == 1
+
+
+def test_frame_rate_is_frames_shown_over_time():
+    gate = FrameGate(window=5)
+    for _ in range(5):
+        assert gate.try_enter()
+        time.sleep(0.02)
+        gate.leave()
+    assert 25 <= gate.frames_per_second <= 55
+
+
+def test_many_frames_at_once_leave_at_most_one_in_flight():
+    gate, admitted, lock = FrameGate(), [], threading.Lock()
+
+    def frame():
+        if gate.try_enter():
+            with lock:
+                admitted.append(1)
+            time.sleep(0.05)
+            gate.leave()
+
+    threads = [threading.Thread(target=frame) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(admitted) + gate.dropped == 20 and gate.dropped >= 15
+
+
+def test_each_viewer_has_a_gate_and_old_viewers_are_forgotten():
+    gates = ViewerGates(limit=2)
+    first = gates("a")
+    assert gates("a") is first and gates("b") is not first
+    gates("c")
+    assert gates("a") is not first, "the least recent viewer was forgotten"
+
+
+def test_live_frame_segments_or_skips(trained_checkpoints):
+    """The Live tab's handler (gradio_client cannot drive a streaming event; the browser test does)."""
+    import gradio as gr
+
+    from segdemo.registry import ModelRegistry
+    from segdemo.ui.live import fastest_model, live_frame
+
+    registry, gates = ModelRegistry(trained_checkpoints), ViewerGates()
+    assert fastest_model(registry) in registry.available("regions")
+    frame = np.random.default_rng(2).integers(0, 255, (240, 320, 3), dtype=np.uint8)
+    picture, rate = live_frame(registry, gates, frame, "pspnet", "viewer")
+    assert picture.shape == (240, 320, 3) and "frames/s shown" in rate and "PSPNet" in rate
+    assert gates("viewer").try_enter()  # a frame of this viewer is in flight: the next is dropped
+    assert live_frame(registry, gates, frame, "pspnet", "viewer") == (gr.skip(), gr.skip())
+    gates("viewer").leave()
+    assert live_frame(registry, gates, None, "pspnet", "viewer") == (gr.skip(), gr.skip())
+    assert "could not be segmented" in live_frame(registry, gates, frame, "no-such-model", "viewer")[1]
