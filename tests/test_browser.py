@@ -1,4 +1,6 @@
 """A real browser (Debian's chromium driven by Playwright) uses every tab of the running app."""
+import json
+import re
 import shutil
 from pathlib import Path
 
@@ -6,7 +8,8 @@ import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
+                  "--disable-component-update", "--disable-sync",
+                  "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]  # a synthetic webcam
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (apt-get install chromium)")
 
@@ -22,7 +25,7 @@ def open_page(running_app, tmp_path_factory):
             profile = tmp_path_factory.mktemp("chromium-profile")
             context = playwright.chromium.launch_persistent_context(
                 str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS,
-                viewport={"width": 1280, "height": 1000}, locale=locale)
+                viewport={"width": 1280, "height": 1000}, locale=locale, permissions=["camera"])
             contexts.append(context)
             page = context.new_page()
             page.goto(running_app["url"], wait_until="load")
@@ -91,14 +94,39 @@ def test_dataset_tab_shows_a_validation_photo_and_sends_it_to_predict(page, tmp_
     page.get_by_text("its truth is known").wait_for(timeout=60_000)
 
 
-def test_error_analysis_tab_inspects_the_worst_photo(page, tmp_path):
+def test_error_analysis_tab_inspects_the_worst_photo(page, running_app, tmp_path):
     page.get_by_role("tab", name="Error analysis").click()
     page.get_by_text("Confusion matrix on the validation photos").first.wait_for(timeout=30_000)
-    page.locator("table").filter(has_text="rank").locator("tbody tr").first.click()
+    caption = page.get_by_text("of labelled pixels wrong").first
+    caption.wait_for(timeout=60_000)  # the worst photo is chosen and inspected by itself
     for kind in ("photo", "truth", "errors"):
         page.locator(f"img[src*='-{kind}-']").first.wait_for(timeout=60_000)
-    page.get_by_text("of labelled pixels wrong").first.wait_for(timeout=30_000)
+    worst = caption.inner_text()
+    ranked = sorted(json.loads((running_app["checkpoints"] / "unet" / "metrics.json").read_text())["per_image"],
+                    key=lambda row: (row["miou"], row["id"]))
+    second_id = ranked[1]["id"]
+    page.get_by_role("tabpanel").get_by_text(second_id, exact=True).locator("visible=true").first.click()
+    page.get_by_text(f"Photo {second_id}").first.wait_for(timeout=60_000)
+    assert f"Photo {second_id}" not in worst
     page.screenshot(path=str(tmp_path / "error-analysis.png"), full_page=True)
+
+
+def test_live_tab_follows_the_webcam(page, tmp_path):
+    """Chromium's synthetic webcam streams frames; the overlay and its measured frame rate appear."""
+    page.get_by_role("tab", name="Live camera").click()
+    panel = page.get_by_role("tabpanel")
+    panel.get_by_text("Webcam").first.wait_for(timeout=30_000)
+    panel.get_by_text("Click to Access Webcam").first.click()
+    page.wait_for_timeout(3000)
+    page.screenshot(path=str(tmp_path / "live-before.png"), full_page=True)
+    panel.get_by_text("Record", exact=True).first.click()
+    rate = page.get_by_text("frames/s shown").first
+    rate.wait_for(timeout=60_000)
+    page.wait_for_timeout(6000)
+    fps = float(re.search(r"([\d.]+) frames/s shown", rate.inner_text()).group(1))
+    page.screenshot(path=str(tmp_path / "live.png"), full_page=True)
+    print(f"live frame rate in the browser: {fps:.1f} frames/s")
+    assert fps >= 2.0
 
 
 @pytest.mark.parametrize("tab, expected", [
