@@ -41,6 +41,23 @@ def ground_truth_for(image_path, label_set):
     return cv2.imread(str(truth), cv2.IMREAD_GRAYSCALE).astype(np.int32) - 1
 
 
+def varied_ids(dataset, ids, count):
+    """``count`` of ``ids`` chosen greedily so that together they show as many classes as possible.
+
+    Each pick adds the photo with the most classes not yet shown (ties: more classes in
+    all, then id order), so the gallery has water and mountains, not six streets.
+    """
+    subset = dataset.subset(ids)
+    present = {i: set(np.unique(m[m >= 0]).tolist()) for i, m in zip(subset.ids, subset.masks)}
+    chosen, shown = [], set()
+    for _ in range(min(count, len(ids))):
+        best = max((i for i in subset.ids if i not in chosen),
+                   key=lambda i: (len(present[i] - shown), len(present[i]), -subset.ids.index(i)))
+        chosen.append(best)
+        shown |= present[best]
+    return sorted(chosen)
+
+
 def export_examples(dataset, ids, folder):
     """Write the photos and truth masks of ``ids`` from a loaded dataset into ``folder``."""
     folder = Path(folder)

@@ -181,3 +181,14 @@ def test_corrupt_or_incomplete_archive_names_the_file(tmp_path, monkeypatch):
     archive.write_bytes(b"not a tar archive")
     with pytest.raises(DatasetError, match="iccv09Data.tar.gz"):
         resolve_data_root(archive)
+
+
+def test_bundled_examples_are_chosen_to_show_every_class(tiny_data):
+    from segdemo.examples import varied_ids
+
+    dataset = load_dataset(REGIONS, tiny_data)
+    everywhere = set(np.unique(np.concatenate([m[m >= 0] for m in dataset.masks])).tolist())
+    chosen = varied_ids(dataset, dataset.ids, 4)
+    assert len(chosen) == 4 == len(set(chosen))
+    shown = set(np.unique(np.concatenate([dataset.masks[dataset.ids.index(i)].reshape(-1) for i in chosen])).tolist())
+    assert everywhere <= shown

@@ -7,7 +7,7 @@ from pathlib import Path
 from segdemo.data.fetch import OFFICIAL_URL, fetch, fetched_root
 from segdemo.data.split import SPLIT_FILE, load_split, write_split_file
 from segdemo.data.stanford import DatasetError, list_ids, load_dataset, resolve_data_root
-from segdemo.examples import BUNDLED, export_examples
+from segdemo.examples import BUNDLED, export_examples, varied_ids
 from segdemo.labels import LABEL_SETS
 
 
@@ -24,7 +24,8 @@ def main(argv=None):
     check.add_argument("--data", help="data folder (default: $SEGDEMO_DATA, then ../shared, then the cache)")
     split = commands.add_parser("split", help=f"record the validation ids in {SPLIT_FILE.name}")
     split.add_argument("--data")
-    examples = commands.add_parser("examples", help="bundle validation photos with their truth for the app")
+    examples = commands.add_parser("examples", help="bundle validation photos with their truth for the app "
+                                    "(chosen to show every class between them)")
     examples.add_argument("--data")
     examples.add_argument("--count", type=int, default=6)
     args = parser.parse_args(argv)
@@ -40,11 +41,11 @@ def main(argv=None):
             val = write_split_file(list_ids(resolve_data_root(args.data)))
             print(f"wrote {len(val)} validation ids to {SPLIT_FILE}")
         else:
+            regions = load_dataset(LABEL_SETS["regions"], args.data)
+            chosen = varied_ids(regions, load_split(regions.ids)[1], args.count)
             for label_set in LABEL_SETS.values():
-                dataset = load_dataset(label_set, args.data)
-                _, val = load_split(dataset.ids)
-                export_examples(dataset, val[: args.count], BUNDLED)
-            print(f"bundled {len(val[: args.count])} validation photos with their truth in {BUNDLED}")
+                export_examples(load_dataset(label_set, args.data), chosen, BUNDLED)
+            print(f"bundled {len(chosen)} validation photos with their truth in {BUNDLED}: {', '.join(chosen)}")
     except DatasetError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
