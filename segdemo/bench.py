@@ -8,6 +8,7 @@ shipped input size with random weights, and the report says so.
 import argparse
 import json
 import resource
+import socket
 import subprocess
 import sys
 import tempfile
@@ -17,7 +18,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from segdemo import metrics
 from segdemo.data import DatasetError, load_dataset, load_split
+from segdemo.examples import BUNDLED as EXAMPLES
 from segdemo.hardware import choose_precision, describe_machine
 from segdemo.imaging import overlay
 from segdemo.inference import Segmenter
@@ -25,7 +28,9 @@ from segdemo.labels import get_label_set
 from segdemo.models import ModelConfig, build_model, save_weights
 from segdemo.registry import ModelRegistry
 from segdemo.report import write_into_readme
+from segdemo.live import ViewerGates
 from segdemo.ui.compare import compare
+from segdemo.ui.live import fastest_model, live_frame
 
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
@@ -59,24 +64,38 @@ def photo_file(folder, width=1024, height=768):
 
 
 def train_throughput(policy, steps, batch=8):
-    """Images per second for U-Net training steps under ``policy``, in a fresh process."""
+    """(images per second, input source) of U-Net training steps under ``policy``, in a fresh process.
+
+    Fed by the real training pipeline (192x288 crops of photos scaled to 288x384, augmented)
+    when the dataset is here, as the shipped models were trained; else by random tensors.
+    """
     script = f"""
 import time, numpy as np, segdemo, tensorflow as tf
+from segdemo.data import DatasetError, load_dataset, load_split
+from segdemo.data.pipeline import train_dataset
+from segdemo.labels import REGIONS
 from segdemo.models import ModelConfig, build_model
 from segdemo.losses import parse_loss
 tf.keras.mixed_precision.set_global_policy({policy!r})
-model = build_model(ModelConfig(arch="unet", backbone="mobilenetv2", label_set="regions"))
-model.compile(optimizer="adam", loss=parse_loss("ce+dice"))
-x = np.random.uniform(0, 255, ({batch}, 288, 384, 3)).astype("float32")
-y = np.random.randint(0, 8, ({batch}, 288, 384))
-model.train_on_batch(x, y)
+try:
+    data = load_dataset(REGIONS)
+    batches = iter(train_dataset(data.subset(load_split(data.ids)[0]), (192, 288), {batch}, scale_to=(288, 384)))
+    source = "the real training pipeline"
+except DatasetError:
+    x = np.random.uniform(0, 255, ({batch}, 192, 288, 3)).astype("float32")
+    batches = iter(lambda: (x, np.random.randint(0, 8, ({batch}, 192, 288))), None)
+    source = "random tensors (no dataset here)"
+model = build_model(ModelConfig(arch="unet", backbone="mobilenetv2", label_set="regions", height=192, width=288))
+model.compile(optimizer=tf.keras.optimizers.AdamW(1e-4), loss=parse_loss("ce+dice"))
+model.train_on_batch(*next(batches))
 started = time.perf_counter()
 for _ in range({steps}):
-    model.train_on_batch(x, y)
-print({steps} * {batch} / (time.perf_counter() - started))
+    model.train_on_batch(*next(batches))
+print({steps} * {batch} / (time.perf_counter() - started), source, sep="|")
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    return float(done.stdout.strip().splitlines()[-1])
+    speed, source = done.stdout.strip().splitlines()[-1].split("|")
+    return float(speed), source
 
 
 def cold_start_seconds(checkpoints):
@@ -87,16 +106,60 @@ def cold_start_seconds(checkpoints):
 
 
 def agreement_images(label_set, photo):
-    """Validation photos of the real data when present, else the benchmark photo alone."""
+    """(images, truths or None, description): the real validation photos when present, else the benchmark photo."""
     try:
         dataset = load_dataset(get_label_set(label_set))
     except DatasetError:
-        return [str(photo)], "the benchmark photo (no dataset here)"
-    _, val = load_split(dataset.ids)
-    return dataset.subset(val).images, f"the {len(val)} validation images"
+        return [str(photo)], None, "the benchmark photo (no dataset here)"
+    val = dataset.subset(load_split(dataset.ids)[1])
+    return val.images, val.masks, f"the {len(val)} validation images"
 
 
-def run(checkpoints, repeats, scratch, train_steps=6):
+def agreement(segmenter, reference, images, truths):
+    """Share of pixels where segdemo's path gives the float32 label, and both paths' mIoU against the truth."""
+    classes = len(segmenter.config.classes)
+    same = total = 0
+    counts = {"fast": np.zeros((classes, classes), np.int64), "float32": np.zeros((classes, classes), np.int64)}
+    for k, image in enumerate(images):
+        ours, exact = segmenter.segment(image).labels, reference.segment(image).labels
+        same, total = same + int(np.sum(ours == exact)), total + ours.size
+        if truths is not None:
+            counts["fast"] += metrics.confusion_matrix(truths[k], ours, classes)
+            counts["float32"] += metrics.confusion_matrix(truths[k], exact, classes)
+    mious = {key: metrics.nan_mean(metrics.iou(c)) if truths is not None else None for key, c in counts.items()}
+    return same / total, mious["fast"], mious["float32"]
+
+
+def live_frames_per_second(registry, frames=40):
+    """Frames per second of the Live tab's handler on 640x480 webcam-sized frames, back to back."""
+    name = fastest_model(registry)
+    gates = ViewerGates()
+    frame = cv2.resize(cv2.cvtColor(cv2.imread(str(sorted(EXAMPLES.glob("*.jpg"))[0])), cv2.COLOR_BGR2RGB), (640, 480)) \
+        if list(EXAMPLES.glob("*.jpg")) else np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)
+    live_frame(registry, gates, frame, name, "bench")
+    started = time.perf_counter()
+    for _ in range(frames):
+        live_frame(registry, gates, frame, name, "bench")
+    return name, frames / (time.perf_counter() - started)
+
+
+def load_figures(checkpoints, scratch):
+    """The 8 clients x 25 requests load test against ``python app.py`` with these checkpoints, on real photos."""
+    from segdemo.loadtest import concurrent_predictions, start_app
+
+    photos = sorted(EXAMPLES.glob("*.jpg"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process, _ = start_app(port, scratch / "app.log", SEGDEMO_CHECKPOINTS=str(checkpoints))
+    try:
+        return concurrent_predictions(f"http://127.0.0.1:{port}/", photos, "unet", process.pid)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def run(checkpoints, repeats, scratch, train_steps=6, with_load=True):
     results = {"rows": [], "machine": describe_machine()}
     photo = photo_file(scratch)
     registry = ModelRegistry(checkpoints)
@@ -121,25 +184,27 @@ def run(checkpoints, repeats, scratch, train_steps=6):
                                 interpolation=cv2.INTER_NEAREST)
             overlay(image, labels, config.colours)
 
-        images, source = agreement_images(config.label_set, photo)
-        same = total = 0
-        for image in images:
-            ours, exact = segmenter.segment(image).labels, reference.segment(image).labels
-            same, total = same + int(np.sum(ours == exact)), total + ours.size
+        images, truths, source = agreement_images(config.label_set, photo)
+        equal, miou_fast, miou_float32 = agreement(segmenter, reference, images, truths)
         results["rows"].append({
             "model": f"{name} ({config.title}, {size[0]}x{size[1]})", "precision": segmenter.precision,
             "naive_ms": naive, "fast_ms": fast, "speedup": naive[0] / fast[0],
             "jpeg_1024x768_ms": timed(end_to_end, repeats), "naive_jpeg_ms": timed(naive_end_to_end, repeats),
-            "agreement": same / total, "agreement_on": source,
+            "agreement": equal, "agreement_on": source, "miou": miou_fast, "miou_float32": miou_float32,
         })
     results["compare_ms"] = timed(lambda: compare(registry, str(photo), names), max(3, repeats // 2))
     results["compared_models"] = len(names)
+    results["live_model"], results["live_fps"] = live_frames_per_second(registry)
     results["cold_start_s"] = cold_start_seconds(checkpoints)
+    if with_load and EXAMPLES.is_dir():
+        results["load"] = load_figures(checkpoints, scratch)
     results["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     # float32, and the mixed precision segdemo trains with here: none on a CPU without native
     # bfloat16, where seven emulated bfloat16 U-Net steps had not finished after seven minutes
     policies = dict.fromkeys(["float32", choose_precision()])
-    results["train_img_s"] = {policy: train_throughput(policy, train_steps) for policy in policies}
+    timed_training = {policy: train_throughput(policy, train_steps) for policy in policies}
+    results["train_img_s"] = {policy: speed for policy, (speed, _) in timed_training.items()}
+    results["train_source"] = next(iter(timed_training.values()))[1]
     return results
 
 
@@ -149,25 +214,40 @@ def markdown(results, command, random_init):
         f"on {results['machine']}.",
         "",
         "| model | naive fp32 `predict` ms (median / p95) | segdemo ms (median / p95) | speed-up "
-        "| 1024x768 JPEG end to end ms, segdemo / naive | labels equal to fp32 |",
-        "|---|---|---|---|---|---|",
+        "| 1024x768 JPEG end to end ms, segdemo / naive | labels equal to fp32 | mIoU segdemo / fp32 |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in results["rows"]:
         lines.append(f"| {row['model']} | {row['naive_ms'][0]:.1f} / {row['naive_ms'][1]:.1f} "
                      f"| {row['fast_ms'][0]:.1f} / {row['fast_ms'][1]:.1f} ({row['precision']}) | {row['speedup']:.2f}x "
                      f"| {row['jpeg_1024x768_ms'][0]:.0f} / {row['naive_jpeg_ms'][0]:.0f} "
-                     f"| {100 * row['agreement']:.2f}% of pixels on {row['agreement_on']} |")
+                     f"| {100 * row['agreement']:.2f}% of pixels on {row['agreement_on']} "
+                     f"| {miou_pair(row)} |")
     train = results["train_img_s"]
     lines += [
         "",
         f"- Compare tab path ({results['compared_models']} models, 1024x768 JPEG, end to end with the image files it serves): median {results['compare_ms'][0]:.0f} ms, p95 {results['compare_ms'][1]:.0f} ms",
+        f"- Live tab ({results['live_model']}, 640x480 frames back to back through its handler): "
+        f"{results['live_fps']:.1f} frames/s",
         f"- App cold start (import, load every checkpoint, build the UI): {results['cold_start_s']:.1f} s",
         f"- Peak RSS of the benchmark process: {results['peak_rss_mib']:.0f} MiB",
-        "- U-Net training throughput at 288x384, batch 8: "
+        f"- U-Net training throughput (192x288 crops, batch 8, fed by {results['train_source']}): "
         + ", ".join(f"{policy} {speed:.2f} img/s ({speed / train['float32']:.2f}x)" for policy, speed in train.items())
         + ("" if len(train) > 1 else "; segdemo trains in float32 here (no GPU, no native bfloat16)"),
     ]
+    load = results.get("load")
+    if load:
+        lines.append(f"- Load: {load['clients']} clients x {load['requests'] // load['clients']} /predict requests "
+                     f"(U-Net, the bundled validation photos) against `python app.py`: {len(load['failures'])} failures, "
+                     f"p50 {load['p50_ms']:.0f} ms, p95 {load['p95_ms']:.0f} ms, {load['requests'] / load['seconds']:.1f} "
+                     f"requests/s, server memory grew {load['rss_growth_mib']:.0f} MiB")
     return "\n".join(lines)
+
+
+def miou_pair(row):
+    if row.get("miou") is None:
+        return "-"
+    return f"{row['miou']:.4f} / {row['miou_float32']:.4f} ({row['miou'] - row['miou_float32']:+.4f})"
 
 
 def main(argv=None):
@@ -177,6 +257,7 @@ def main(argv=None):
     parser.add_argument("--random-init", action="store_true", help="time randomly initialised models")
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--train-steps", type=int, default=6, help="timed training steps per precision")
+    parser.add_argument("--no-load", action="store_true", help="skip the 8-client load test against a served app")
     parser.add_argument("--readme", action="store_true", help="write the table into README.md")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     args = parser.parse_args(argv)
@@ -185,7 +266,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="segdemo-bench-") as scratch:
         if random_init:
             checkpoints = random_checkpoints(Path(scratch) / "checkpoints")
-        results = run(checkpoints, args.repeats, Path(scratch), args.train_steps)
+        results = run(checkpoints, args.repeats, Path(scratch), args.train_steps, with_load=not args.no_load)
     command = "python -m segdemo.bench " + " ".join(argv if argv is not None else sys.argv[1:])
     text = markdown(results, command.strip(), random_init)
     print(text)

@@ -80,9 +80,8 @@ def running_app(trained_checkpoints, app_examples, tiny_data, tmp_path_factory):
     Its Dataset and Error-analysis tabs browse the tiny dataset the models were trained on.
     """
     import shutil
-    import subprocess
-    import time
-    import urllib.request
+
+    from segdemo.loadtest import start_app
 
     root = tmp_path_factory.mktemp("served")
     checkpoints = root / "checkpoints"
@@ -91,24 +90,10 @@ def running_app(trained_checkpoints, app_examples, tiny_data, tmp_path_factory):
     shutil.copytree(checkpoints / "unet", broken)
     (broken / "weights.npz").write_bytes(b"truncated")
     port = free_port()
-    env = dict(os.environ, SEGDEMO_CHECKPOINTS=str(checkpoints), SEGDEMO_EXAMPLES=str(app_examples),
-               SEGDEMO_DATA=str(tiny_data),
-               GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False")
-    log = open(root / "app.log", "w")
-    process = subprocess.Popen([sys.executable, str(HERE.parent / "app.py")], env=env, stdout=log, stderr=subprocess.STDOUT)
+    process, startup_seconds = start_app(port, root / "app.log", SEGDEMO_CHECKPOINTS=str(checkpoints),
+                                         SEGDEMO_EXAMPLES=str(app_examples), SEGDEMO_DATA=str(tiny_data))
     url = f"http://127.0.0.1:{port}/"
-    started = time.perf_counter()
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            if process.poll() is not None or time.perf_counter() - started > 120:
-                process.kill()
-                raise RuntimeError("the app did not start:\n" + (root / "app.log").read_text()[-3000:])
-            time.sleep(0.5)
     yield {"url": url, "process": process, "checkpoints": checkpoints, "examples": app_examples, "data": tiny_data,
-           "startup_seconds": time.perf_counter() - started}
+           "startup_seconds": startup_seconds}
     process.terminate()
     process.wait(timeout=30)
-    log.close()

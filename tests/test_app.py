@@ -1,7 +1,5 @@
 """End to end through the running app with gradio_client: endpoints, bad input, load, security."""
 import struct
-import threading
-import time
 import urllib.error
 import urllib.request
 import zlib
@@ -179,42 +177,16 @@ def test_every_bad_input_gets_a_message_and_the_app_keeps_serving(client, photo,
     assert predict(client, photo)[DETAILS]["model"] == "unet"
 
 
-def rss_kib(pid):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS"):
-            return int(line.split()[1])
-    raise AssertionError("no VmRSS")
+def test_eight_concurrent_clients(running_app, photo):
+    from segdemo.loadtest import concurrent_predictions
 
-
-def test_eight_concurrent_clients(running_app, client, photo):
-    clients, per_client = 8, 25
     small = photo.with_name("small.jpg")
     Image.open(photo).resize((320, 240)).save(small)
-    predict(client, small)
-    before = rss_kib(running_app["process"].pid)
-    latencies, failures = [], []
-
-    def worker():
-        own = Client(running_app["url"], verbose=False)
-        for _ in range(per_client):
-            started = time.perf_counter()
-            try:
-                predict(own, small)
-                latencies.append(time.perf_counter() - started)
-            except Exception as error:  # every failure is counted, none hidden
-                failures.append(repr(error))
-
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=600)
-    grown_mib = (rss_kib(running_app["process"].pid) - before) / 1024
-    p95 = float(np.percentile(latencies, 95))
-    print(f"\n{clients}x{per_client} requests: p95 {1000 * p95:.0f} ms, RSS grew {grown_mib:.0f} MiB")
-    assert failures == []
-    assert len(latencies) == clients * per_client
-    assert grown_mib < 200
+    load = concurrent_predictions(running_app["url"], [small], "unet", running_app["process"].pid)
+    print(f"\n8x25 requests: p95 {load['p95_ms']:.0f} ms, RSS grew {load['rss_growth_mib']:.0f} MiB")
+    assert load["failures"] == []
+    assert load["completed"] == 8 * 25
+    assert load["rss_growth_mib"] < 200
 
 
 def status_of(url, method="GET", data=None, headers=None):

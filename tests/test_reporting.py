@@ -44,10 +44,11 @@ def test_bfloat16_labels_agree_with_float32(trained_checkpoints, tiny_data):
 @pytest.mark.slow
 def test_benchmark_runs_end_to_end(tmp_path, capsys):
     out = tmp_path / "bench.json"
-    assert bench.main(["--random-init", "--repeats", "2", "--train-steps", "1", "--json", str(out)]) == 0
+    assert bench.main(["--random-init", "--repeats", "2", "--train-steps", "1", "--no-load", "--json", str(out)]) == 0
     results = json.loads(out.read_text())
     assert [row["model"].split()[0] for row in results["rows"]] == ["unet", "pspnet", "fpn"]
     assert all(row["naive_ms"][0] > 0 and row["fast_ms"][0] > 0 for row in results["rows"])
-    assert results["train_img_s"]["float32"] > 0 and results["cold_start_s"] > 0
+    assert results["train_img_s"]["float32"] > 0 and results["cold_start_s"] > 0 and results["live_fps"] > 0
+    assert all(0 <= row["agreement"] <= 1 for row in results["rows"]) and "load" not in results
     assert "logical cores" in results["machine"] and "native bfloat16" in results["machine"]
     assert "random weights: latency only" in capsys.readouterr().out

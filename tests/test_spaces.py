@@ -7,8 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from importlib.metadata import version
 from pathlib import Path
 
@@ -16,6 +14,7 @@ import pytest
 import yaml
 
 from conftest import free_port
+from segdemo.loadtest import start_app
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTUP_TARGET_S = 20
@@ -63,21 +62,9 @@ def test_a_space_installs_requirements_alone_and_serves_every_model(tmp_path):
                    check=True, timeout=1800)
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith(("SEGDEMO_", "GRADIO_"))}
-    env.update(GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False",
-               HOME=str(tmp_path / "home"))  # a Space starts with an empty cache
-    log = open(tmp_path / "app.log", "w")
-    started = time.perf_counter()
-    process = subprocess.Popen([str(python), "app.py"], cwd=space, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process, startup = start_app(port, tmp_path / "app.log", python=python, cwd=space, base_env=env,
+                                 HOME=str(tmp_path / "home"))  # a Space starts with an empty cache
     try:
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
-                break
-            except OSError:
-                assert process.poll() is None, (tmp_path / "app.log").read_text()[-3000:]
-                assert time.perf_counter() - started < 180, "the app did not start within 3 minutes"
-                time.sleep(0.25)
-        startup = time.perf_counter() - started
         print(f"\nSpace-like start: {startup:.1f} s from `python app.py` to serving, {len(models)} models")
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         photo = next(iter(sorted((space / "segdemo" / "assets" / "examples").glob("*.jpg"))))
@@ -89,4 +76,3 @@ def test_a_space_installs_requirements_alone_and_serves_every_model(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=30)
-        log.close()
