@@ -168,7 +168,7 @@ With $t$ the one-hot truth and $p$ the predicted probability of a pixel:
 - **Tversky** $1-\frac{TP}{TP+\alpha FP+\beta FN}$: Dice with separate prices for false alarms ($\alpha$) and misses ($\beta$); $\beta>\alpha$ favours recall of small objects.
 - **Boundary (Hausdorff-style)** $1-BF1$: compares only the outlines (found by max-pooling), each matched within $\theta$ pixels; it punishes ragged or shifted edges that area losses barely notice. Usually added to an area loss.
 
-The shipped models train on **cross-entropy + Dice**: stable gradients from the first, class balance from the second.
+The shipped models train on **class-weighted cross-entropy + Dice**: stable gradients from the first, class balance from the second. The weights ($w_c \propto 1/\sqrt{\text{share of class } c}$, about 2.5 for mountain and 0.55 for road) matter: in an earlier 12-epoch run without them the rare *mountain* class (1% of the training pixels) scored an IoU of 0.002; the shipped U-Net, trained with them, about 0.3.
 """,
     "learn.playground_help": """
 The dark outline is the **truth** (an object on background); the prediction is a square you move, resize and blur.
@@ -371,7 +371,7 @@ $t$ を one-hot の正解、$p$ を画素の予測確率とすると:
 - **Tversky** $1-\frac{TP}{TP+\alpha FP+\beta FN}$: 誤検出($\alpha$)と見逃し($\beta$)に別々の重みを付けた Dice。$\beta>\alpha$ で小さな物体の再現率を重視する。
 - **境界損失(ハウスドルフ型)** $1-BF1$: 輪郭(max-pooling で求める)だけを比べ、$\theta$ 画素以内で一致すれば正解とみなす。面積ベースの損失がほとんど気づかない、ぎざぎざの輪郭やずれを罰する。通常は面積の損失に加えて使う。
 
-配布モデルは **交差エントロピー + Dice** で学習します: 前者から安定した勾配、後者からクラスのバランスが得られます。
+配布モデルは **クラス重み付き交差エントロピー + Dice** で学習します: 前者から安定した勾配、後者からクラスのバランスが得られます。重み($w_c \propto 1/\sqrt{\text{クラス } c \text{ の割合}}$、山は約 2.5、道路は約 0.55)が効きます: 重みなしの以前の 12 エポックの学習では、希少な*山*クラス(学習画素の 1%)の IoU は 0.002 でしたが、重みありで学習した配布版 U-Net では約 0.3 です。
 """,
     "learn.playground_help": """
 濃い輪郭が**正解**(背景上の物体)、予測は動かしたり大きさを変えたりぼかしたりできる正方形です。
