@@ -21,6 +21,7 @@ from segdemo.labels import get_label_set
 
 ARCHITECTURES = {"unet": sm.Unet, "pspnet": sm.PSPNet, "fpn": sm.FPN, "linknet": sm.Linknet}
 ARCH_TITLES = {"unet": "U-Net", "pspnet": "PSPNet", "fpn": "FPN", "linknet": "Linknet"}
+BACKBONE_TITLES = {"mobilenetv2": "MobileNetV2", "resnet34": "ResNet34", "resnet18": "ResNet18", "resnet50": "ResNet50"}
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.npz"
 
@@ -117,7 +118,7 @@ class ModelConfig:
 
     @property
     def title(self):
-        return f"{ARCH_TITLES[self.arch]} ({self.backbone})"
+        return f"{ARCH_TITLES[self.arch]} ({BACKBONE_TITLES.get(self.backbone, self.backbone)})"
 
     def save(self, folder):
         Path(folder, CONFIG_FILE).write_text(json.dumps(asdict(self), indent=2) + "\n")

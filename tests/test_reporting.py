@@ -17,9 +17,11 @@ def test_results_table_comes_from_metrics_files(trained_checkpoints, tmp_path):
     assert "No checkpoint" in report.results_table(root)
     (root / "pspnet" / "metrics.json").write_text(json.dumps({
         "images": 143, "pixel_accuracy": 0.8612, "mean_accuracy": 0.7, "miou": 0.7049, "fwiou": 0.75,
-        "mean_f1": 0.8, "mean_average_precision": 0.81, "mean_hausdorff95": None}))
+        "mean_f1": 0.8, "mean_average_precision": 0.81, "mean_hausdorff95": None, "split": "fixed",
+        "per_class": {"sky": {"iou": 0.9}, "mountain": {"iou": None}}}))
     table = report.results_table(root)
-    assert "| pspnet | pspnet / mobilenetv2 / regions | 143 | 0.861 | 0.700 | 0.705 |" in table
+    assert "| pspnet | pspnet / mobilenetv2 / regions | 143 (fixed 143) | 0.861 | 0.700 | 0.705 |" in table
+    assert "| checkpoint | sky | mountain |" in table and "| pspnet | 0.900 | - |" in table
     assert table.rstrip().endswith("`python -m segdemo.report --readme` from each `metrics.json`.")
 
 

@@ -13,7 +13,6 @@ import numpy as np
 
 from segdemo.examples import ground_truth_for, list_examples
 from segdemo.imaging import ImageError, fit_within, load_rgb
-from segdemo.models import ARCH_TITLES
 from segdemo.ui.text import say, say_class, say_message, t
 
 
@@ -80,9 +79,8 @@ def segment_or_explain(registry, name, image, language="en", **kwargs):
 
 
 def model_label(entry):
-    config = entry.config
-    title = ARCH_TITLES.get(config.arch, config.arch)
-    return f"{entry.name}: {title}, {config.backbone}, {config.label_set}"
+    """"U-Net (MobileNetV2) · unet": the network in words, then the checkpoint's folder name."""
+    return f"{entry.config.title} · {entry.name}"
 
 
 def legend_html(shares, classes, colours, language="en"):
