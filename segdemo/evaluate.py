@@ -9,6 +9,7 @@ prediction.  Each image's own pixel accuracy and mIoU are kept too, to rank the 
 import argparse
 import hashlib
 import json
+import shlex
 import sys
 import time
 import warnings
@@ -21,6 +22,7 @@ from segdemo.data import DatasetError, load_dataset, load_split
 from segdemo.inference import Segmenter
 from segdemo.labels import get_label_set
 from segdemo.models import CheckpointError
+from segdemo.train import COMMAND_FILE
 
 METRICS_FILE = "metrics.json"
 
@@ -74,6 +76,14 @@ def format_report(name, summary):
     return "\n".join(lines)
 
 
+def record_command(folder, command):
+    """Add the command that wrote metrics.json to the checkpoint's command.txt (once)."""
+    path = Path(folder, COMMAND_FILE)
+    lines = path.read_text().splitlines() if path.exists() else []
+    if command not in lines:
+        path.write_text("\n".join([*lines, command]) + "\n")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m segdemo.evaluate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -96,6 +106,8 @@ def main(argv=None):
     summary["precision"] = segmenter.precision
     out = args.out or args.checkpoint / METRICS_FILE
     out.write_text(json.dumps(summary, indent=1) + "\n")
+    if args.out is None:
+        record_command(args.checkpoint, "python -m segdemo.evaluate " + shlex.join(argv if argv is not None else sys.argv[1:]))
     print(format_report(segmenter.name, summary))
     print(f"written to {out}")
     return 0
