@@ -40,19 +40,24 @@ def main(argv=None):
     parser.add_argument("--url", default="http://127.0.0.1:7860/")
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
     parser.add_argument("--example", type=Path, help="photo to segment (default: the first bundled example)")
+    parser.add_argument("--languages", nargs="+", default=list(LOCALES), choices=list(LOCALES))
+    parser.add_argument("--devices", nargs="+", default=list(VIEWPORTS), choices=list(VIEWPORTS))
+    parser.add_argument("--tabs", nargs="+", default=list(TABS), choices=list(TABS))
     args = parser.parse_args(argv)
     example = args.example or next(iter(sorted(EXAMPLES.glob("*.jpg"))), None)
     args.out.mkdir(parents=True, exist_ok=True)
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
-        for language, locale in LOCALES.items():
-            for device, viewport in VIEWPORTS.items():
-                context = browser.new_context(locale=locale, viewport=viewport)
+        for language in args.languages:
+            for device in args.devices:
+                context = browser.new_context(locale=LOCALES[language], viewport=VIEWPORTS[device])
                 page = context.new_page()
                 page.goto(args.url, wait_until="load")
                 page.get_by_role("tab").first.wait_for(timeout=60_000)
                 for index, name in enumerate(TABS):
+                    if name not in args.tabs:
+                        continue
                     run_tab(page, index, name, example)
                     path = args.out / f"{name}-{language}-{device}.png"
                     page.screenshot(path=str(path), full_page=True)

@@ -14,6 +14,7 @@ from segdemo.labels import REGIONS
 def test_results_table_comes_from_metrics_files(trained_checkpoints, tmp_path):
     root = tmp_path / "checkpoints"
     shutil.copytree(trained_checkpoints / "pspnet", root / "pspnet")
+    (root / "pspnet" / "metrics.json").unlink()
     assert "No checkpoint" in report.results_table(root)
     (root / "pspnet" / "metrics.json").write_text(json.dumps({
         "images": 143, "pixel_accuracy": 0.8612, "mean_accuracy": 0.7, "miou": 0.7049, "fwiou": 0.75,

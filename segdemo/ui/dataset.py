@@ -80,7 +80,7 @@ def statistics_figures(view, language="en"):
                               xaxis_title=say(language, "dataset.width"), yaxis_title=say(language, "dataset.height"),
                               margin={"t": 50})
     unknown = go.Figure(go.Histogram(x=[100 * v for v in stats["unknown_share"]], nbinsx=40, marker_color="#8c564b"))
-    unknown.update_layout(title=say(language, "dataset.unknown_title"), height=360, bargap=0.05,
+    unknown.update_layout(title=say(language, "dataset.unknown_title"), height=360, bargap=0.05, yaxis_type="log",
                           xaxis_title=say(language, "dataset.percent_unknown"), yaxis_title=say(language, "dataset.photos"),
                           margin={"t": 50})
     return shares, size_figure, unknown

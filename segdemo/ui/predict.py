@@ -7,18 +7,29 @@ from segdemo import metrics
 from segdemo.imaging import colorize, error_map, fit_within, heatmap, overlay
 from segdemo.ui.common import (examples_gallery, known_truth, legend_html, model_label, no_model_notice, photo_input,
                                preview, save_image, segment_or_explain)
-from segdemo.ui.text import language_of, say, say_class, say_message, t
+from segdemo.ui.text import TEXT, language_of, say, say_class, say_message, t
 
 ANNOTATION_SIDE = 800  # the hover-to-highlight view sends one mask per class: keep them light
 
 
+def hex_colour(rgb):
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def class_colour_map(registry):
+    """Every class name, in every language, to its colour: gr.AnnotatedImage would pick its own."""
+    return {say_class(language, name): hex_colour(colour)
+            for entry in registry.entries.values() if entry.available
+            for name, colour in zip(entry.config.classes, entry.config.colours) for language in TEXT}
+
+
 def class_annotations(photo, labels, classes, shares, language):
-    """(photo, [(mask, "class 12.3%")]) for gr.AnnotatedImage, present classes only, largest first."""
+    """(photo, [(mask, class name)]) for gr.AnnotatedImage: classes covering at least 0.1% of the
+    photo, largest first (their shares are in the legend)."""
     photo = fit_within(photo, ANNOTATION_SIDE)
     labels = fit_within(labels.astype(np.uint8), ANNOTATION_SIDE, nearest=True)
-    present = [i for i in np.argsort([-shares[c] for c in classes]) if shares[classes[i]] > 0]
-    return photo, [((labels == i).astype(np.float32), f"{say_class(language, classes[i])} {100 * shares[classes[i]]:.1f}%")
-                   for i in present]
+    present = [i for i in np.argsort([-shares[c] for c in classes]) if shares[classes[i]] >= 0.001]
+    return photo, [((labels == i).astype(np.float32), say_class(language, classes[i])) for i in present]
 
 
 def truth_outputs(photo, labels, truth, config, language):
@@ -101,7 +112,7 @@ def build(registry, view=None):
             confidence = gr.Image(label=t("confidence"), type="filepath", interactive=False)
             mask = gr.File(label=t("download"))
     with gr.Row():
-        classes = gr.AnnotatedImage(label=t("predict.hover"), show_legend=True)
+        classes = gr.AnnotatedImage(label=t("predict.hover"), show_legend=True, color_map=class_colour_map(registry))
         with gr.Column():
             verdict = gr.Markdown()
             with gr.Row():
