@@ -32,7 +32,8 @@ def run_tab(page, index, name, example):
         page.locator(marker).first.wait_for(timeout=90_000)
         page.wait_for_timeout(1000)
     if name == "errors":
-        page.locator("img[src*='-errors-']").first.wait_for(timeout=90_000)
+        page.locator("img[src*='-errors-']").first.wait_for(state="attached", timeout=90_000)
+        page.wait_for_timeout(1500)
 
 
 def main(argv=None):

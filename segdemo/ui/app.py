@@ -31,7 +31,7 @@ def build_demo(registry=None, view=None):
         gr.Markdown(t("intro"))
         for line in availability_markdown(registry):
             gr.Markdown(line)
-        with gr.Tabs() as tabs:
+        with gr.Tabs(overflow_behavior="wrap") as tabs:  # every tab visible on a phone too
             with gr.Tab(t("tab.predict"), id="predict"):
                 predict_photo = predict.build(registry, view)
             with gr.Tab(t("tab.compare"), id="compare"):
