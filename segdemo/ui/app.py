@@ -35,7 +35,7 @@ def build_demo(registry=None, view=None):
             with gr.Tab(t("tab.predict"), id="predict"):
                 predict_photo = predict.build(registry, view)
             with gr.Tab(t("tab.compare"), id="compare"):
-                compare.build(registry, view)
+                compare_headers = compare.build(registry, view)
             with gr.Tab(t("tab.live"), id="live"):
                 live.build(registry)
             with gr.Tab(t("tab.dataset"), id="dataset"):
@@ -49,7 +49,7 @@ def build_demo(registry=None, view=None):
             with gr.Tab(t("tab.architectures"), id="architectures"):
                 architectures.build(registry)
         demo.load(learn.playground, controls, [picture, table], api_name=False)
-        for drawing in (draw_curves, draw_errors, browse and browse[:2]):
+        for drawing in (compare_headers, draw_curves, draw_errors, browse and browse[:2]):
             if drawing:
                 demo.load(drawing[0], None, drawing[1], api_name=False)
         if browse:

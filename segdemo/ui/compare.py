@@ -54,6 +54,7 @@ def compare(registry, image, model_names, language="en", view=None):
 
 
 def build(registry, view=None):
+    """The tab; returns (empty score table in the browser's language on page load, its output)."""
     choices = [(model_label(registry.entries[n]), n) for n in registry.available()]
     missing = no_model_notice(registry)
     with gr.Row():
@@ -72,4 +73,8 @@ def build(registry, view=None):
         return compare(registry, image, names, language_of(request), view)
 
     run.click(on_compare, [photo, chosen], [gallery, spread, table, note], api_name="compare")
-    return photo
+
+    def headers(request: gr.Request = None):
+        return say_table(language_of(request), "compare.columns", [])
+
+    return headers, [table]
