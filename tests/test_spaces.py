@@ -76,3 +76,11 @@ def test_a_space_installs_requirements_alone_and_serves_every_model(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_every_picture_the_readme_shows_is_committed():
+    import re
+
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, check=True, text=True).stdout.split()
+    pictures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", (ROOT / "README.md").read_text())
+    assert pictures and [p for p in pictures if p not in listed] == []
