@@ -26,7 +26,7 @@ from segdemo.imaging import overlay
 from segdemo.inference import Segmenter
 from segdemo.labels import get_label_set
 from segdemo.models import ModelConfig, build_model, save_weights
-from segdemo.registry import ModelRegistry
+from segdemo.registry import ModelRegistry, checkpoints_root
 from segdemo.report import write_into_readme
 from segdemo.live import ViewerGates
 from segdemo.ui.compare import compare
@@ -151,7 +151,7 @@ def load_figures(checkpoints, scratch):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process, _ = start_app(port, scratch / "app.log", SEGDEMO_CHECKPOINTS=str(checkpoints))
+    process, _ = start_app(port, scratch / "app.log", SEGDEMO_CHECKPOINTS=str(checkpoints_root(checkpoints)))
     try:
         return concurrent_predictions(f"http://127.0.0.1:{port}/", photos, "unet", process.pid)
     finally:

@@ -10,6 +10,7 @@ from segdemo.ui.common import (examples_gallery, known_truth, legend_html, model
 from segdemo.ui.text import TEXT, language_of, say, say_class, say_message, t
 
 ANNOTATION_SIDE = 800  # the hover-to-highlight view sends one mask per class: keep them light
+STAMP_PIXELS = 16
 
 
 def hex_colour(rgb):
@@ -23,13 +24,26 @@ def class_colour_map(registry):
             for name, colour in zip(entry.config.classes, entry.config.colours) for language in TEXT}
 
 
+def stamped(mask, rng):
+    """``mask`` with its first 16 pixels set to 0 or 1/255 at random: invisible, but unique.
+
+    Gradio caches mask arrays under the hash of their bytes and rewrites the file in place, so
+    two requests for the same photo at once could serve each other a half-written file (seen
+    in the 8-client load test); a mask unique to its request gets a file of its own.
+    """
+    mask[0, :STAMP_PIXELS] = rng.integers(0, 2, min(STAMP_PIXELS, mask.shape[1])) / 255.0
+    return mask
+
+
 def class_annotations(photo, labels, classes, shares, language):
-    """(photo, [(mask, class name)]) for gr.AnnotatedImage: classes covering at least 0.1% of the
-    photo, largest first (their shares are in the legend)."""
+    """(photo file, [(mask, class name)]) for gr.AnnotatedImage: classes covering at least 0.1% of
+    the photo, largest first (their shares are in the legend)."""
     photo = fit_within(photo, ANNOTATION_SIDE)
     labels = fit_within(labels.astype(np.uint8), ANNOTATION_SIDE, nearest=True)
     present = [i for i in np.argsort([-shares[c] for c in classes]) if shares[classes[i]] >= 0.001]
-    return photo, [((labels == i).astype(np.float32), say_class(language, classes[i])) for i in present]
+    rng = np.random.default_rng()
+    return save_image(photo, "classes"), [(stamped((labels == i).astype(np.float32), rng), say_class(language, classes[i]))
+                                          for i in present]
 
 
 def truth_outputs(photo, labels, truth, config, language):
