@@ -116,7 +116,8 @@ def build(registry, view=None):
                 label_set = gr.Radio([(t(f"label_set.{name}"), name) for name in label_sets], value=default_set,
                                      label=t("label_set"), min_width=180)
                 first = choices(default_set)
-                model = gr.Dropdown(first, value=first[0][1] if first else None, label=t("model"), min_width=240)
+                model = gr.Dropdown(first, value=first[0][1] if first else None, label=t("model"), min_width=240,
+                                    allow_custom_value=True)  # the API may name a model of the other label set
             opacity = gr.Slider(0.0, 1.0, value=0.55, step=0.05, label=t("opacity"))
             run = gr.Button(t("segment"), variant="primary", interactive=not missing)
             examples_gallery(photo)
