@@ -89,8 +89,8 @@ def test_dataset_tab_shows_a_validation_photo_and_sends_it_to_predict(page, tmp_
         page.locator(f"img[src*='-{kind}-']").first.wait_for(timeout=30_000)
     page.screenshot(path=str(tmp_path / "dataset.png"), full_page=True)
     page.get_by_role("button", name="Segment in Predict").click()
-    page.get_by_role("button", name="Segment").wait_for(timeout=30_000)
-    page.get_by_role("button", name="Segment").click()
+    page.get_by_role("button", name="Segment", exact=True).wait_for(timeout=30_000)
+    page.get_by_role("button", name="Segment", exact=True).click()
     page.get_by_text("its truth is known").wait_for(timeout=60_000)
 
 
@@ -99,8 +99,9 @@ def test_error_analysis_tab_inspects_the_worst_photo(page, running_app, tmp_path
     page.get_by_text("Confusion matrix on the validation photos").first.wait_for(timeout=30_000)
     caption = page.get_by_text("of labelled pixels wrong").first
     caption.wait_for(timeout=60_000)  # the worst photo is chosen and inspected by itself
+    panel = page.get_by_role("tabpanel")
     for kind in ("photo", "truth", "errors"):
-        page.locator(f"img[src*='-{kind}-']").first.wait_for(timeout=60_000)
+        panel.locator(f"img[src*='-{kind}-']").first.wait_for(timeout=60_000)
     worst = caption.inner_text()
     ranked = sorted(json.loads((running_app["checkpoints"] / "unet" / "metrics.json").read_text())["per_image"],
                     key=lambda row: (row["miou"], row["id"]))
