@@ -8,7 +8,6 @@ shipped input size with random weights, and the report says so.
 import argparse
 import json
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -145,12 +144,10 @@ def live_frames_per_second(registry, frames=40):
 
 def load_figures(checkpoints, scratch):
     """The 8 clients x 25 requests load test against ``python app.py`` with these checkpoints, on real photos."""
-    from segdemo.loadtest import concurrent_predictions, start_app
+    from segdemo.loadtest import concurrent_predictions, free_port, start_app
 
     photos = sorted(EXAMPLES.glob("*.jpg"))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     process, _ = start_app(port, scratch / "app.log", SEGDEMO_CHECKPOINTS=str(checkpoints_root(checkpoints)))
     try:
         return concurrent_predictions(f"http://127.0.0.1:{port}/", photos, "unet", process.pid)

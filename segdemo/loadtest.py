@@ -4,6 +4,7 @@ Used by the test suite (small models) and by ``python -m segdemo.bench`` (the sh
 models on real photos), so both report the same figures the same way.
 """
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -14,6 +15,13 @@ from pathlib import Path
 import numpy as np
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
+
+
+def free_port():
+    """A loopback port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def wait_until_serving(url, process, log_path, timeout_s=180):

@@ -53,12 +53,7 @@ def real_data():
     return resolve_data_root(SHARED_ARCHIVE)
 
 
-def free_port():
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from segdemo.loadtest import free_port  # noqa: E402  (shared with the benchmark; tests import it from here)
 
 
 @pytest.fixture(scope="session")
