@@ -89,6 +89,11 @@ def summarize(cm, class_names):
     }
 
 
+def score_labels(y_true, y_pred, class_names):
+    """``summarize`` of one label map against its truth: how the app scores a single photo."""
+    return summarize(confusion_matrix(y_true, y_pred, len(class_names)), class_names)
+
+
 def json_number(value):
     return None if np.isnan(value) else float(value)
 

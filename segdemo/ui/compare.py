@@ -33,7 +33,7 @@ def compare(registry, image, model_names, language="en", view=None):
         truth = truths[config.label_set]
         scores = ["", ""]
         if truth is not None and truth.shape == result.labels.shape:
-            summary = metrics.summarize(metrics.confusion_matrix(truth, result.labels, len(config.classes)), config.classes)
+            summary = metrics.score_labels(truth, result.labels, config.classes)
             scores = [round(summary["pixel_accuracy"], 4), round(summary["miou"], 4)]
         milliseconds = result.timings["total_ms"]
         photo, labels, _ = preview(result)

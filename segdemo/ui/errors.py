@@ -81,7 +81,7 @@ def inspect_photo(registry, view, name, image_id, language="en"):
     config = registry.get(name).config
     photo, truth = view.photo(image_id), view.truth(image_id, config.label_set)
     result = segment_or_explain(registry, name, photo, language)
-    summary = metrics.summarize(metrics.confusion_matrix(truth, result.labels, len(config.classes)), config.classes)
+    summary = metrics.score_labels(truth, result.labels, config.classes)
     wrong = float(np.mean(result.labels[truth >= 0] != truth[truth >= 0])) if np.any(truth >= 0) else 0.0
     caption = say(language, "errors.caption", image_id=image_id, split=say(language, f"dataset.{view.split_of(image_id)}"),
                   model=config.title, accuracy=summary["pixel_accuracy"], miou=summary["miou"], wrong=100 * wrong)

@@ -45,7 +45,7 @@ def outcome_picture(truth, labels):
 def evaluate_scene(truth, probabilities, gamma, language="en"):
     """Rows of (name, value) for every metric and loss on one playground scene."""
     labels = np.argmax(probabilities, axis=-1)
-    summary = metrics.summarize(metrics.confusion_matrix(truth, labels, 2), ["background", "object"])
+    summary = metrics.score_labels(truth, labels, ["background", "object"])
     object_row = summary["per_class"]["object"]
     ap = metrics.AveragePrecision(2)
     ap.update(truth, probabilities)

@@ -50,7 +50,7 @@ def truth_outputs(photo, labels, truth, config, language):
     """Truth picture, error map and scores when the truth is known and fits, else Nones."""
     if truth is None or truth.shape != labels.shape:
         return None, None, None
-    summary = metrics.summarize(metrics.confusion_matrix(truth, labels, len(config.classes)), config.classes)
+    summary = metrics.score_labels(truth, labels, config.classes)
     scores = {"pixel_accuracy": round(summary["pixel_accuracy"], 4), "miou": round(summary["miou"], 4)}
     return (save_image(colorize(truth, config.colours), "truth", lossless=True),
             save_image(error_map(photo, truth, labels), "errors"), scores)
