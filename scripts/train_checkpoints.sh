@@ -41,4 +41,6 @@ if [ ! -f checkpoints/seed-recipe/metrics.json ]; then
   python -m segdemo.evaluate checkpoints/seed-recipe --split sorted80
 fi
 python -m segdemo.data examples --count 6
+# the fastest way to run each one that keeps its float32 answers (network.tflite + engine.json)
+python -m segdemo.export checkpoints/unet checkpoints/pspnet checkpoints/fpn checkpoints/seed-recipe
 python -m segdemo.report --readme

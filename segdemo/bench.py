@@ -17,13 +17,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from segdemo import metrics
-from segdemo.data import DatasetError, load_dataset, load_split
+from segdemo import fidelity
+from segdemo.data import DatasetError
+from segdemo.fidelity import timed
 from segdemo.examples import BUNDLED as EXAMPLES
 from segdemo.hardware import choose_precision, describe_machine
 from segdemo.imaging import overlay
 from segdemo.inference import Segmenter
-from segdemo.labels import get_label_set
 from segdemo.models import ModelConfig, build_model, save_weights
 from segdemo.registry import ModelRegistry, checkpoints_root
 from segdemo.report import write_into_readme
@@ -32,17 +32,6 @@ from segdemo.ui.compare import compare
 from segdemo.ui.live import fastest_model, live_frame
 
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
-
-
-def timed(function, repeats):
-    """(median, p95) milliseconds of ``repeats`` calls after one warm-up call."""
-    function()
-    samples = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        samples.append(1000 * (time.perf_counter() - started))
-    return float(np.median(samples)), float(np.percentile(samples, 95))
 
 
 def random_checkpoints(folder, height=288, width=384):
@@ -107,26 +96,9 @@ def cold_start_seconds(checkpoints):
 def agreement_images(label_set, photo):
     """(images, truths or None, description): the real validation photos when present, else the benchmark photo."""
     try:
-        dataset = load_dataset(get_label_set(label_set))
+        return fidelity.validation_images(label_set)
     except DatasetError:
         return [str(photo)], None, "the benchmark photo (no dataset here)"
-    val = dataset.subset(load_split(dataset.ids)[1])
-    return val.images, val.masks, f"the {len(val)} validation images"
-
-
-def agreement(segmenter, reference, images, truths):
-    """Share of pixels where segdemo's path gives the float32 label, and both paths' mIoU against the truth."""
-    classes = len(segmenter.config.classes)
-    same = total = 0
-    counts = {"fast": np.zeros((classes, classes), np.int64), "float32": np.zeros((classes, classes), np.int64)}
-    for k, image in enumerate(images):
-        ours, exact = segmenter.segment(image).labels, reference.segment(image).labels
-        same, total = same + int(np.sum(ours == exact)), total + ours.size
-        if truths is not None:
-            counts["fast"] += metrics.confusion_matrix(truths[k], ours, classes)
-            counts["float32"] += metrics.confusion_matrix(truths[k], exact, classes)
-    mious = {key: metrics.nan_mean(metrics.iou(c)) if truths is not None else None for key, c in counts.items()}
-    return same / total, mious["fast"], mious["float32"]
 
 
 def live_frames_per_second(registry, frames=40):
@@ -164,11 +136,12 @@ def run(checkpoints, repeats, scratch, train_steps=6, with_load=True):
     for name in names:
         segmenter = registry.get(name).segmenter
         reference = Segmenter(registry.get(name).folder, precision="float32")
+        traced = Segmenter(registry.get(name).folder, precision=choose_precision())  # the Keras path without export
         size, config = segmenter.size, segmenter.config
         batch = np.random.default_rng(0).uniform(0, 255, (1, *size, 3)).astype(np.float32)
         naive = timed(lambda: reference.model.predict(batch, verbose=0), repeats)
         fast = timed(lambda: segmenter.predict(batch)[0].numpy(), repeats)
-        fast_float32 = timed(lambda: reference.predict(batch)[0].numpy(), repeats)  # a CPU without native bf16
+        keras_traced = timed(lambda: traced.predict(batch)[0].numpy(), repeats)
 
         def end_to_end():
             result = segmenter.segment(str(photo))
@@ -183,13 +156,14 @@ def run(checkpoints, repeats, scratch, train_steps=6, with_load=True):
             overlay(image, labels, config.colours)
 
         images, truths, source = agreement_images(config.label_set, photo)
-        equal, miou_fast, miou_float32 = agreement(segmenter, reference, images, truths)
+        scores = fidelity.agreement(segmenter, images, fidelity.reference_answers(reference, images, truths), truths)
         results["rows"].append({
-            "model": f"{name} ({config.title}, {size[0]}x{size[1]})", "precision": segmenter.precision,
+            "model": f"{name} ({config.title}, {size[0]}x{size[1]})", "engine": segmenter.engine,
             "naive_ms": naive, "fast_ms": fast, "speedup": naive[0] / fast[0],
-            "fast_float32_ms": fast_float32, "speedup_float32": naive[0] / fast_float32[0],
+            "keras_traced_ms": keras_traced, "keras_traced_engine": traced.engine,
             "jpeg_1024x768_ms": timed(end_to_end, repeats), "naive_jpeg_ms": timed(naive_end_to_end, repeats),
-            "agreement": equal, "agreement_on": source, "miou": miou_fast, "miou_float32": miou_float32,
+            "agreement": scores["equal"], "agreement_on": source, "miou": scores["miou"],
+            "miou_float32": scores["miou_float32"],
         })
     results["compare_ms"] = timed(lambda: compare(registry, str(photo), names), max(3, repeats // 2))
     results["compared_models"] = len(names)
@@ -212,15 +186,16 @@ def markdown(results, command, random_init):
         f"Measured with `{command}` ({'random weights: latency only' if random_init else 'shipped checkpoints'}) "
         f"on {results['machine']}.",
         "",
-        "| model | naive fp32 `predict` ms (median / p95) | segdemo ms (median / p95) | speed-up "
-        "| segdemo in float32 ms (speed-up) | 1024x768 JPEG end to end ms, segdemo / naive | labels equal to fp32 "
+        "| model | naive fp32 `predict` ms (median / p95) | Keras traced ms (speed-up) | segdemo ms (median / p95), "
+        "engine from `segdemo.export` | speed-up | 1024x768 JPEG end to end ms, segdemo / naive | labels equal to fp32 "
         "| mIoU segdemo / fp32 |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for row in results["rows"]:
         lines.append(f"| {row['model']} | {row['naive_ms'][0]:.1f} / {row['naive_ms'][1]:.1f} "
-                     f"| {row['fast_ms'][0]:.1f} / {row['fast_ms'][1]:.1f} ({row['precision']}) | {row['speedup']:.2f}x "
-                     f"| {row['fast_float32_ms'][0]:.1f} ({row['speedup_float32']:.2f}x) "
+                     f"| {row['keras_traced_ms'][0]:.1f}, {row['keras_traced_engine']} "
+                     f"({row['naive_ms'][0] / row['keras_traced_ms'][0]:.2f}x) "
+                     f"| {row['fast_ms'][0]:.1f} / {row['fast_ms'][1]:.1f}, {row['engine']} | {row['speedup']:.2f}x "
                      f"| {row['jpeg_1024x768_ms'][0]:.0f} / {row['naive_jpeg_ms'][0]:.0f} "
                      f"| {100 * row['agreement']:.2f}% of pixels on {row['agreement_on']} "
                      f"| {miou_pair(row)} |")

@@ -28,11 +28,37 @@ def cpu_has_bf16() -> bool:
     return bool(BF16_CPU_FLAGS & set((_cpuinfo_field("flags") or "").split()))
 
 
+def available_cores() -> int:
+    """Cores this process may really use: its CPU affinity, capped by a cgroup CPU quota.
+
+    A container (a Hugging Face Space's 2 vCPUs, say) often sees every core of its host in
+    ``os.cpu_count()``; sizing a thread pool from that only makes the threads fight.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    quota = _cgroup_cpu_quota()
+    return max(1, min(cores, quota)) if quota else cores
+
+
+def _cgroup_cpu_quota():
+    """The cgroup's CPU limit in whole cores (v2 ``cpu.max`` or v1 CFS files), or None if unlimited."""
+    for quota_file, period_file in (("/sys/fs/cgroup/cpu.max", None),
+                                    ("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "/sys/fs/cgroup/cpu/cpu.cfs_period_us")):
+        try:
+            fields = Path(quota_file).read_text().split()
+            quota, period = fields[0], (fields[1] if period_file is None else Path(period_file).read_text().strip())
+        except (OSError, IndexError):
+            continue
+        if quota in ("max", "-1"):
+            return None
+        return max(1, round(int(quota) / int(period)))
+    return None
+
+
 def describe_machine() -> str:
     """What a benchmark ran on, so a figure can be read against its machine."""
     gpus = tf.config.list_physical_devices("GPU")
     cpu = _cpuinfo_field("model name") or platform.processor() or "unknown CPU"
-    return (f"{cpu}, {os.cpu_count()} logical cores, native bfloat16: {'yes' if cpu_has_bf16() else 'no'}, "
+    return (f"{cpu}, {available_cores()} usable cores, native bfloat16: {'yes' if cpu_has_bf16() else 'no'}, "
             f"GPUs: {len(gpus)}")
 
 

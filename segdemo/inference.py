@@ -1,9 +1,9 @@
 """``Segmenter``: a checkpoint turned into labels and confidence for any photo.
 
-The photo is resized to the network's input size and run through a traced ``tf.function``
-rather than ``model.predict`` per call, in bfloat16 where the CPU computes it natively;
-``python -m segdemo.bench`` measures both gains and how many pixels keep their float32
-label.  Class probabilities are resized back to the photo's own resolution before the
+The photo is resized to the network's input size and run through the network
+``python -m segdemo.export`` chose for the checkpoint (see ``segdemo.engine``) rather than
+``model.predict`` per call; ``python -m segdemo.bench`` measures the gain and how many
+pixels keep their float32 label.  Class probabilities are resized back to the photo's own resolution before the
 arg-max, so the outlines follow the photo rather than the network's coarser grid.
 """
 import threading
@@ -15,6 +15,7 @@ import numpy as np
 
 import tensorflow as tf
 
+from segdemo.engine import KerasNetwork, exported_network
 from segdemo.hardware import choose_precision
 from segdemo.imaging import load_rgb, resize
 from segdemo.models import load_checkpoint
@@ -42,29 +43,42 @@ class Segmentation:
 
 
 class Segmenter:
-    """Loads one checkpoint folder once and segments images with it."""
+    """Loads one checkpoint folder once and segments images with it.
 
-    def __init__(self, folder, precision="auto"):
+    ``precision="auto"`` runs what ``python -m segdemo.export`` chose for the checkpoint, else
+    the Keras model in the CPU's best precision; a Keras policy name ("float32", the reference,
+    or "mixed_bfloat16") runs Keras in that policy; ``network`` runs a given one instead.
+    """
+
+    def __init__(self, folder, precision="auto", network=None):
         self.folder = Path(folder)
         self.precision = choose_precision() if precision == "auto" else precision
         self.model, self.config = load_checkpoint(self.folder, self.precision)
         self.size = (self.config.height, self.config.width)
-        batch_spec = tf.TensorSpec((None, *self.size, 3), tf.float32)
+        self.load_notes = []
+        if network is None and precision == "auto":
+            network, note = exported_network(self.folder)
+            self.load_notes += [note] if note else []
+        self.network = network or KerasNetwork(self.model, self.precision)
         size_spec = tf.TensorSpec((2,), tf.int32)
-        self._forward = tf.function(self._probabilities_at, input_signature=[batch_spec, size_spec])
-        warm_up = tf.zeros((1, *self.size, 3))
-        self._forward(warm_up, tf.constant(self.size))  # trace now, not on a user's click
+        self._finish = tf.function(self._labels_at, input_signature=[tf.TensorSpec((None, None, None, None), tf.float32), size_spec])
+        warm_up = np.zeros((1, *self.size, 3), np.float32)
+        self.predict(warm_up)  # trace now, not on a user's click
         started = time.perf_counter()
-        self._forward(warm_up, tf.constant(self.size))
+        self.predict(warm_up)
         self.warm_milliseconds = 1000 * (time.perf_counter() - started)  # lets the Live tab pick the fastest model
 
-    def _probabilities_at(self, batch, size):
+    @property
+    def engine(self):
+        return self.network.name
+
+    @staticmethod
+    def _labels_at(probabilities, size):
         """(labels, confidence, probabilities) at ``size``, all inside the graph.
 
         Probabilities are resized bilinearly (any class count fits, unlike OpenCV), and the
         arg-max runs on TensorFlow's threads: in NumPy it cost more than the network.
         """
-        probabilities = self.model(batch, training=False)
         same_size = tf.reduce_all(tf.equal(size, tf.shape(probabilities)[1:3]))
         probabilities = tf.cond(same_size, lambda: probabilities,
                                 lambda: tf.image.resize(probabilities, size, method="bilinear"))
@@ -81,8 +95,8 @@ class Segmenter:
 
     def predict(self, images, size=None):
         """(labels, confidence, probabilities) tensors at ``size`` for images at the input size."""
-        batch = tf.convert_to_tensor(np.asarray(images, np.float32))
-        return self._forward(batch, tf.constant(size or self.size, tf.int32))
+        probabilities = self.network(np.asarray(images, np.float32))
+        return self._finish(probabilities, tf.constant(size or self.size, tf.int32))
 
     def segment(self, source, keep_probabilities=False):
         """Labels and confidence for ``source`` (a path, bytes, PIL image or array)."""

@@ -6,6 +6,7 @@ normalisation) and ``weights.npz`` (every weight in model order, float16 by defa
 halve the size; rebuilding casts them back; stored in parts when over 9 MB, see ``shards``).  The network takes RGB pixels in [0, 255];
 the backbone's ImageNet normalisation is a layer inside it, so no caller can forget it.
 """
+import hashlib
 import io
 import json
 from dataclasses import asdict, dataclass, field
@@ -207,6 +208,14 @@ def load_weights(model, folder):
     if len(arrays) != len(expected) or any(a.shape != e.shape for a, e in zip(arrays, expected)):
         raise CheckpointError(f"{shown(path)} does not match the network its config describes")
     model.set_weights([a.astype(e.dtype) for a, e in zip(arrays, expected)])
+
+
+def weights_digest(folder):
+    """SHA-256 of a checkpoint's stored weights: ties an exported network to the weights it came from."""
+    try:
+        return hashlib.sha256(shards.read(Path(folder, WEIGHTS_FILE))).hexdigest()
+    except (FileNotFoundError, shards.ShardError):
+        return None
 
 
 def load_checkpoint(folder, precision="float32"):

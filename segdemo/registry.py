@@ -61,6 +61,8 @@ class ModelRegistry:
         try:
             entry.config = ModelConfig.load(folder)
             entry.segmenter = Segmenter(folder)
+            for note in entry.segmenter.load_notes:
+                print(f"segdemo: {folder.name}: {note}", flush=True)
         except CheckpointError as error:
             entry.error = str(error)
         except Exception as error:  # a broken checkpoint must not take the app down

@@ -103,3 +103,27 @@ def test_shipped_checkpoint_reproduces_its_metrics(checkpoint, real_data):
     assert scores["ids_sha1"] == committed["ids_sha1"]
     assert scores["pixel_accuracy"] == pytest.approx(committed["pixel_accuracy"], abs=0.002)
     assert scores["miou"] == pytest.approx(committed["miou"], abs=0.002)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("checkpoint", SHIPPED, ids=[path.name for path in SHIPPED])
+def test_shipped_engine_keeps_the_float32_answers(checkpoint, real_data):
+    """What the app runs for a shipped checkpoint is current and meets the bar on the validation photos, re-measured."""
+    from segdemo import fidelity
+    from segdemo.engine import read_choice
+    from segdemo.inference import Segmenter
+    from segdemo.models import weights_digest
+
+    choice = read_choice(checkpoint)
+    assert choice is not None, f"run: python -m segdemo.export {checkpoint.relative_to(CHECKPOINTS.parent)}"
+    assert choice["weights_sha256"] == weights_digest(checkpoint)
+    app, reference = Segmenter(checkpoint), Segmenter(checkpoint, precision="float32")
+    assert app.engine == choice["title"] and not app.load_notes
+    split = json.loads((checkpoint / "metrics.json").read_text()).get("split", "fixed")
+    images, truths, _ = fidelity.validation_images(app.config.label_set, split, real_data)
+    scores = fidelity.agreement(app, images, fidelity.reference_answers(reference, images, truths), truths)
+    print(f"{checkpoint.name}: {app.engine}: labels equal {100 * scores['equal']:.2f}%, "
+          f"mIoU {scores['miou']:.4f} vs {scores['miou_float32']:.4f}")
+    kept = next(row for row in choice["candidates"] if row["engine"] == choice["engine"])
+    assert scores["equal"] == pytest.approx(kept["equal"], abs=0.001)
+    assert fidelity.meets_bar(scores), "a shipped checkpoint must run a way that keeps its float32 answers"

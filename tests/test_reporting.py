@@ -23,7 +23,16 @@ def test_results_table_comes_from_metrics_files(trained_checkpoints, tmp_path):
     table = report.results_table(root)
     assert "| pspnet | pspnet / mobilenetv2 / regions | 143 (fixed 143) | 0.861 | 0.700 | 0.705 |" in table
     assert "| checkpoint | sky | mountain |" in table and "| pspnet | 0.900 | - |" in table
-    assert table.rstrip().endswith("`python -m segdemo.report --readme` from each `metrics.json`.")
+    assert table.rstrip().endswith("from each `metrics.json` and `engine.json`.")
+    assert "Ways of running" not in table
+    row = {"title": "LiteRT float32", "ms": 22.5, "equal": 1.0, "miou": 0.7049, "miou_float32": 0.7049, "meets_bar": True}
+    (root / "pspnet" / "engine.json").write_text(json.dumps({
+        "engine": "litert-float32", "machine": "a test CPU",
+        "candidates": [{**row, "engine": "litert-float32"},
+                       {**row, "engine": "keras", "title": "Keras mixed_bfloat16", "equal": 0.98, "meets_bar": False}]}))
+    table = report.results_table(root)
+    assert "| pspnet | LiteRT float32 | 22.5 | 100.00% | 0.7049 (0.7049) | met | **kept** |" in table
+    assert "| pspnet | Keras mixed_bfloat16 | 22.5 | 98.00% | 0.7049 (0.7049) | missed |  |" in table
 
 
 def test_write_into_readme_replaces_only_between_markers(tmp_path):
@@ -53,5 +62,5 @@ def test_benchmark_runs_end_to_end(tmp_path, capsys):
     assert all(row["naive_ms"][0] > 0 and row["fast_ms"][0] > 0 for row in results["rows"])
     assert results["train_img_s"]["float32"] > 0 and results["cold_start_s"] > 0 and results["live_fps"] > 0
     assert all(0 <= row["agreement"] <= 1 for row in results["rows"]) and "load" not in results
-    assert "logical cores" in results["machine"] and "native bfloat16" in results["machine"]
+    assert "usable cores" in results["machine"] and "native bfloat16" in results["machine"]
     assert "random weights: latency only" in capsys.readouterr().out

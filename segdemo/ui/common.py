@@ -106,6 +106,9 @@ def availability_markdown(registry):
     failed = registry.unavailable()
     if failed:
         lines.append(t("model_unloadable") + "; ".join(f"`{name}` ({error})" for name, error in failed.items()))
+    noted = {name: registry.entries[name].segmenter.load_notes for name in available}
+    if any(noted.values()):
+        lines.append(t("model_load_notes") + "; ".join(f"`{name}` ({' '.join(notes)})" for name, notes in noted.items() if notes))
     return lines
 
 

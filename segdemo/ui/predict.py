@@ -69,6 +69,7 @@ def predict(registry, image, model_name, opacity=0.55, language="en", view=None)
                                           config, language)
     details = {
         "model": model_name,
+        "engine": registry.get(model_name).segmenter.engine,
         "size": [int(result.labels.shape[1]), int(result.labels.shape[0])],
         "class_shares": shares,
         "mean_confidence": float(result.confidence.mean()),

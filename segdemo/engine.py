@@ -1,0 +1,86 @@
+"""The network that computes a checkpoint's class probabilities: Keras, or an exported LiteRT file.
+
+``python -m segdemo.export`` converts a checkpoint to LiteRT (float32, and int8 weights with
+dynamic-range quantisation), scores each way against the float32 Keras model on the real
+validation photos, and records in ``engine.json`` the fastest one whose labels stay equal on
+>= 99% of pixels with mIoU within 0.005.  The app runs that one.  A missing, stale (weights
+changed since) or unreadable export falls back to Keras, and the reason is kept as a note.
+"""
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+
+import tensorflow as tf
+
+from segdemo import shards
+from segdemo.hardware import available_cores
+from segdemo.models import shown, weights_digest
+
+ENGINE_FILE = "engine.json"
+NETWORK_FILE = "network.tflite"
+KERAS = "keras"
+
+
+class KerasNetwork:
+    """The Keras model traced once with ``tf.function``: no ``model.predict`` overhead per call."""
+
+    def __init__(self, model, precision):
+        self.name = f"Keras {precision}"
+        height, width = model.input_shape[1:3]
+        spec = tf.TensorSpec((None, height, width, 3), tf.float32)
+        self._forward = tf.function(lambda batch: tf.cast(model(batch, training=False), tf.float32),
+                                    input_signature=[spec])
+
+    def __call__(self, batch):
+        return self._forward(tf.convert_to_tensor(batch, tf.float32))
+
+
+class LiteNetwork:
+    """An exported network run by the LiteRT interpreter (XNNPACK) on every usable core.
+
+    The interpreter holds one input buffer, so calls take turns and a batch runs image by image.
+    """
+
+    def __init__(self, content: bytes, name, threads=None):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.name = name
+        self._interpreter = Interpreter(model_content=content, num_threads=threads or available_cores())
+        self._interpreter.allocate_tensors()
+        self._input = self._interpreter.get_input_details()[0]["index"]
+        self._output = self._interpreter.get_output_details()[0]["index"]
+        self._lock = threading.Lock()
+
+    def __call__(self, batch):
+        outputs = []
+        with self._lock:
+            for image in np.asarray(batch, np.float32):
+                self._interpreter.set_tensor(self._input, image[None])
+                self._interpreter.invoke()
+                outputs.append(self._interpreter.get_tensor(self._output)[0])
+        return tf.convert_to_tensor(np.stack(outputs))
+
+
+def read_choice(folder):
+    """The folder's ``engine.json`` as a dict, or None when there is none."""
+    path = Path(folder, ENGINE_FILE)
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def exported_network(folder):
+    """(LiteNetwork or None, note): the export ``engine.json`` chose, when it is current and readable."""
+    try:
+        choice = read_choice(folder)
+    except (OSError, json.JSONDecodeError) as error:
+        return None, f"{shown(Path(folder, ENGINE_FILE))} is unreadable ({type(error).__name__}); running Keras"
+    if choice is None or choice["engine"] == KERAS:
+        return None, None
+    if choice["weights_sha256"] != weights_digest(folder):
+        return None, (f"{shown(Path(folder, NETWORK_FILE))} was exported from other weights; running Keras "
+                      f"(re-export: python -m segdemo.export {folder})")
+    try:
+        return LiteNetwork(shards.read(Path(folder, NETWORK_FILE)), choice["title"]), None
+    except (FileNotFoundError, shards.ShardError, ValueError, RuntimeError) as error:
+        return None, f"{shown(Path(folder, NETWORK_FILE))} cannot be run ({error}); running Keras"

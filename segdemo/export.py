@@ -1,0 +1,106 @@
+"""``python -m segdemo.export checkpoints/NAME ...``: run each checkpoint the fastest way that keeps its answers.
+
+Candidates: the Keras model traced in the CPU's best precision (bfloat16 where native), and
+two LiteRT conversions of the float32 model run by XNNPACK: float32, and int8 weights
+(dynamic-range quantisation; activations are quantised on the fly).  Each is timed on one
+input-sized image and scored against the float32 Keras model on the checkpoint's validation
+photos (``segdemo.fidelity``).  The fastest one that meets the bar is kept: its file as
+``network.tflite`` (in parts when large), and every candidate's figures in ``engine.json``,
+which the app reads (``segdemo.engine``).  Needs the dataset: no bar, no export.
+"""
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import tensorflow as tf
+
+from segdemo import fidelity, shards
+from segdemo.data import DatasetError
+from segdemo.engine import ENGINE_FILE, KERAS, NETWORK_FILE, LiteNetwork
+from segdemo.evaluate import METRICS_FILE, record_command
+from segdemo.hardware import choose_precision, describe_machine
+from segdemo.inference import Segmenter
+from segdemo.models import CheckpointError, weights_digest
+
+LITERT_WAYS = {"litert-float32": ("LiteRT float32", False), "litert-int8-weights": ("LiteRT int8 weights", True)}
+
+
+def convert(model, quantize):
+    """The float32 Keras ``model`` as LiteRT flatbuffer bytes for one image, weights int8 if ``quantize``."""
+    height, width = model.input_shape[1:3]
+    forward = tf.function(lambda batch: model(batch, training=False),
+                          input_signature=[tf.TensorSpec((1, height, width, 3), tf.float32)])
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([forward.get_concrete_function()], model)
+    if quantize:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    return converter.convert()
+
+
+def candidates(folder, reference):
+    """(key, segmenter, LiteRT bytes or None) for every way of running the checkpoint."""
+    precision = choose_precision()
+    yield KERAS, (reference if precision == "float32" else Segmenter(folder, precision=precision)), None
+    for key, (title, quantize) in LITERT_WAYS.items():
+        content = convert(reference.model, quantize)
+        yield key, Segmenter(folder, precision="float32", network=LiteNetwork(content, title)), content
+
+
+def export(folder, data=None, repeats=15, log=print):
+    """Score every candidate for ``folder``, keep the fastest that meets the bar, return engine.json's content."""
+    folder = Path(folder)
+    reference = Segmenter(folder, precision="float32")
+    metrics_path = folder / METRICS_FILE
+    split = json.loads(metrics_path.read_text()).get("split", "fixed") if metrics_path.exists() else "fixed"
+    images, truths, described = fidelity.validation_images(reference.config.label_set, split, data)
+    answers = fidelity.reference_answers(reference, images, truths)
+    batch = np.random.default_rng(0).uniform(0, 255, (1, *reference.size, 3)).astype(np.float32)
+    rows, files = [], {}
+    for key, segmenter, content in candidates(folder, reference):
+        scores = fidelity.agreement(segmenter, images, answers, truths)
+        row = {"engine": key, "title": segmenter.engine, "ms": fidelity.timed(lambda: segmenter.network(batch), repeats)[0],
+               **scores, "meets_bar": fidelity.meets_bar(scores)}
+        if content is not None:
+            row["bytes"] = len(content)
+            files[key] = content
+        log(f"{folder.name}: {row['title']}: {row['ms']:.1f} ms, labels equal {100 * row['equal']:.2f}%, "
+            f"mIoU {row['miou']:.4f} vs float32 {row['miou_float32']:.4f}, bar {'met' if row['meets_bar'] else 'missed'}")
+        rows.append(row)
+    # with no way meeting the bar, the app keeps running Keras as it does without an export
+    kept = min((row for row in rows if row["meets_bar"]), key=lambda row: row["ms"], default=rows[0])
+    for old in shards.stored_files(folder / NETWORK_FILE):
+        old.unlink()
+    if kept["engine"] in files:
+        shards.write(folder / NETWORK_FILE, files[kept["engine"]])
+    choice = {"engine": kept["engine"], "title": kept["title"], "weights_sha256": weights_digest(folder),
+              "validated_on": f"{described} ({split} split)", "machine": describe_machine(),
+              "tensorflow": tf.__version__, "bar": {"labels_equal": fidelity.AGREEMENT_BAR,
+                                                    "miou_tolerance": fidelity.MIOU_TOLERANCE},
+              "candidates": rows}
+    (folder / ENGINE_FILE).write_text(json.dumps(choice, indent=1) + "\n")
+    log(f"{folder.name}: kept {kept['title']}")
+    return choice
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m segdemo.export", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("checkpoints", type=Path, nargs="+")
+    parser.add_argument("--data", help="data folder (default: $SEGDEMO_DATA, then ../shared, then the cache)")
+    parser.add_argument("--repeats", type=int, default=15, help="timed calls per candidate")
+    args = parser.parse_args(argv)
+    for folder in args.checkpoints:
+        try:
+            export(folder, args.data, args.repeats)
+        except (CheckpointError, DatasetError) as error:
+            print(f"error: {folder}: {error}", file=sys.stderr)
+            return 1
+        record_command(folder, "python -m segdemo.export " + shlex.join([str(folder), *(["--data", args.data] if args.data else [])]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
