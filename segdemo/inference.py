@@ -42,6 +42,20 @@ class Segmentation:
         return {name: float(count) / self.labels.size for name, count in zip(class_names, counts)}
 
 
+@tf.function(input_signature=[tf.TensorSpec((None, None, None, None), tf.float32), tf.TensorSpec((2,), tf.int32)])
+def labels_at(probabilities, size):
+    """(labels, confidence, probabilities) at ``size``, all inside one graph shared by every model.
+
+    Probabilities are resized bilinearly (any class count fits, unlike OpenCV), and the
+    arg-max runs on TensorFlow's threads: in NumPy it cost more than the network.
+    """
+    same_size = tf.reduce_all(tf.equal(size, tf.shape(probabilities)[1:3]))
+    probabilities = tf.cond(same_size, lambda: probabilities,
+                            lambda: tf.image.resize(probabilities, size, method="bilinear"))
+    labels = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+    return labels, tf.reduce_max(probabilities, axis=-1), probabilities
+
+
 class Segmenter:
     """Loads one checkpoint folder once and segments images with it.
 
@@ -60,8 +74,6 @@ class Segmenter:
             network, note = exported_network(self.folder)
             self.load_notes += [note] if note else []
         self.network = network or KerasNetwork(self.model, self.precision)
-        size_spec = tf.TensorSpec((2,), tf.int32)
-        self._finish = tf.function(self._labels_at, input_signature=[tf.TensorSpec((None, None, None, None), tf.float32), size_spec])
         warm_up = np.zeros((1, *self.size, 3), np.float32)
         self.predict(warm_up)  # trace now, not on a user's click
         started = time.perf_counter()
@@ -71,19 +83,6 @@ class Segmenter:
     @property
     def engine(self):
         return self.network.name
-
-    @staticmethod
-    def _labels_at(probabilities, size):
-        """(labels, confidence, probabilities) at ``size``, all inside the graph.
-
-        Probabilities are resized bilinearly (any class count fits, unlike OpenCV), and the
-        arg-max runs on TensorFlow's threads: in NumPy it cost more than the network.
-        """
-        same_size = tf.reduce_all(tf.equal(size, tf.shape(probabilities)[1:3]))
-        probabilities = tf.cond(same_size, lambda: probabilities,
-                                lambda: tf.image.resize(probabilities, size, method="bilinear"))
-        labels = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
-        return labels, tf.reduce_max(probabilities, axis=-1), probabilities
 
     @property
     def name(self):
@@ -96,7 +95,7 @@ class Segmenter:
     def predict(self, images, size=None):
         """(labels, confidence, probabilities) tensors at ``size`` for images at the input size."""
         probabilities = self.network(np.asarray(images, np.float32))
-        return self._finish(probabilities, tf.constant(size or self.size, tf.int32))
+        return labels_at(probabilities, tf.constant(size or self.size, tf.int32))
 
     def segment(self, source, keep_probabilities=False):
         """Labels and confidence for ``source`` (a path, bytes, PIL image or array)."""
