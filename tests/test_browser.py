@@ -128,7 +128,7 @@ def test_live_tab_follows_the_webcam(page, tmp_path):
     fps = float(re.search(r"([\d.]+) frames/s shown", rate.inner_text()).group(1))
     page.screenshot(path=str(tmp_path / "live.png"), full_page=True)
     print(f"live frame rate in the browser: {fps:.1f} frames/s")
-    assert fps >= 2.0
+    assert fps >= 5.0  # the classroom target on 2 cores
 
 
 @pytest.mark.parametrize("tab, expected", [

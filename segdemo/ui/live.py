@@ -5,12 +5,16 @@ overlay follows the camera instead of lagging behind it.
 """
 import gradio as gr
 
-from segdemo.imaging import ImageError, overlay
+from segdemo.imaging import ImageError, fit_within, overlay
 from segdemo.live import ViewerGates
 from segdemo.ui.common import model_label
 from segdemo.ui.text import language_of, say, t
 
 STREAM_EVERY_S = 0.08  # the browser offers a frame this often; slower frames are dropped
+# Frames are segmented and sent back at most this big: the overlay is shown 360 px high, and a
+# webcam's full 1920x1440 frame cost six times as long to resize, draw and send as to segment.
+LIVE_SIDE = 640
+CAMERA = gr.WebcamOptions(constraints={"video": {"width": {"ideal": 640}, "height": {"ideal": 480}}})
 SESSION_LIMIT_S = 300  # one viewer's stream ends after five minutes, so nobody holds the server
 
 
@@ -30,7 +34,7 @@ def live_frame(registry, gates, frame, model_name, viewer, language="en"):
     shown = False
     try:
         entry = registry.get(model_name)
-        result = entry.segmenter.segment(frame)
+        result = entry.segmenter.segment(fit_within(frame, LIVE_SIDE))
         shown = True
     except (KeyError, ImageError):
         return gr.skip(), say(language, "live.unavailable")
@@ -50,11 +54,12 @@ def build(registry):
         return
     with gr.Row():
         with gr.Column():
-            camera = gr.Image(label=t("live.camera"), sources=["webcam"], streaming=True, type="numpy", height=360)
+            camera = gr.Image(label=t("live.camera"), sources=["webcam"], streaming=True, type="numpy", height=360,
+                              webcam_options=CAMERA)
             model = gr.Dropdown([(model_label(registry.entries[n]), n) for n in registry.available()], value=fastest,
                                 label=t("model"))
         with gr.Column():
-            shown = gr.Image(label=t("live.overlay"), type="numpy", interactive=False, height=360)
+            shown = gr.Image(label=t("live.overlay"), type="numpy", format="jpeg", interactive=False, height=360)
             rate = gr.Markdown()
 
     def on_frame(frame, name, request: gr.Request):
