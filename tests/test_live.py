@@ -63,12 +63,13 @@ def test_live_frame_segments_or_skips(trained_checkpoints):
     registry, gates = ModelRegistry(trained_checkpoints), ViewerGates()
     assert fastest_model(registry) in registry.available("regions")
     frame = np.random.default_rng(2).integers(0, 255, (240, 320, 3), dtype=np.uint8)
-    picture, rate = live_frame(registry, gates, frame, "pspnet", "viewer")
+    picture, rate, legend = live_frame(registry, gates, frame, "pspnet", "viewer")
     assert picture.shape == (240, 320, 3) and "frames/s shown" in rate and "PSPNet" in rate
+    assert legend.count("<tr>") == 8 and "foreground object" in legend
     full_hd = np.random.default_rng(3).integers(0, 255, (1440, 1920, 3), dtype=np.uint8)  # a webcam ignoring 640x480
     assert live_frame(registry, gates, full_hd, "pspnet", "viewer")[0].shape == (480, 640, 3)
     assert gates("viewer").try_enter()  # a frame of this viewer is in flight: the next is dropped
-    assert live_frame(registry, gates, frame, "pspnet", "viewer") == (gr.skip(), gr.skip())
+    assert live_frame(registry, gates, frame, "pspnet", "viewer") == (gr.skip(), gr.skip(), gr.skip())
     gates("viewer").leave()
-    assert live_frame(registry, gates, None, "pspnet", "viewer") == (gr.skip(), gr.skip())
+    assert live_frame(registry, gates, None, "pspnet", "viewer") == (gr.skip(), gr.skip(), gr.skip())
     assert "could not be segmented" in live_frame(registry, gates, frame, "no-such-model", "viewer")[1]

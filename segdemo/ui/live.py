@@ -7,7 +7,7 @@ import gradio as gr
 
 from segdemo.imaging import ImageError, fit_within, overlay
 from segdemo.live import ViewerGates
-from segdemo.ui.common import model_label
+from segdemo.ui.common import legend_html, model_label
 from segdemo.ui.text import language_of, say, t
 
 STREAM_EVERY_S = 0.08  # the browser offers a frame this often; slower frames are dropped
@@ -25,24 +25,26 @@ def fastest_model(registry):
 
 
 def live_frame(registry, gates, frame, model_name, viewer, language="en"):
-    """(overlay, frame-rate text) for one webcam frame, or ``gr.skip()`` for a dropped frame."""
+    """(overlay, frame-rate text, legend with class shares) for one webcam frame; ``gr.skip()`` each for a dropped frame."""
     if frame is None:
-        return gr.skip(), gr.skip()
+        return gr.skip(), gr.skip(), gr.skip()
     gate = gates(viewer)
     if not gate.try_enter():
-        return gr.skip(), gr.skip()
+        return gr.skip(), gr.skip(), gr.skip()
     shown = False
     try:
         entry = registry.get(model_name)
         result = entry.segmenter.segment(fit_within(frame, LIVE_SIDE))
         shown = True
     except (KeyError, ImageError):
-        return gr.skip(), say(language, "live.unavailable")
+        return gr.skip(), say(language, "live.unavailable"), gr.skip()
     finally:
         gate.leave(shown)
     rate = say(language, "live.rate", fps=gate.frames_per_second, milliseconds=result.timings["total_ms"],
                dropped=gate.dropped, model=entry.config.title)
-    return overlay(result.image, result.labels, entry.config.colours), rate
+    config = entry.config
+    legend = legend_html(result.class_shares(config.classes), config.classes, config.colours, language)
+    return overlay(result.image, result.labels, config.colours), rate, legend
 
 
 def build(registry):
@@ -61,9 +63,10 @@ def build(registry):
         with gr.Column():
             shown = gr.Image(label=t("live.overlay"), type="numpy", format="jpeg", interactive=False, height=360)
             rate = gr.Markdown()
+            legend = gr.HTML()
 
     def on_frame(frame, name, request: gr.Request):
         return live_frame(registry, gates, frame, name, request.session_hash, language_of(request))
 
-    camera.stream(on_frame, [camera, model], [shown, rate], stream_every=STREAM_EVERY_S, time_limit=SESSION_LIMIT_S,
+    camera.stream(on_frame, [camera, model], [shown, rate, legend], stream_every=STREAM_EVERY_S, time_limit=SESSION_LIMIT_S,
                   concurrency_limit=None, show_progress="hidden", api_name="live_frame")
