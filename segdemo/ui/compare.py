@@ -38,14 +38,15 @@ def compare(registry, image, model_names, language="en", view=None):
         milliseconds = result.timings["total_ms"]
         photo, labels, _ = preview(result)
         gallery.append((save_image(overlay(photo, labels, config.colours), name), f"{config.title}: {milliseconds:.0f} ms"))
-        rows.append([name, config.title, entry.segmenter.parameter_count, round(milliseconds, 1), *scores])
+        rows.append([name, config.title, entry.segmenter.parameter_count, round(milliseconds, 1), entry.segmenter.engine,
+                     *scores])
         same_set.setdefault(config.label_set, []).append(labels)
     label_set, maps = max(same_set.items(), key=lambda item: len(item[1]))
     spread = disagreement(maps)
     note = [say(language, "compare.disagreement", count=len(maps), label_set=label_set, share=100 * np.mean(spread > 0))]
     if len(same_set) > 1:
         note.append(say(language, "compare.label_sets"))
-    if not any(row[4] != "" for row in rows):
+    if not any(row[5] != "" for row in rows):
         note.append(say(language, "compare.no_scores"))
     if notes:
         note.append(say(language, "compare.notes", notes="; ".join(say_message(language, n) for n in notes)))
