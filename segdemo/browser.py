@@ -1,0 +1,54 @@
+"""A real browser on a served app: Debian's Chromium with a synthetic webcam, driven by Playwright.
+
+Used by the browser tests and by ``python -m segdemo.bench``, which reports the Live tab's
+frame rate as a viewer sees it: frames captured by the browser, sent, segmented, sent back
+and drawn, not just the handler's own speed.
+"""
+import os
+import re
+import shutil
+import tempfile
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync",
+                  "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]  # a synthetic webcam
+
+
+def open_context(playwright, profile, locale="en-US"):
+    """A fresh Chromium profile allowed to use the (synthetic) camera."""
+    return playwright.chromium.launch_persistent_context(
+        str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS,
+        viewport={"width": 1280, "height": 1000}, locale=locale, permissions=["camera"])
+
+
+def follow_webcam(page, seconds=6):
+    """Start the Live tab's stream on an open English page; (frames/s shown, the rate line) after ``seconds``."""
+    page.get_by_role("tab", name="Live camera").click()
+    panel = page.get_by_role("tabpanel")
+    panel.get_by_text("Click to Access Webcam").first.click()
+    page.wait_for_timeout(3000)
+    panel.get_by_text("Record", exact=True).first.click()
+    rate = page.get_by_text("frames/s shown").first
+    rate.wait_for(timeout=60_000)
+    page.wait_for_timeout(1000 * seconds)
+    line = rate.locator("xpath=..").inner_text()
+    return float(re.search(r"([\d.]+) frames/s shown", line).group(1)), line
+
+
+def live_rate(url, seconds=6):
+    """(frames/s, rate line) of the Live tab at ``url`` in Chromium; raises RuntimeError without a browser."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        raise RuntimeError("Playwright is not installed (requirements-dev.txt)") from None
+    if not os.path.exists(CHROMIUM):
+        raise RuntimeError("Debian's chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory(prefix="segdemo-chromium-") as profile:
+        context = open_context(playwright, profile)
+        try:
+            page = context.new_page()
+            page.goto(url, wait_until="load")
+            return follow_webcam(page, seconds)
+        finally:
+            context.close()
