@@ -242,7 +242,7 @@ def main(argv=None):
     parser.add_argument("--checkpoints", help="checkpoint folder (default: the app's)")
     parser.add_argument("--random-init", action="store_true", help="time randomly initialised models")
     parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--train-steps", type=int, default=6, help="timed training steps per precision")
+    parser.add_argument("--train-steps", type=int, default=20, help="timed training steps per precision (6 gave 1.14x to 1.51x bf16 over float32 across runs)")
     parser.add_argument("--no-load", action="store_true", help="skip the 8-client load test against a served app")
     parser.add_argument("--readme", action="store_true", help="write the table into README.md")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
