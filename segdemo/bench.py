@@ -87,11 +87,13 @@ print({steps} * {batch} / (time.perf_counter() - started), source, sep="|")
     return float(speed), source
 
 
-def cold_start_seconds(checkpoints):
-    script = f"from segdemo.registry import ModelRegistry; from segdemo.ui.app import build_demo; build_demo(ModelRegistry({str(checkpoints)!r}))"
+def cold_start(checkpoints):
+    """(seconds, peak RSS in MiB) of a fresh process importing segdemo, loading every checkpoint and building the UI."""
+    script = (f"import resource; from segdemo.registry import ModelRegistry; from segdemo.ui.app import build_demo; "
+              f"build_demo(ModelRegistry({str(checkpoints)!r})); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", script], capture_output=True, check=True)
-    return time.perf_counter() - started
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    return time.perf_counter() - started, int(done.stdout.split()[-1]) / 1024
 
 
 def agreement_images(label_set, photo):
@@ -179,7 +181,7 @@ def run(checkpoints, repeats, scratch, train_steps=TRAIN_STEPS, with_load=True):
     results["compare_ms"] = timed(lambda: compare(registry, str(photo), names), max(3, repeats // 2))
     results["compared_models"] = len(names)
     results["live_model"], results["live_fps"] = live_frames_per_second(registry)
-    results["cold_start_s"] = cold_start_seconds(checkpoints)
+    results["cold_start_s"], results["cold_start_peak_rss_mib"] = cold_start(checkpoints)
     results.update(served_figures(checkpoints, scratch, with_load))
     results["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     # float32, and the mixed precision segdemo trains with here: none on a CPU without native
@@ -216,7 +218,8 @@ def markdown(results, command, random_init):
         f"- Live tab ({results['live_model']}, 640x480 frames back to back through its handler): "
         f"{results['live_fps']:.1f} frames/s; in Chromium with its synthetic 640x480 webcam against `python app.py`: "
         f"{results['browser_live']}",
-        f"- App cold start (import, load every checkpoint, build the UI): {results['cold_start_s']:.1f} s",
+        f"- App cold start (import, load every checkpoint, build the UI): {results['cold_start_s']:.1f} s, "
+        f"peak RSS {results['cold_start_peak_rss_mib']:.0f} MiB",
         f"- Peak RSS of the benchmark process: {results['peak_rss_mib']:.0f} MiB",
         f"- U-Net training throughput (192x288 crops, batch 8, fed by {results['train_source']}): "
         + ", ".join(f"{policy} {speed:.2f} img/s ({speed / train['float32']:.2f}x)" for policy, speed in train.items())

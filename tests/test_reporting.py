@@ -60,7 +60,7 @@ def test_benchmark_runs_end_to_end(tmp_path, capsys):
     results = json.loads(out.read_text())
     assert [row["model"].split()[0] for row in results["rows"]] == ["unet", "pspnet", "fpn"]
     assert all(row["naive_ms"][0] > 0 and row["fast_ms"][0] > 0 for row in results["rows"])
-    assert results["train_img_s"]["float32"] > 0 and results["cold_start_s"] > 0 and results["live_fps"] > 0
+    assert results["train_img_s"]["float32"] > 0 and results["cold_start_s"] > 0 and results["cold_start_peak_rss_mib"] > 100 and results["live_fps"] > 0
     assert all(0 <= row["agreement"] <= 1 for row in results["rows"]) and "load" not in results
     assert "frames/s shown" in results["browser_live"], results["browser_live"]
     assert "usable cores" in results["machine"] and "native bfloat16" in results["machine"]
