@@ -88,9 +88,14 @@ print({steps} * {batch} / (time.perf_counter() - started), source, sep="|")
 
 
 def cold_start(checkpoints):
-    """(seconds, peak RSS in MiB) of a fresh process importing segdemo, loading every checkpoint and building the UI."""
-    script = (f"import resource; from segdemo.registry import ModelRegistry; from segdemo.ui.app import build_demo; "
-              f"build_demo(ModelRegistry({str(checkpoints)!r})); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    """(seconds, peak RSS in MiB) of a fresh process importing segdemo, loading every checkpoint and building the UI.
+
+    The peak is the process's own VmHWM: ``getrusage`` would also count this (larger) parent,
+    whose high-water mark Linux carries over through fork and exec.
+    """
+    script = (f"from segdemo.registry import ModelRegistry; from segdemo.ui.app import build_demo; "
+              f"build_demo(ModelRegistry({str(checkpoints)!r})); "
+              f"print(next(line.split()[1] for line in open('/proc/self/status') if line.startswith('VmHWM')))")
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     return time.perf_counter() - started, int(done.stdout.split()[-1]) / 1024
