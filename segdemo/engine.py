@@ -82,5 +82,7 @@ def exported_network(folder):
                       f"(re-export: python -m segdemo.export {folder})")
     try:
         return LiteNetwork(shards.read(Path(folder, NETWORK_FILE)), choice["title"]), None
+    except ImportError:
+        return None, "LiteRT is not installed here (pip install ai-edge-litert); running Keras"
     except (FileNotFoundError, shards.ShardError, ValueError, RuntimeError) as error:
         return None, f"{shown(Path(folder, NETWORK_FILE))} cannot be run ({error}); running Keras"

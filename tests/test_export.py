@@ -1,6 +1,7 @@
 """segdemo.export picks the fastest way that keeps the float32 answers; the app runs it only while it is current."""
 import json
 import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -60,3 +61,9 @@ def test_a_stale_or_damaged_export_falls_back_to_keras_with_a_note(exported, tmp
     assert "python -m segdemo.export" in stale.load_notes[0]
     labels = stale.predict(np.zeros((1, *stale.size, 3), np.float32))[0].numpy()
     assert labels.shape == (1, *stale.size)
+
+
+def test_without_litert_the_app_runs_keras_and_says_so(exported, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)  # as on a platform without its wheels
+    segmenter = Segmenter(exported[0])
+    assert segmenter.engine.startswith("Keras") and "LiteRT is not installed" in segmenter.load_notes[0]
