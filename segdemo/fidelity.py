@@ -40,12 +40,12 @@ def reference_answers(reference, images, truths=None):
     return labels, _miou(labels, truths, len(reference.config.classes))
 
 
-def agreement(candidate, images, reference, truths=None):
+def agreement(candidate, images, answers, truths=None):
     """{"equal": share of pixels with the reference's label, "miou", "miou_float32"} for ``candidate``.
 
-    ``reference`` is what ``reference_answers`` returned for the same images and truths.
+    ``answers`` is what ``reference_answers`` returned for the same images and truths.
     """
-    exact, miou_float32 = reference
+    exact, miou_float32 = answers
     ours = [candidate.segment(image).labels for image in images]
     equal = sum(int(np.sum(a == b)) for a, b in zip(ours, exact)) / sum(a.size for a in ours)
     return {"equal": equal, "miou": _miou(ours, truths, len(candidate.config.classes)), "miou_float32": miou_float32}
