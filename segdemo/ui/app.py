@@ -11,7 +11,14 @@ from segdemo.ui.common import availability_markdown
 from segdemo.ui.text import I18N, t
 
 MAX_UPLOAD = "25mb"
-CSS = ".segdemo-legend td { padding: 2px 8px; }"
+# Compare's overlays: one row of 4:3 pictures (the dataset's shape) without the gallery's empty
+# fixed height; two per row on a phone
+CSS = """
+.segdemo-legend td { padding: 2px 8px; }
+#compare-gallery .grid-wrap { min-height: 0; max-height: none; }
+#compare-gallery .thumbnail-item { aspect-ratio: 4 / 3; }
+@media (max-width: 640px) { #compare-gallery .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); } }
+"""
 
 
 def dataset_or_none():

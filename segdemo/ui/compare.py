@@ -64,9 +64,10 @@ def build(registry, view=None):
             chosen = gr.CheckboxGroup(choices, value=[value for _, value in choices], label=t("models_to_compare"))
             run = gr.Button(t("compare"), variant="primary", interactive=not missing)
             examples_gallery(photo)
-        with gr.Column():
-            gallery = gr.Gallery(label=t("results"), columns=2, height="auto")
-            spread = gr.Image(label=t("disagreement"), type="filepath", interactive=False)
+        spread = gr.Image(label=t("disagreement"), type="filepath", interactive=False)
+    # one row of overlays, side by side at full width, so the decoders are compared at a glance
+    gallery = gr.Gallery(label=t("results"), columns=len(choices) or 1, object_fit="contain", height="auto",
+                         elem_id="compare-gallery")
     table = gr.Dataframe(headers=say_columns("en", "compare.columns"), label=t("results"), interactive=False)
     note = gr.Markdown()
 
