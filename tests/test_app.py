@@ -57,7 +57,7 @@ def test_compare_endpoint_scores_bundled_examples(client, running_app):
     assert all(row[2] > 100_000 for row in rows), "parameter counts"
     assert all(row[4].startswith(("Keras", "LiteRT")) for row in rows), "what each model runs as"
     assert all(0.0 <= row[5] <= 1.0 and 0.0 <= row[6] <= 1.0 for row in rows), "scores against the truth"
-    assert "Disagreement among the 3 regions" in note
+    assert "Disagreement among the 3 models of 8 region classes" in note
 
 
 def test_predict_shows_truth_and_errors_for_a_photo_whose_truth_is_known(client, running_app):

@@ -64,7 +64,7 @@ def test_compare_tab_runs_every_model(page, running_app, tmp_path):
     page.locator("input[type=file]").nth(1).set_input_files(str(example))
     page.wait_for_timeout(1000)
     page.get_by_role("button", name="Compare", exact=True).click()
-    page.get_by_text("Disagreement among the 3 regions").wait_for(timeout=60_000)
+    page.get_by_text("Disagreement among the 3 models of 8 region classes").wait_for(timeout=60_000)
     for model in ("unet", "pspnet", "fpn"):
         page.locator(f"img[src*='{model}-']").first.wait_for(timeout=30_000)
     assert page.locator("img[src*='disagreement-']").count() >= 1

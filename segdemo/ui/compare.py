@@ -43,7 +43,8 @@ def compare(registry, image, model_names, language="en", view=None):
         same_set.setdefault(config.label_set, []).append(labels)
     label_set, maps = max(same_set.items(), key=lambda item: len(item[1]))
     spread = disagreement(maps)
-    note = [say(language, "compare.disagreement", count=len(maps), label_set=label_set, share=100 * np.mean(spread > 0))]
+    note = [say(language, "compare.disagreement", count=len(maps), label_set=say(language, f"label_set.{label_set}"),
+                share=100 * np.mean(spread > 0))]
     if len(same_set) > 1:
         note.append(say(language, "compare.label_sets"))
     if not any(row[5] != "" for row in rows):
