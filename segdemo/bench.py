@@ -31,7 +31,6 @@ from segdemo.live import ViewerGates
 from segdemo.ui.compare import compare
 from segdemo.ui.live import fastest_model, live_frame
 
-README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
 TRAIN_STEPS = 20  # per precision; 6 steps gave bf16 1.14x to 1.51x over float32 from run to run
 
 
@@ -253,7 +252,9 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--train-steps", type=int, default=TRAIN_STEPS, help="timed training steps per precision")
     parser.add_argument("--no-load", action="store_true", help="skip the 8-client load test against a served app")
-    parser.add_argument("--readme", action="store_true", help="write the table into README.md")
+    parser.add_argument("--readme", nargs="?", const="bench", metavar="BLOCK",
+                        help="write the table into README.md between <!-- BLOCK:start --> and <!-- BLOCK:end -->"
+                             " (default bench; another block keeps a second machine's figures beside the first)")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     args = parser.parse_args(argv)
     checkpoints = args.checkpoints
@@ -268,7 +269,7 @@ def main(argv=None):
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")
     if args.readme:
-        write_into_readme(text, README_START, README_END)
+        write_into_readme(text, f"<!-- {args.readme}:start -->", f"<!-- {args.readme}:end -->")
     return 0
 
 
