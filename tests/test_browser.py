@@ -118,7 +118,7 @@ def test_live_tab_follows_the_webcam(page, tmp_path):
     ("Compare", "Models to compare"),
     ("Training curves", "Validation IoU per class"),
     ("Learn: metrics and losses", "Frequency-weighted IoU"),
-    ("Architectures", "pyramid pooling"),
+    ("Architectures", "label map before the last upsampling"),  # the decoders' measured table
 ])
 def test_each_tab_opens(page, tab, expected, tmp_path):
     page.get_by_role("tab", name=tab).click()

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from segdemo.registry import ModelRegistry
-from segdemo.ui import compare, learn
+from segdemo.ui import architectures, compare, learn
 from segdemo.ui.app import build_demo
 from segdemo.ui.text import EN, t
 
@@ -49,3 +49,15 @@ def test_playground_shows_class_imbalance_and_shift():
 def test_disagreement_counts_distinct_answers():
     maps = [np.array([[0, 1, 2]]), np.array([[0, 1, 1]]), np.array([[0, 2, 0]])]
     np.testing.assert_array_equal(compare.disagreement(maps), [[0, 1, 2]])
+
+
+def test_architectures_table_reads_each_decoder_from_its_metrics(trained_checkpoints):
+    registry = ModelRegistry(trained_checkpoints)
+    rows = {row[0]: row for row in architectures.evidence_rows(registry)}
+    assert set(rows) == {registry.entries[name].config.title for name in ("unet", "pspnet", "fpn")}
+    for name, stride in (("unet", "1/1"), ("pspnet", "1/8"), ("fpn", "1/4")):
+        metrics = json.loads((trained_checkpoints / name / "metrics.json").read_text())
+        row = rows[registry.entries[name].config.title]
+        assert row[2] == stride
+        assert row[3:] == [round(metrics["pixel_accuracy"], 3), round(metrics["miou"], 3),
+                           round(metrics["mean_hausdorff95"], 1)]

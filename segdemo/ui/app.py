@@ -12,12 +12,18 @@ from segdemo.ui.text import I18N, t
 
 MAX_UPLOAD = "25mb"
 # Compare's overlays: one row of 4:3 pictures (the dataset's shape) without the gallery's empty
-# fixed height; two per row on a phone
+# fixed height, two per row on a phone; the Architectures table's year column unbroken, and on a
+# phone that table scrolls sideways rather than squeezing its words into letters
 CSS = """
 .segdemo-legend td { padding: 2px 8px; }
 #compare-gallery .grid-wrap { min-height: 0; max-height: none; }
 #compare-gallery .thumbnail-item { aspect-ratio: 4 / 3; }
-@media (max-width: 640px) { #compare-gallery .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); } }
+.segdemo-architectures td:nth-child(2), .segdemo-architectures th:nth-child(2) { white-space: nowrap; }
+@media (max-width: 640px) {
+  #compare-gallery .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+  .segdemo-architectures table { display: block; overflow-x: auto; }
+  .segdemo-architectures td, .segdemo-architectures th { min-width: 9em; }
+}
 """
 
 
@@ -54,9 +60,9 @@ def build_demo(registry=None, view=None):
             with gr.Tab(t("tab.learn"), id="learn"):
                 controls, picture, table = learn.build()
             with gr.Tab(t("tab.architectures"), id="architectures"):
-                architectures.build(registry)
+                draw_evidence = architectures.build(registry)
         demo.load(learn.playground, controls, [picture, table], api_name=False)
-        for drawing in (compare_headers, draw_curves, draw_errors, browse and browse[:2]):
+        for drawing in (compare_headers, draw_curves, draw_errors, draw_evidence, browse and browse[:2]):
             if drawing:
                 demo.load(drawing[0], None, drawing[1], api_name=False)
         if browse:

@@ -1,11 +1,51 @@
 """Architectures tab: how the classic segmentation networks differ, tied to the runnable models."""
+from collections import Counter
+
 import gradio as gr
 
 from segdemo.ui.common import model_label
-from segdemo.ui.text import t
+from segdemo.ui.text import language_of, say_table, t
+
+
+def output_stride(config):
+    """How many times smaller than the input the decoder's label map is before its last upsampling.
+
+    segmentation-models' U-Net decodes back to full size, its FPN predicts at 1/4 and its
+    PSPNet at 1/``psp_downsample``: the main reason their outlines differ.
+    """
+    return {"pspnet": config.psp_downsample, "fpn": 4}.get(config.arch, 1)
+
+
+def evidence_rows(registry):
+    """One row per evaluated model of the label set most models share: the decoders side by side."""
+    evaluated = {name: registry.entries[name].read_json("metrics.json") for name in registry.available()}
+    evaluated = {name: metrics for name, metrics in evaluated.items() if metrics}
+    label_sets = Counter(registry.entries[name].config.label_set for name in evaluated)
+    if not label_sets:
+        return []
+    common = label_sets.most_common(1)[0][0]
+    rows = []
+    for name, metrics in evaluated.items():
+        entry = registry.entries[name]
+        if entry.config.label_set == common:
+            rows.append([entry.config.title, f"{entry.segmenter.parameter_count / 1e6:.2f} M",
+                         f"1/{output_stride(entry.config)}", round(metrics["pixel_accuracy"], 3),
+                         round(metrics["miou"], 3), round(metrics["mean_hausdorff95"], 1)])
+    return rows
 
 
 def build(registry):
-    gr.Markdown(t("architectures.overview"))
+    """The tab; returns (the evidence table in the browser's language on page load, its output), or None."""
+    gr.Markdown(t("architectures.overview"), elem_classes=["segdemo-architectures"])
     runnable = [model_label(registry.entries[name]) for name in registry.available()]
     gr.Markdown(t("runnable_here") + "; ".join(runnable) if runnable else t("nothing_runnable"))
+    rows = evidence_rows(registry)
+    if len(rows) < 2:
+        return None
+    gr.Markdown(t("architectures.evidence"))
+    table = gr.Dataframe(label=t("architectures.evidence_table"), interactive=False)
+
+    def draw(request: gr.Request = None):
+        return say_table(language_of(request), "architectures.evidence_columns", rows)
+
+    return draw, [table]
