@@ -30,14 +30,16 @@ def confusion_figure(evaluated, classes, language="en"):
     counts = np.array(evaluated["confusion_matrix"], np.float64)
     rows = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     names = [say_class(language, c) for c in classes]
+    # two-word names on two lines and a slim colour bar leave the cells room on a phone
+    ticks = {"tickmode": "array", "tickvals": names, "ticktext": [name.replace(" ", "<br>") for name in names]}
     figure = go.Figure(go.Heatmap(
         z=rows, x=names, y=names, colorscale="Blues", zmin=0, zmax=1, customdata=counts.astype(np.int64),
         text=[[f"{100 * v:.0f}" for v in row] for row in rows], texttemplate="%{text}",
         hovertemplate=say(language, "errors.hover") + "<extra></extra>",
-        colorbar={"title": say(language, "errors.share_of_row")}))
-    figure.update_layout(title=say(language, "errors.confusion_title"), height=480, margin={"t": 50},
-                         xaxis_title=say(language, "errors.predicted"), yaxis_title=say(language, "errors.true"),
-                         yaxis={"autorange": "reversed"})
+        colorbar={"title": {"text": say(language, "errors.share_of_row"), "side": "right"}, "thickness": 12}))
+    figure.update_layout(title=say(language, "errors.confusion_title"), height=500, margin={"t": 70},
+                         xaxis={"title": say(language, "errors.predicted"), **ticks},
+                         yaxis={"title": say(language, "errors.true"), "autorange": "reversed", **ticks})
     return figure
 
 
@@ -45,7 +47,7 @@ def iou_figure(evaluated, classes, language="en"):
     scores = [evaluated["per_class"][c]["iou"] or 0.0 for c in classes]
     figure = go.Figure(go.Bar(x=[say_class(language, c) for c in classes], y=scores, marker_color="#1f77b4",
                               text=[f"{v:.2f}" for v in scores], textposition="outside"))
-    figure.update_layout(title=say(language, "errors.iou_title", miou=evaluated["miou"]), height=480,
+    figure.update_layout(title=say(language, "errors.iou_title", miou=evaluated["miou"]), height=500,
                          yaxis={"range": [0, 1.08], "title": "IoU"}, xaxis_title=say(language, "dataset.class"),
                          margin={"t": 50})
     return figure
@@ -78,13 +80,15 @@ def inspect_photo(registry, view, name, image_id, language="en"):
     image_id = example_or_explain(view, image_id, language)
     if name not in registry.available():
         raise gr.Error(say(language, "errors.unknown_model", name=str(name)[:40], known=", ".join(registry.available()) or "-"))
-    config = registry.get(name).config
+    entry = registry.get(name)
+    config = entry.config
     photo, truth = view.photo(image_id), view.truth(image_id, config.label_set)
     result = segment_or_explain(registry, name, photo, language)
     summary = metrics.score_labels(truth, result.labels, config.classes)
     wrong = float(np.mean(result.labels[truth >= 0] != truth[truth >= 0])) if np.any(truth >= 0) else 0.0
     caption = say(language, "errors.caption", image_id=image_id, split=say(language, f"dataset.{view.split_of(image_id)}"),
-                  model=config.title, accuracy=summary["pixel_accuracy"], miou=summary["miou"], wrong=100 * wrong)
+                  model=config.title, engine=entry.segmenter.engine, accuracy=summary["pixel_accuracy"],
+                  miou=summary["miou"], wrong=100 * wrong)
     return (save_image(photo, f"{image_id}-photo"),
             save_image(colorize(truth, config.colours), f"{image_id}-truth", lossless=True),
             save_image(overlay(photo, result.labels, config.colours, 0.75), f"{image_id}-{name}"),
