@@ -25,7 +25,8 @@ from segdemo.data.pipeline import eval_dataset, train_dataset
 from segdemo.data.stanford import cache_dir
 from segdemo.labels import get_label_set
 from segdemo.losses import inverse_sqrt_frequency_weights, parse_loss
-from segdemo.models import CONFIG_FILE, WEIGHTS_FILE, ModelConfig, build_model, save_weights, set_batchnorm_momentum
+from segdemo.models import (CONFIG_FILE, WEIGHTS_FILE, ModelConfig, build_model, load_weights, save_weights,
+                            set_batchnorm_momentum)
 from segdemo.pretrained import PretrainedWeightsError
 from segdemo.training_metrics import ConfusionMatrixMetric
 
@@ -218,17 +219,29 @@ def copy_files(source, target):
             shutil.copy2(path, Path(target, path.name))
 
 
-def restored_history(args, state, manager, epoch_var):
+def restored_history(args, state, manager, epoch_var, steps_per_epoch):
     """The epochs already done when resuming (restoring the state), else an empty history.
 
     The output folder gets back the history and best weights saved beside the resume state,
     in case it is an older copy (a checkout made before the last epochs were committed).
+    A machine without that state (a fresh one) continues from the committed checkpoint instead:
+    its best weights, its history, and the schedule where it ended; only the optimizer's moments
+    start again.
     """
     if not args.resume:
         return []
     if not manager.latest_checkpoint:
-        print(f"nothing to resume in {manager.directory}; starting from epoch 1")
-        return []
+        committed = args.out / HISTORY_FILE
+        if not (committed.exists() and shards.stored_files(Path(args.out, WEIGHTS_FILE))):
+            print(f"nothing to resume in {manager.directory} or {args.out}; starting from epoch 1")
+            return []
+        history = json.loads(committed.read_text())
+        load_weights(state.model, args.out)
+        epoch_var.assign(len(history))
+        state.optimizer.iterations.assign(len(history) * steps_per_epoch)
+        print(f"no resume state in {manager.directory}: continuing after epoch {len(history)} from the best weights "
+              f"committed in {args.out} (optimizer moments start afresh)", flush=True)
+        return history
     state.restore(manager.latest_checkpoint).expect_partial()
     print(f"resuming after epoch {int(epoch_var.numpy())} from {manager.latest_checkpoint}")
     copy_files(manager.directory, args.out)
@@ -264,7 +277,7 @@ def train(args):
         model, miou, state, epoch_var = compiled_model(args, config, label_set.num_classes, schedule, class_weights)
     args.out.mkdir(parents=True, exist_ok=True)
     manager = tf.train.CheckpointManager(state, args.resume_dir or resume_dir(args.out), max_to_keep=1)
-    history = restored_history(args, state, manager, epoch_var)
+    history = restored_history(args, state, manager, epoch_var, steps_per_epoch)
 
     record_command(args)
     crop = f", trained on {args.crop[0]}x{args.crop[1]} crops" if args.crop else ""

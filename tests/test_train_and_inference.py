@@ -60,6 +60,20 @@ def test_resume_survives_a_fresh_checkout(tiny_data, tmp_path):
     assert has_weights(out) and (out / "config.json").exists()
 
 
+def test_resume_on_a_fresh_machine_continues_from_the_committed_checkpoint(tiny_data, tmp_path, capsys):
+    """No resume state anywhere (a new machine): the committed weights and history carry on."""
+    out = tmp_path / "run"
+    common = ["--data", str(tiny_data), "--size", TINY_SIZE, "--batch", "8", "--out", str(out), "--limit", "8"]
+    assert train.main(common + ["--epochs", "2", "--resume-dir", str(tmp_path / "first-machine")]) == 0
+    committed = json.loads((out / "history.json").read_text())
+    assert train.main(common + ["--epochs", "3", "--resume", "--resume-dir", str(tmp_path / "second-machine")]) == 0
+    assert "continuing after epoch 2 from the best weights" in capsys.readouterr().out
+    history = json.loads((out / "history.json").read_text())
+    assert history[:2] == committed and [record["epoch"] for record in history] == [1, 2, 3]
+    # the schedule went on from the committed step to its end, not from a new warm-up (1e-3 after one epoch)
+    assert history[2]["lr"] == pytest.approx(committed[1]["lr"])
+
+
 def test_mirrored_strategy_over_two_cpu_devices_trains(tiny_data, tmp_path):
     script = textwrap.dedent(f"""
         import sys
