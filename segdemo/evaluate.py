@@ -77,10 +77,15 @@ def format_report(name, summary):
 
 
 def record_command(folder, command):
-    """Add the command that wrote metrics.json to the checkpoint's command.txt (once)."""
+    """Add a command that wrote part of the checkpoint to its command.txt, once per training run.
+
+    Running it again adds nothing; running it after more training adds it again, so the
+    file keeps the order in which the checkpoint was made.
+    """
     path = Path(folder, COMMAND_FILE)
     lines = path.read_text().splitlines() if path.exists() else []
-    if command not in lines:
+    last_training = max((i for i, line in enumerate(lines) if line.startswith("python -m segdemo.train ")), default=-1)
+    if command not in lines[last_training + 1:]:
         path.write_text("\n".join([*lines, command]) + "\n")
 
 

@@ -167,3 +167,15 @@ def test_unusable_encoder_weights_are_reported(tiny_data, tmp_path, capsys):
     assert train.main(["--data", str(tiny_data), "--size", "64x64", "--epochs", "1", "--encoder-weights", str(empty),
                        "--out", str(tmp_path / "x")]) == 1
     assert "holds no .npy arrays" in capsys.readouterr().err
+
+
+def test_command_list_keeps_the_order_the_checkpoint_was_made_in(tmp_path):
+    train_line, evaluate_line = "python -m segdemo.train --epochs 2 --out x", "python -m segdemo.evaluate x"
+    (tmp_path / "command.txt").write_text(f"{train_line}\n")
+    evaluate.record_command(tmp_path, evaluate_line)
+    evaluate.record_command(tmp_path, evaluate_line)  # evaluated twice: listed once
+    with (tmp_path / "command.txt").open("a") as commands:
+        commands.write("python -m segdemo.train --epochs 3 --resume --out x\n")
+    evaluate.record_command(tmp_path, evaluate_line)  # after more training: listed again, last
+    assert (tmp_path / "command.txt").read_text().splitlines() == [
+        train_line, evaluate_line, "python -m segdemo.train --epochs 3 --resume --out x", evaluate_line]
