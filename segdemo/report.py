@@ -35,15 +35,16 @@ def engine_table(folders):
     """Every way ``python -m segdemo.export`` tried per checkpoint, its figures, and the one kept."""
     choices = [(folder.name, json.loads((folder / "engine.json").read_text()))
                for folder in folders if (folder / "engine.json").exists()]
-    if not choices:
-        return []
-    lines = ["", f"Ways of running each checkpoint, from `python -m segdemo.export` on {choices[0][1]['machine']} "
-             "(network only, one image; labels and mIoU against the float32 Keras model on its validation photos):", "",
-             "| checkpoint | way | ms | labels equal to fp32 | mIoU (fp32) | bar | |", "|---|---|---|---|---|---|---|"]
-    for name, choice in choices:
-        lines += [f"| {name} | {row['title']} | {row['ms']:.1f} | {100 * row['equal']:.2f}% "
-                  f"| {row['miou']:.4f} ({row['miou_float32']:.4f}) | {'met' if row['meets_bar'] else 'missed'} "
-                  f"| {'**kept**' if row['engine'] == choice['engine'] else ''} |" for row in choice["candidates"]]
+    lines = []
+    for machine in dict.fromkeys(choice["machine"] for _, choice in choices):  # one table per machine timed on
+        lines += ["", f"Ways of running each checkpoint, from `python -m segdemo.export` on {machine} "
+                  "(network only, one image; labels and mIoU against the float32 Keras model on its validation photos):",
+                  "", "| checkpoint | way | ms | labels equal to fp32 | mIoU (fp32) | bar | |", "|---|---|---|---|---|---|---|"]
+        for name, choice in choices:
+            if choice["machine"] == machine:
+                lines += [f"| {name} | {row['title']} | {row['ms']:.1f} | {100 * row['equal']:.2f}% "
+                          f"| {row['miou']:.4f} ({row['miou_float32']:.4f}) | {'met' if row['meets_bar'] else 'missed'} "
+                          f"| {'**kept**' if row['engine'] == choice['engine'] else ''} |" for row in choice["candidates"]]
     return lines
 
 

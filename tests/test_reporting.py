@@ -33,6 +33,12 @@ def test_results_table_comes_from_metrics_files(trained_checkpoints, tmp_path):
     table = report.results_table(root)
     assert "| pspnet | LiteRT float32 | 22.5 | 100.00% | 0.7049 (0.7049) | met | **kept** |" in table
     assert "| pspnet | Keras mixed_bfloat16 | 22.5 | 98.00% | 0.7049 (0.7049) | missed |  |" in table
+    shutil.copytree(root / "pspnet", root / "fpn")  # exported on another machine: its own table, named
+    engine = json.loads((root / "fpn" / "engine.json").read_text())
+    (root / "fpn" / "engine.json").write_text(json.dumps({**engine, "machine": "another CPU"}))
+    table = report.results_table(root)
+    assert table.index("on a test CPU") < table.index("| pspnet | LiteRT") < table.index("on another CPU") \
+        < table.index("| fpn | LiteRT")
 
 
 def test_write_into_readme_replaces_only_between_markers(tmp_path):
