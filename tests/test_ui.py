@@ -61,3 +61,14 @@ def test_architectures_table_reads_each_decoder_from_its_metrics(trained_checkpo
         assert row[2] == stride
         assert row[3:] == [round(metrics["pixel_accuracy"], 3), round(metrics["miou"], 3),
                            round(metrics["mean_hausdorff95"], 1)]
+
+
+def test_architectures_table_shows_a_missing_score_as_empty(trained_checkpoints, tmp_path):
+    import shutil
+
+    for name in ("unet", "fpn"):
+        shutil.copytree(trained_checkpoints / name, tmp_path / name)
+    metrics = json.loads((tmp_path / "fpn" / "metrics.json").read_text())
+    (tmp_path / "fpn" / "metrics.json").write_text(json.dumps({**metrics, "mean_hausdorff95": None}))
+    rows = {row[0]: row for row in architectures.evidence_rows(ModelRegistry(tmp_path))}
+    assert len(rows) == 2 and rows["FPN (MobileNetV2)"][5] is None

@@ -16,21 +16,26 @@ def output_stride(config):
     return {"pspnet": config.psp_downsample, "fpn": 4}.get(config.arch, 1)
 
 
+def rounded(value, digits):
+    return None if value is None else round(value, digits)
+
+
 def evidence_rows(registry):
-    """One row per evaluated model of the label set most models share: the decoders side by side."""
+    """One row per evaluated model of the encoder and label set most models share: the decoders side by side."""
     evaluated = {name: registry.entries[name].read_json("metrics.json") for name in registry.available()}
     evaluated = {name: metrics for name, metrics in evaluated.items() if metrics}
-    label_sets = Counter(registry.entries[name].config.label_set for name in evaluated)
-    if not label_sets:
+    shared = Counter((registry.entries[name].config.backbone, registry.entries[name].config.label_set)
+                     for name in evaluated)
+    if not shared:
         return []
-    common = label_sets.most_common(1)[0][0]
+    common = shared.most_common(1)[0][0]
     rows = []
     for name, metrics in evaluated.items():
-        entry = registry.entries[name]
-        if entry.config.label_set == common:
-            rows.append([entry.config.title, f"{entry.segmenter.parameter_count / 1e6:.2f} M",
-                         f"1/{output_stride(entry.config)}", round(metrics["pixel_accuracy"], 3),
-                         round(metrics["miou"], 3), round(metrics["mean_hausdorff95"], 1)])
+        config = registry.entries[name].config
+        if (config.backbone, config.label_set) == common:
+            rows.append([config.title, f"{registry.entries[name].segmenter.parameter_count / 1e6:.2f} M",
+                         f"1/{output_stride(config)}", rounded(metrics.get("pixel_accuracy"), 3),
+                         rounded(metrics.get("miou"), 3), rounded(metrics.get("mean_hausdorff95"), 1)])
     return rows
 
 
