@@ -3,7 +3,7 @@ from collections import Counter
 
 import gradio as gr
 
-from segdemo.ui.common import model_label
+from segdemo.ui.common import model_label, rounded
 from segdemo.ui.text import language_of, say_table, t
 
 
@@ -14,10 +14,6 @@ def output_stride(config):
     PSPNet at 1/``psp_downsample``: the main reason their outlines differ.
     """
     return {"pspnet": config.psp_downsample, "fpn": 4}.get(config.arch, 1)
-
-
-def rounded(value, digits):
-    return None if value is None else round(value, digits)
 
 
 def evidence_rows(registry):

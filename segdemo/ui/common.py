@@ -78,6 +78,11 @@ def segment_or_explain(registry, name, image, language="en", **kwargs):
         raise gr.Error(say(language, "error.model_unavailable", name=name, known=known)) from None
 
 
+def rounded(value, digits):
+    """A score for a table: rounded, or None (an empty cell) where metrics.json has none."""
+    return None if value is None else round(value, digits)
+
+
 def model_label(entry):
     """"U-Net (MobileNetV2) · unet": the network in words, then the checkpoint's folder name."""
     return f"{entry.config.title} · {entry.name}"

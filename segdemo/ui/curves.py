@@ -6,6 +6,7 @@ import gradio as gr
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from segdemo.ui.common import rounded
 from segdemo.ui.text import language_of, say, say_class, say_table, t
 
 PANELS = ("loss", "pixel_accuracy", "miou")
@@ -64,7 +65,7 @@ def summary_rows(registry):
     for name, entry in registry.entries.items():
         evaluated = entry.read_json("metrics.json")
         if evaluated:
-            rows.append([name, *(round(evaluated[k], 4) if evaluated.get(k) is not None else None for k in SUMMARY_KEYS),
+            rows.append([name, *(rounded(evaluated.get(k), 4) for k in SUMMARY_KEYS),
                          evaluated.get("images")])
     return rows
 
