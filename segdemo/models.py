@@ -12,6 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 import segmentation_models as sm
@@ -22,7 +23,7 @@ from segdemo.labels import get_label_set
 
 ARCHITECTURES = {"unet": sm.Unet, "pspnet": sm.PSPNet, "fpn": sm.FPN, "linknet": sm.Linknet}
 ARCH_TITLES = {"unet": "U-Net", "pspnet": "PSPNet", "fpn": "FPN", "linknet": "Linknet"}
-BACKBONE_TITLES = {"mobilenetv2": "MobileNetV2", "resnet34": "ResNet34", "resnet18": "ResNet18", "resnet50": "ResNet50"}
+BACKBONE_TITLES = {"mobilenetv2": "MobileNetV2", "efficientnetb0": "EfficientNet-B0", "resnet34": "ResNet34", "resnet18": "ResNet18", "resnet50": "ResNet50"}
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.npz"
 
@@ -135,11 +136,13 @@ class ModelConfig:
             raise CheckpointError(f"{shown(path)} is not a valid model config: {error}") from None
 
 
-def build_model(config: ModelConfig, encoder_weights=None):
+def build_model(config: ModelConfig, encoder_weights=None, calibration_photos=None):
     """The network for ``config``: RGB [0, 255] in, float32 class probabilities out.
 
     ``encoder_weights`` is None (random init), ``"imagenet"`` (segmentation-models
-    downloads them) or a local path (see ``segdemo.pretrained``).
+    downloads them) or a local folder (see ``segdemo.pretrained`` and
+    ``segdemo.pretrained_efficientnet``; the latter sets its batch norms from
+    ``calibration_photos``, RGB [0, 255] of any size).
     """
     extra = {"pspnet": {"downsample_factor": config.psp_downsample},
              "fpn": {"pyramid_block_filters": config.pyramid_filters}}.get(config.arch, {})
@@ -152,15 +155,28 @@ def build_model(config: ModelConfig, encoder_weights=None):
         encoder_weights=online,
         **extra,
     )
+    normalise = PixelNormalisation(**config.normalisation, name="normalise")
     if encoder_weights not in (None, "none", "imagenet"):
-        from segdemo.pretrained import load_encoder_weights
-
-        load_encoder_weights(decoder, config.backbone, encoder_weights)
+        load_local_encoder(decoder, config, encoder_weights, normalise, calibration_photos)
     inputs = tf.keras.Input((config.height, config.width, 3), name="rgb")
-    normalised = PixelNormalisation(**config.normalisation, name="normalise")(inputs)
-    logits = decoder(normalised)
+    logits = decoder(normalise(inputs))
     probabilities = tf.keras.layers.Activation("softmax", dtype="float32", name="probabilities")(logits)
     return tf.keras.Model(inputs, probabilities, name=f"{config.arch}_{config.backbone}")
+
+
+def load_local_encoder(network, config, folder, normalise, calibration_photos):
+    """Local ImageNet arrays into ``network``'s encoder, by the loader its backbone needs."""
+    if config.backbone != "efficientnetb0":
+        from segdemo.pretrained import load_encoder_weights
+
+        return load_encoder_weights(network, config.backbone, folder)
+    from segdemo.pretrained import sample_photos
+    from segdemo.pretrained_efficientnet import load_encoder_weights
+
+    photos = sample_photos() if calibration_photos is None else calibration_photos
+    resized = np.stack([cv2.resize(np.asarray(p, np.float32), (config.width, config.height), interpolation=cv2.INTER_AREA)
+                        for p in photos])
+    return load_encoder_weights(network, folder, normalise(resized).numpy())
 
 
 def set_batchnorm_momentum(model, momentum):

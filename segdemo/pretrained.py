@@ -56,16 +56,22 @@ def encoder_layer_names(backbone):
     return [layer.name for layer in encoder.layers if layer.weights]
 
 
-def load_encoder_weights(model, backbone, folder):
-    """Copy the slim arrays in ``folder`` into the encoder layers of ``model``."""
-    if backbone not in SUPPORTED_BACKBONES:
-        raise PretrainedWeightsError(f"local encoder weights exist only for {sorted(SUPPORTED_BACKBONES)}, not {backbone}")
+def read_arrays(folder):
+    """{array name: path} of the ``.npy`` files in ``folder``; refuses a missing or empty folder."""
     folder = Path(folder)
     if not folder.is_dir():
         raise PretrainedWeightsError(f"encoder weights folder {folder} does not exist")
     arrays = {path.stem: path for path in folder.glob("*.npy")}
     if not arrays:
         raise PretrainedWeightsError(f"{folder} holds no .npy arrays")
+    return arrays
+
+
+def load_encoder_weights(model, backbone, folder):
+    """Copy the slim arrays in ``folder`` into the encoder layers of ``model``."""
+    if backbone not in SUPPORTED_BACKBONES:
+        raise PretrainedWeightsError(f"local encoder weights exist only for {sorted(SUPPORTED_BACKBONES)}, not {backbone}")
+    arrays = read_arrays(folder)
     encoder_layers = encoder_layer_names(backbone)
     unknown = set(arrays) - {t for name in encoder_layers for t in slim_names(name)} - CLASSIFIER_ONLY
     if unknown:
