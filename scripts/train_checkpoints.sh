@@ -3,7 +3,7 @@
 # Safe to re-run: every run resumes after its last finished epoch, so it can span sessions.
 #   nohup bash scripts/train_checkpoints.sh > train.log 2>&1 &
 # Data: found by segdemo itself (--data, $SEGDEMO_DATA, ../shared, or the cache); the
-# pretrained encoder: ../shared/weights/mobilenet_v2_1.0_224_slim_npy.
+# pretrained encoders: ../shared/weights/ (or $WEIGHTS): MobileNetV2 and EfficientNet-B0 arrays.
 #
 # The three regions models share the ImageNet MobileNetV2 encoder and the 288x384 input, so
 # Compare is a fair comparison of decoders. They train on 192x288 windows of photos scaled to
@@ -13,28 +13,36 @@
 # pyramid channels instead of 256: 2.8x less compute, see README.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ENCODER=${ENCODER:-../shared/weights/mobilenet_v2_1.0_224_slim_npy}
-COMMON=(--backbone mobilenetv2 --labels regions --size 288x384 --batch 8
-        --loss ce+dice --class-weights inverse-sqrt --encoder-weights "$ENCODER" --resume)
+WEIGHTS=${WEIGHTS:-../shared/weights}
+COMMON=(--labels regions --size 288x384 --batch 8 --loss ce+dice --class-weights inverse-sqrt --resume)
+MOBILENET=(--backbone mobilenetv2 --encoder-weights "$WEIGHTS/mobilenet_v2_1.0_224_slim_npy")
+EFFICIENTNET=(--backbone efficientnetb0 --encoder-weights "$WEIGHTS/efficientnet_b0_imagenet_bnfolded_npy")
 
 python -m segdemo.data split
 epochs_done() {  # NAME: epochs recorded in checkpoints/NAME/history.json
   python -c "import json,sys; print(len(json.load(open(sys.argv[1]))))" "checkpoints/$1/history.json" 2>/dev/null || echo 0
 }
-train_and_evaluate() {  # NAME EPOCHS EXTRA-ARGS...: train until EPOCHS are done, then evaluate
-  local name=$1 epochs=$2
-  shift 2
+train_and_evaluate() {  # NAME ARCH EPOCHS EXTRA-ARGS...: train until EPOCHS are done, then evaluate
+  local name=$1 arch=$2 epochs=$3
+  shift 3
   if [ "$(epochs_done "$name")" -lt "$epochs" ] || [ ! -f "checkpoints/$name/metrics.json" ]; then
-    nice -n 10 python -m segdemo.train --arch "$name" "${COMMON[@]}" --epochs "$epochs" "$@" --out "checkpoints/$name"
+    nice -n 10 python -m segdemo.train --arch "$arch" "${COMMON[@]}" --epochs "$epochs" "$@" --out "checkpoints/$name"
     python -m segdemo.evaluate "checkpoints/$name"
   fi
 }
-train_and_evaluate unet 26 --crop 192x288
-train_and_evaluate unet 32
-train_and_evaluate pspnet 40 --crop 192x288
-train_and_evaluate pspnet 46
-train_and_evaluate fpn 30 --crop 192x288 --fpn-filters 128
-train_and_evaluate fpn 36 --fpn-filters 128
+train_and_evaluate unet unet 26 --crop 192x288 "${MOBILENET[@]}"
+train_and_evaluate unet unet 32 "${MOBILENET[@]}"
+train_and_evaluate pspnet pspnet 40 --crop 192x288 "${MOBILENET[@]}"
+train_and_evaluate pspnet pspnet 46 "${MOBILENET[@]}"
+train_and_evaluate fpn fpn 30 --crop 192x288 --fpn-filters 128 "${MOBILENET[@]}"
+train_and_evaluate fpn fpn 36 --fpn-filters 128 "${MOBILENET[@]}"
+# the same three decoders on the ImageNet EfficientNet-B0 encoder (same recipe), "same decoder, two encoders"
+train_and_evaluate unet-efficientnetb0 unet 26 --crop 192x288 "${EFFICIENTNET[@]}"
+train_and_evaluate unet-efficientnetb0 unet 32 "${EFFICIENTNET[@]}"
+train_and_evaluate fpn-efficientnetb0 fpn 30 --crop 192x288 --fpn-filters 128 "${EFFICIENTNET[@]}"
+train_and_evaluate fpn-efficientnetb0 fpn 36 --fpn-filters 128 "${EFFICIENTNET[@]}"
+train_and_evaluate pspnet-efficientnetb0 pspnet 40 --crop 192x288 "${EFFICIENTNET[@]}"
+train_and_evaluate pspnet-efficientnetb0 pspnet 46 "${EFFICIENTNET[@]}"
 # the seed notebook's recipe, for the "tutorial vs ours" comparison (its own sorted 80/20 split)
 if [ ! -f checkpoints/seed-recipe/metrics.json ]; then
   nice -n 10 python -m segdemo.train --arch unet --backbone resnet34 --labels surfaces --size 224x224 --epochs 20 \
@@ -44,5 +52,6 @@ if [ ! -f checkpoints/seed-recipe/metrics.json ]; then
 fi
 python -m segdemo.data examples --count 6
 # the fastest way to run each one that keeps its float32 answers (network.tflite + engine.json)
-python -m segdemo.export checkpoints/unet checkpoints/pspnet checkpoints/fpn checkpoints/seed-recipe
+python -m segdemo.export checkpoints/unet checkpoints/pspnet checkpoints/fpn checkpoints/seed-recipe \
+  checkpoints/unet-efficientnetb0 checkpoints/fpn-efficientnetb0 checkpoints/pspnet-efficientnetb0
 python -m segdemo.report --readme

@@ -1,0 +1,35 @@
+"""notebooks/train_on_gpu.ipynb executed top to bottom on the CPU with a tiny setting, so it cannot rot."""
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+NOTEBOOK = Path(__file__).parents[1] / "notebooks" / "train_on_gpu.ipynb"
+
+
+@pytest.mark.slow
+def test_gpu_notebook_runs_top_to_bottom_on_a_tiny_setting(tiny_data, tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    parameters = next(cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", []))
+    parameters.source += "\n".join([
+        "",
+        f"DATA = {str(tiny_data)!r}",
+        'ENCODER_WEIGHTS = "none"',
+        'SIZE, CROP = "96x96", ""',
+        "EPOCHS_ON_CROPS, EPOCHS_ON_WHOLE = 1, 1  # no crop: 2 epochs on whole photos",
+        "BATCH, EXPORT_REPEATS = 4, 2",
+        f"OUT = {str(tmp_path / 'runs')!r}",
+    ])
+    client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                                     resources={"metadata": {"path": str(NOTEBOOK.parent)}})
+    client.execute()
+    for arch in ("unet", "fpn", "pspnet"):
+        run = tmp_path / "runs" / f"{arch}-mobilenetv2"
+        assert len(json.loads((run / "history.json").read_text())) == 2, arch
+        assert 0 <= json.loads((run / "metrics.json").read_text())["miou"] <= 1
+        assert (run / "engine.json").exists()
+    shown = "".join(output.get("text", "") for output in notebook.cells[-1].outputs)
+    assert "unet-mobilenetv2: pixel accuracy" in shown
