@@ -10,7 +10,8 @@ from segdemo.models import CONFIG_FILE, CheckpointError, ModelConfig
 
 CHECKPOINTS_ENV = "SEGDEMO_CHECKPOINTS"
 DEFAULT_CHECKPOINTS = PROJECT_ROOT / "checkpoints"
-PREFERRED_ORDER = ("unet", "pspnet", "fpn", "linknet", "seed-recipe")
+PREFERRED_ORDER = ("unet", "pspnet", "fpn", "linknet", "unet-efficientnetb0", "pspnet-efficientnetb0",
+                   "fpn-efficientnetb0", "seed-recipe")
 
 
 @dataclass
@@ -40,7 +41,7 @@ def checkpoints_root(explicit=None):
 
 
 def display_order(name):
-    """U-Net, PSPNet, FPN, Linknet, the seed recipe, then any other checkpoint by name."""
+    """The MobileNetV2 decoders, the EfficientNet-B0 ones, the seed recipe, then any other checkpoint by name."""
     return (PREFERRED_ORDER.index(name) if name in PREFERRED_ORDER else len(PREFERRED_ORDER), name)
 
 
