@@ -6,7 +6,6 @@ The photo is resized to the network's input size and run through the network
 pixels keep their float32 label.  Class probabilities are resized back to the photo's own resolution before the
 arg-max, so the outlines follow the photo rather than the network's coarser grid.
 """
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +20,6 @@ from segdemo.imaging import load_rgb, resize
 from segdemo.models import load_checkpoint
 
 FULL_RESOLUTION_PIXELS = 4_000_000  # beyond this, probabilities are resized to a grid this big first
-# One network pass at a time per process: TensorFlow already spreads one pass over every
-# core, and two at once only thrash; decoding and drawing of other requests go on meanwhile.
-NETWORK_LOCK = threading.Lock()
 
 
 @dataclass
@@ -162,9 +158,7 @@ class Segmenter:
         image, notes = load_rgb(source)
         network_input = resize(image, self.size[1], self.size[0])
         prepared = time.perf_counter()
-        with NETWORK_LOCK:
-            probabilities = self.network(network_input[None].astype(np.float32))
-        probabilities = np.asarray(probabilities)[0]
+        probabilities = np.asarray(self.network(network_input[None].astype(np.float32)))[0]
         finished = time.perf_counter()
         return NetworkAnswer(image, probabilities, notes, {"preprocess_ms": 1000 * (prepared - started),
                                                            "network_ms": 1000 * (finished - prepared)})

@@ -6,8 +6,8 @@ from pathlib import Path
 import cv2
 import gradio as gr
 import numpy as np
-
 from gradio.utils import get_upload_folder
+from PIL import Image
 
 from segdemo.examples import ground_truth_for, list_examples
 from segdemo.imaging import ImageError, load_rgb
@@ -144,18 +144,35 @@ def output_folder():
     return folder
 
 
+def new_output_path(name, suffix):
+    """A file name of its own: no two answers ever share, or rewrite, a file."""
+    return output_folder() / f"{name}-{uuid.uuid4().hex[:12]}.{suffix}"
+
+
 def save_image(array, name, lossless=False):
     """Write an RGB(A) or label image to a file of its own and return its path.
 
     Pictures for the eye are JPEG (PNG encoding of a photo is far slower); label pictures and
     masks are ``lossless`` PNG at the fastest compression (their flat colours compress well
-    anyway).  A unique name per answer means no two requests ever share, or rewrite, a file.
+    anyway).
     """
-    path = output_folder() / f"{name}-{uuid.uuid4().hex[:12]}.{'png' if lossless else 'jpg'}"
+    path = new_output_path(name, "png" if lossless else "jpg")
     image = np.asarray(array)
     if image.ndim == 3:
         image = cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA if image.shape[2] == 4 else cv2.COLOR_RGB2BGR)
     cv2.imwrite(str(path), image, [cv2.IMWRITE_PNG_COMPRESSION, 1] if lossless else [cv2.IMWRITE_JPEG_QUALITY, 90])
+    return str(path)
+
+
+def save_highlight(where, colour, name):
+    """A PNG that is ``colour`` where ``where`` is true and transparent elsewhere, for the hover view.
+
+    A 1-bit palette PNG: a tenth of the time of the RGBA picture gr.AnnotatedImage would encode.
+    """
+    path = new_output_path(name, "png")
+    picture = Image.frombytes("P", where.shape[::-1], np.ascontiguousarray(where, np.uint8).tobytes())
+    picture.putpalette([0, 0, 0, *colour])
+    picture.save(path, transparency=0, compress_level=1, bits=1)
     return str(path)
 
 

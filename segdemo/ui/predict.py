@@ -12,7 +12,7 @@ from segdemo.imaging import colorize, error_map, fit_within, heatmap, overlay
 from segdemo.inference import class_shares, full_resolution_labels
 from segdemo.ui.capacity import SEGMENTING, WAITING_LIMIT
 from segdemo.ui.common import (DISPLAY_SIDE, examples_gallery, known_truth, legend_html, model_label, no_model_notice, photo_input,
-                               save_image, segment_or_explain, shown_labels)
+                               save_highlight, save_image, segment_or_explain, shown_labels)
 from segdemo.ui.text import TEXT, language_of, say, say_class, say_message, t
 
 SESSION_MINUTES = 30  # how long a student's last answer is kept for the opacity slider and the mask file
@@ -52,12 +52,8 @@ def class_annotations(photo_file, labels, config, shares, language):
     where it is and transparent elsewhere, as gr.AnnotatedImage draws them."""
     classes = config.classes
     present = [i for i in np.argsort([-shares[c] for c in classes]) if shares[classes[i]] >= 0.001]
-    masks = []
-    for i in present:
-        mask = np.zeros((*labels.shape, 4), np.uint8)
-        mask[labels == i] = (*config.colours[i], 255)
-        masks.append((save_image(mask, "class", lossless=True), say_class(language, classes[i])))
-    return photo_file, masks
+    return photo_file, [(save_highlight(labels == i, config.colours[i], "class"), say_class(language, classes[i]))
+                        for i in present]
 
 
 def truth_outputs(answer, labels, truth, config):
