@@ -156,3 +156,90 @@ def alone(url, photo, model, repeats=7):
         ask(student, 0, k)
         latencies.append(time.perf_counter() - began)
     return percentile_ms(latencies, 50), percentile_ms(latencies, 95)
+
+
+def beyond_capacity(url, photos, model, clients, timeout_s=60):
+    """``clients`` users sending one photo each at the same moment: answered, told busy, or neither.
+
+    Returns the counts, the slowest reply (s) and the distinct busy messages seen.
+    """
+    students = [Student(url) for _ in range(clients)]
+    outcome = burst(students, 1, predict_asker(photos, model), timeout_s=timeout_s)
+    busy = [message for message in outcome["failures"] if message.startswith("Busy")]
+    return {"clients": clients, "answered": outcome["answers"], "busy": len(busy),
+            "other_failures": [m for m in outcome["failures"] if not m.startswith("Busy")],
+            "hung": outcome["hung"], "slowest_s": outcome["seconds"], "busy_messages": sorted(set(busy))}
+
+
+def run_classroom(checkpoints, scratch, sources, model="unet", compare_models=("unet", "pspnet", "fpn"),
+                  students=30, per_student=5, bursts=5, compare_students=10, compare_per_student=3,
+                  overload=100, python=None, **app_env):
+    """Start ``python app.py`` as a user would and run a class on it; every figure in a dict.
+
+    One student alone (a dataset-size and a phone-size photo), ``bursts`` bursts of ``students``
+    x ``per_student`` on /predict by the same students (the server's RSS and Gradio's cache
+    after each), ``compare_students`` x ``compare_per_student`` on /compare, then ``overload``
+    users at once; the app's temporary folder is the scratch folder's, so its size is the cache's.
+    """
+    from segdemo.loadtest import free_port, rss_mib, start_app
+
+    scratch = Path(scratch)
+    photos = class_photos(sources, scratch)
+    temporary = scratch / "tmp"
+    temporary.mkdir(exist_ok=True)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    kwargs = {"python": python} if python else {}
+    process, startup_s = start_app(port, scratch / "app.log", SEGDEMO_CHECKPOINTS=str(checkpoints),
+                                   TMPDIR=str(temporary), **kwargs, **app_env)
+    results = {"startup_s": startup_s, "rss_at_rest_mib": rss_mib(process.pid),
+               "photos": [f"{Path(p).name} ({'x'.join(map(str, cv2.imread(str(p)).shape[1::-1]))})" for p in photos]}
+    try:
+        results["alone_dataset_ms"] = alone(url, photos[0], model)
+        results["alone_phone_ms"] = alone(url, photos[-1], model)
+        results["alone_photos"] = [results["photos"][0], results["photos"][-1]]
+        class_of = [Student(url) for _ in range(students)]
+        results["bursts"] = []
+        for _ in range(bursts):
+            outcome = burst(class_of, per_student, predict_asker(photos, model), process.pid)
+            files, size = folder_size(temporary)
+            results["bursts"].append({**outcome, "rss_mib": rss_mib(process.pid), "cache_files": files,
+                                      "cache_mib": size / 2 ** 20})
+        results["compare"] = burst(class_of[:compare_students], compare_per_student,
+                                   compare_asker(photos, list(compare_models)), process.pid)
+        results["overload"] = beyond_capacity(url, photos, model, overload)
+        results["after_overload_ms"] = alone(url, photos[0], model, repeats=1)[0]
+        results["rss_end_mib"] = rss_mib(process.pid)
+        return results
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def classroom_markdown(results, command, machine):
+    """The README's lines for a classroom run."""
+    lines = [f"Measured with `{command}` (shipped checkpoints, `python app.py` started by the command, its students "
+             f"`gradio_client` sessions in one process on the same machine) on {machine}. Photos: "
+             f"{', '.join(results['photos'])}.", "",
+             f"- One student alone, /predict: {results['alone_photos'][0]} p50 {results['alone_dataset_ms'][0]:.0f} ms; "
+             f"{results['alone_photos'][1]} p50 {results['alone_phone_ms'][0]:.0f} ms (answer and its pictures received)",
+             "", "| /predict burst | answers | failures | p50 s | p95 s | max s | answers/s | server CPU ms per answer "
+             "| server RSS after, MiB | Gradio cache after |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for number, burst_ in enumerate(results["bursts"], 1):
+        lines.append(f"| {number}: {burst_['students']} students x {burst_['per_student']} | {burst_['answers']} "
+                     f"| {len(burst_['failures'])} | {burst_['p50_ms'] / 1000:.2f} | {burst_['p95_ms'] / 1000:.2f} "
+                     f"| {burst_['max_ms'] / 1000:.2f} | {burst_['answers_per_s']:.2f} "
+                     f"| {burst_['server_cpu_ms_per_answer']:.0f} | {burst_['rss_mib']:.0f} "
+                     f"| {burst_['cache_files']} files, {burst_['cache_mib']:.0f} MiB |")
+    first, last = results["bursts"][0]["rss_mib"], results["bursts"][-1]["rss_mib"]
+    compare, overload = results["compare"], results["overload"]
+    lines += ["", f"- Server RSS at rest {results['rss_at_rest_mib']:.0f} MiB; after the last burst "
+                  f"{last - first:+.0f} MiB against after the first",
+              f"- /compare ({compare['students']} students x {compare['per_student']}, 3 models each): "
+              f"{len(compare['failures'])} failures, p50 {compare['p50_ms'] / 1000:.2f} s, p95 {compare['p95_ms'] / 1000:.2f} s, "
+              f"{compare['answers_per_s']:.2f} answers/s",
+              f"- Beyond capacity, {overload['clients']} users at once: {overload['answered']} answered, "
+              f"{overload['busy']} told busy, {len(overload['other_failures'])} other failures, {overload['hung']} hung, "
+              f"all replied within {overload['slowest_s']:.1f} s; a photo right after: "
+              f"{results['after_overload_ms']:.0f} ms"]
+    return "\n".join(lines)
