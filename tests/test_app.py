@@ -39,9 +39,9 @@ def test_predict_endpoint(client, photo):
     assert Image.open(before).size == Image.open(after).size == (800, 600), "pictures at the size the page shows"
     assert classes["annotations"] and {a["label"] for a in classes["annotations"]} <= set(REGIONS.classes)
     for annotation in classes["annotations"]:  # the class's colour where it is, transparent elsewhere
-        alpha = np.asarray(Image.open(annotation["image"]["path"]).convert("RGBA"))[..., 3]
+        alpha = np.asarray(Image.open(annotation["image"]).convert("RGBA"))[..., 3]
         assert alpha.shape == (600, 800) and set(np.unique(alpha)) <= {0, 255} and alpha.max() == 255
-    assert Image.open(classes["image"]["path"]).size == (800, 600)
+    assert Image.open(classes["image"]).size == (800, 600)
     assert truth is None and errors is None and "bundled example or a dataset photo" in verdict
     assert details["scores_against_truth"] is None
     assert details["size"] == [1024, 768] and details["shown_at"] == [800, 600]

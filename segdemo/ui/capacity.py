@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 import gradio as gr
 
+from segdemo.memory import give_back_freed_memory
 from segdemo.ui.text import say
 
 SEGMENTING = "segmenting"  # the concurrency id of Predict and Compare
@@ -27,12 +28,22 @@ class Capacity:
     def __init__(self, workers=WORKERS, patience_s=PATIENCE_S):
         self.workers, self.patience_s = workers, patience_s
         self._turns = threading.BoundedSemaphore(workers)
+        self._count_lock = threading.Lock()
+        self._working = 0
 
     @contextmanager
     def turn(self, language="en"):
+        """Segment within this block once a turn is free; the last one out gives freed memory back."""
         if not self._turns.acquire(timeout=self.patience_s):
             raise gr.Error(say(language, "error.busy"), duration=10)
+        with self._count_lock:
+            self._working += 1
         try:
             yield
         finally:
+            with self._count_lock:
+                self._working -= 1
+                idle = self._working == 0
             self._turns.release()
+            if idle:
+                give_back_freed_memory()
