@@ -244,6 +244,22 @@ def miou_pair(row):
     return f"{row['miou']:.4f} / {row['miou_float32']:.4f} ({row['miou'] - row['miou_float32']:+.4f})"
 
 
+def classroom(args, command):
+    """``--classroom``: the bundled validation photos, half of them at a phone's size, sent by a class."""
+    from segdemo.classroom import classroom_markdown, run_classroom
+
+    with tempfile.TemporaryDirectory(prefix="segdemo-classroom-") as scratch:
+        results = run_classroom(checkpoints_root(args.checkpoints), scratch, sorted(EXAMPLES.glob("*.jpg")))
+    text = classroom_markdown(results, command, describe_machine())
+    print(text)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1) + "\n")
+    if args.readme:
+        block = "classroom" if args.readme == "bench" else args.readme
+        write_into_readme(text, f"<!-- {block}:start -->", f"<!-- {block}:end -->")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m segdemo.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -256,14 +272,19 @@ def main(argv=None):
                         help="write the table into README.md between <!-- BLOCK:start --> and <!-- BLOCK:end -->"
                              " (default bench; another block keeps a second machine's figures beside the first)")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    parser.add_argument("--classroom", action="store_true",
+                        help="instead: a class against `python app.py` (30 students x 5 photos at once, five times; "
+                             "10 x 3 on /compare; 100 users at once); --readme then writes the classroom block")
     args = parser.parse_args(argv)
+    command = "python -m segdemo.bench " + " ".join(argv if argv is not None else sys.argv[1:])
+    if args.classroom:
+        return classroom(args, command.strip())
     checkpoints = args.checkpoints
     random_init = args.random_init or not ModelRegistry(checkpoints).available("regions")
     with tempfile.TemporaryDirectory(prefix="segdemo-bench-") as scratch:
         if random_init:
             checkpoints = random_checkpoints(Path(scratch) / "checkpoints")
         results = run(checkpoints, args.repeats, Path(scratch), args.train_steps, with_load=not args.no_load)
-    command = "python -m segdemo.bench " + " ".join(argv if argv is not None else sys.argv[1:])
     text = markdown(results, command.strip(), random_init)
     print(text)
     if args.json:

@@ -9,7 +9,8 @@ import re
 import shutil
 import tempfile
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = os.environ.get("SEGDEMO_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_MISSING = "Debian's chromium is not installed (apt-get install chromium fonts-noto-cjk)"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync",
                   "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]  # a synthetic webcam
@@ -43,7 +44,7 @@ def live_rate(url, seconds=6):
     except ImportError:
         raise RuntimeError("Playwright is not installed (requirements-dev.txt)") from None
     if not os.path.exists(CHROMIUM):
-        raise RuntimeError("Debian's chromium is not installed (apt-get install chromium)")
+        raise RuntimeError(CHROMIUM_MISSING)
     with sync_playwright() as playwright, tempfile.TemporaryDirectory(prefix="segdemo-chromium-") as profile:
         context = open_context(playwright, profile)
         try:

@@ -121,9 +121,9 @@ def load_rgb(source):
             notes.append(Message("animated", frames=picture.n_frames))
             picture.seek(0)
         try:
-            if picture.getexif().get(EXIF_ORIENTATION, 1) != 1:
+            if picture.getexif().get(EXIF_ORIENTATION, 1) != 1:  # else exif_transpose would only copy it
                 notes.append(Message("exif"))
-            picture = ImageOps.exif_transpose(picture)
+                picture = ImageOps.exif_transpose(picture)
             picture.load()
         except (OSError, SyntaxError, ValueError) as error:
             raise ImageError("damaged", detail=error) from None
@@ -134,7 +134,7 @@ def load_rgb(source):
             image = _rgb_from_array(np.asarray(picture.convert("RGBA")))
             notes.append(Message("transparent"))
         else:
-            image = np.asarray(picture.convert("RGB"))
+            image = np.asarray(picture if picture.mode == "RGB" else picture.convert("RGB"))  # convert() would copy an RGB one
     height, width = image.shape[:2]
     if min(height, width) < MIN_SIDE:
         raise ImageError("too_small", width=width, height=height, min_side=MIN_SIDE)

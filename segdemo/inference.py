@@ -6,7 +6,6 @@ The photo is resized to the network's input size and run through the network
 pixels keep their float32 label.  Class probabilities are resized back to the photo's own resolution before the
 arg-max, so the outlines follow the photo rather than the network's coarser grid.
 """
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +20,6 @@ from segdemo.imaging import load_rgb, resize
 from segdemo.models import load_checkpoint
 
 FULL_RESOLUTION_PIXELS = 4_000_000  # beyond this, probabilities are resized to a grid this big first
-# One network pass at a time per process: TensorFlow already spreads one pass over every
-# core, and two at once only thrash; decoding and drawing of other requests go on meanwhile.
-NETWORK_LOCK = threading.Lock()
 
 
 @dataclass
@@ -38,8 +34,67 @@ class Segmentation:
     notes: list = field(default_factory=list)
 
     def class_shares(self, class_names):
-        counts = np.bincount(self.labels.reshape(-1), minlength=len(class_names))
-        return {name: float(count) / self.labels.size for name, count in zip(class_names, counts)}
+        return class_shares(self.labels, class_names)
+
+
+def class_shares(labels, class_names):
+    """Each class's share of the pixels of a label map."""
+    counts = np.bincount(labels.reshape(-1), minlength=len(class_names))
+    return {name: float(count) / labels.size for name, count in zip(class_names, counts)}
+
+
+@dataclass
+class NetworkAnswer:
+    """A photo's class probabilities at the network's size, from which labels at any size are drawn.
+
+    The page shows a photo at about 1000 px and the mask file is made only when asked for, so a
+    request draws labels at the size it shows; ``full_resolution`` gives the labels ``segment``
+    returns, identical whenever they are asked for.
+    """
+
+    image: np.ndarray
+    probabilities: np.ndarray  # (height, width, classes) at the network's input size
+    notes: list = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def photo_size(self):
+        return self.image.shape[:2]
+
+    def labels_at(self, height, width):
+        """(int32 labels, float32 confidence) drawn at ``height`` x ``width``."""
+        return labels_and_confidence(self.probabilities, height, width)
+
+    def probabilities_at(self, height, width):
+        return labels_at(self.probabilities[None], tf.constant((height, width), tf.int32))[2].numpy()[0]
+
+    def full_resolution(self):
+        return full_resolution_labels(self.probabilities, *self.photo_size)
+
+
+def labels_and_confidence(probabilities, height, width):
+    labels, confidence, _ = labels_at(probabilities[None], tf.constant((height, width), tf.int32))
+    return labels.numpy()[0], confidence.numpy()[0]
+
+
+def full_resolution_grid(height, width):
+    """The photo's size, or a grid of ``FULL_RESOLUTION_PIXELS`` with its shape."""
+    scale = min(1.0, (FULL_RESOLUTION_PIXELS / (height * width)) ** 0.5)
+    return (max(1, round(height * scale)), max(1, round(width * scale))) if scale < 1.0 else (height, width)
+
+
+def full_resolution_labels(probabilities, height, width):
+    """(labels, confidence) at the photo's own ``height`` x ``width``: what ``Segmenter.segment`` returns.
+
+    Beyond ``FULL_RESOLUTION_PIXELS`` the probabilities are resized to a grid that big and the
+    labels enlarged from there, so a 40-megapixel photo costs no more than a 4-megapixel one.
+    """
+    grid = full_resolution_grid(height, width)
+    labels, confidence = labels_and_confidence(probabilities, *grid)
+    if grid != (height, width):
+        labels = resize(labels.astype(np.uint8), width, height, nearest=True).astype(np.int32)
+        confidence = resize(confidence, width, height)
+    return labels, confidence
 
 
 @tf.function(input_signature=[tf.TensorSpec((None, None, None, None), tf.float32), tf.TensorSpec((2,), tf.int32)])
@@ -97,34 +152,30 @@ class Segmenter:
         probabilities = self.network(np.asarray(images, np.float32))
         return labels_at(probabilities, tf.constant(size or self.size, tf.int32))
 
-    def segment(self, source, keep_probabilities=False):
-        """Labels and confidence for ``source`` (a path, bytes, PIL image or array)."""
+    def answer(self, source):
+        """The network's probabilities for ``source`` (a path, bytes, PIL image or array), with the decoded photo."""
         started = time.perf_counter()
         image, notes = load_rgb(source)
-        height, width = image.shape[:2]
         network_input = resize(image, self.size[1], self.size[0])
         prepared = time.perf_counter()
-        scale = min(1.0, (FULL_RESOLUTION_PIXELS / (height * width)) ** 0.5)
-        grid = (max(1, round(height * scale)), max(1, round(width * scale)))
-        with NETWORK_LOCK:
-            labels, confidence, probabilities = self.predict(network_input[None], grid)
-            labels, confidence = labels.numpy()[0], confidence.numpy()[0]
-        predicted = time.perf_counter()
-        if scale < 1.0:
-            labels = resize(labels.astype(np.uint8), width, height, nearest=True).astype(np.int32)
-            confidence = resize(confidence, width, height)
+        probabilities = np.asarray(self.network(network_input[None].astype(np.float32)))[0]
         finished = time.perf_counter()
-        timings = {
-            "preprocess_ms": 1000 * (prepared - started),
-            "model_and_resize_ms": 1000 * (predicted - prepared),
-            "postprocess_ms": 1000 * (finished - predicted),
-            "total_ms": 1000 * (finished - started),
-        }
+        return NetworkAnswer(image, probabilities, notes, {"preprocess_ms": 1000 * (prepared - started),
+                                                           "network_ms": 1000 * (finished - prepared)})
+
+    def segment(self, source, keep_probabilities=False):
+        """Labels and confidence for ``source`` at its own resolution."""
+        started = time.perf_counter()
+        answer = self.answer(source)
+        labels, confidence = answer.full_resolution()
+        finished = time.perf_counter()
+        timings = {**answer.timings, "postprocess_ms": 1000 * (finished - started) - sum(answer.timings.values()),
+                   "total_ms": 1000 * (finished - started)}
         return Segmentation(
-            image=image,
+            image=answer.image,
             labels=labels,
             confidence=confidence,
-            probabilities=probabilities.numpy()[0] if keep_probabilities else None,
+            probabilities=answer.probabilities_at(*full_resolution_grid(*answer.photo_size)) if keep_probabilities else None,
             timings=timings,
-            notes=notes,
+            notes=answer.notes,
         )

@@ -14,7 +14,7 @@ from PIL import Image
 from segdemo.labels import REGIONS
 
 REGION_MODELS = ["unet", "pspnet", "fpn"]
-LEGEND, DETAILS = 3, 8  # positions in what /predict returns
+LEGEND, DETAILS = 3, 7  # positions in what /predict returns
 
 
 @pytest.fixture(scope="module")
@@ -35,17 +35,32 @@ def predict(client, path, model="unet"):
 
 
 def test_predict_endpoint(client, photo):
-    (before, after), classes, confidence, legend, mask, truth, errors, verdict, details = predict(client, photo)
-    assert Image.open(before).size == Image.open(after).size == (1024, 768)
+    (before, after), classes, confidence, legend, truth, errors, verdict, details = predict(client, photo)
+    assert Image.open(before).size == Image.open(after).size == (800, 600), "pictures at the size the page shows"
     assert classes["annotations"] and {a["label"] for a in classes["annotations"]} <= set(REGIONS.classes)
+    for annotation in classes["annotations"]:  # the class's colour where it is, transparent elsewhere
+        alpha = np.asarray(Image.open(annotation["image"]).convert("RGBA"))[..., 3]
+        assert alpha.shape == (600, 800) and set(np.unique(alpha)) <= {0, 255} and alpha.max() == 255
+    assert Image.open(classes["image"]).size == (800, 600)
     assert truth is None and errors is None and "bundled example or a dataset photo" in verdict
     assert details["scores_against_truth"] is None
-    assert Image.open(confidence).size == (1024, 768)
-    mask_image = np.asarray(Image.open(mask))
-    assert mask_image.shape == (768, 1024) and mask_image.max() < 8
+    assert details["size"] == [1024, 768] and details["shown_at"] == [800, 600]
+    assert Image.open(confidence).size == (800, 600)
     assert "sky" in legend and "foreground object" in legend
     assert details["model"] == "unet" and abs(sum(details["class_shares"].values()) - 1) < 1e-6
     assert details["timings_ms"]["total_ms"] > 0
+
+
+def test_the_mask_file_is_made_when_asked_at_the_photos_own_size(client, photo, running_app):
+    from segdemo.inference import Segmenter
+
+    predict(client, photo, model="fpn")
+    mask = np.asarray(Image.open(client.predict(api_name="/mask")))
+    expected = Segmenter(running_app["checkpoints"] / "fpn").segment(str(photo)).labels
+    assert mask.shape == (768, 1024) and np.array_equal(mask, expected), "the labels segment() gives, unchanged"
+    newcomer = Client(running_app["url"], verbose=False)
+    with pytest.raises(AppError, match="Segment a photo first"):
+        newcomer.predict(api_name="/mask")
 
 
 def test_compare_endpoint_scores_bundled_examples(client, running_app):

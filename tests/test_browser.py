@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from segdemo.browser import CHROMIUM, follow_webcam, open_context
+from segdemo.browser import CHROMIUM, CHROMIUM_MISSING, follow_webcam, open_context
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (apt-get install chromium)")
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=CHROMIUM_MISSING)
 
 
 @pytest.fixture(scope="module")

@@ -72,3 +72,58 @@ def test_architectures_table_shows_a_missing_score_as_empty(trained_checkpoints,
     (tmp_path / "fpn" / "metrics.json").write_text(json.dumps({**metrics, "mean_hausdorff95": None}))
     rows = {row[0]: row for row in architectures.evidence_rows(ModelRegistry(tmp_path))}
     assert len(rows) == 2 and rows["FPN (MobileNetV2)"][5] is None
+
+
+def test_compare_gives_every_model_the_decoded_upload(trained_checkpoints, tmp_path, monkeypatch):
+    """Each model sees the upload itself, not the previous model's smaller preview of it."""
+    from PIL import Image
+
+    import segdemo.inference
+
+    upload = tmp_path / "big.jpg"
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (30, 40, 3), dtype=np.uint8)).resize((3200, 2400)).save(upload)
+    seen = []
+    real_load_rgb = segdemo.inference.load_rgb
+
+    def recording_load_rgb(source):
+        image, notes = real_load_rgb(source)
+        seen.append(image.shape)
+        return image, notes
+
+    monkeypatch.setattr(segdemo.inference, "load_rgb", recording_load_rgb)
+    gallery, *_ = compare.compare(ModelRegistry(trained_checkpoints), str(upload), ["unet", "pspnet", "fpn"])
+    assert seen == [(2400, 3200, 3)] * 3
+    assert len(gallery) == 3
+
+
+def test_a_request_beyond_capacity_is_told_the_app_is_busy_in_its_language():
+    import threading
+
+    import gradio as gr
+
+    from segdemo.ui.capacity import Capacity
+    from segdemo.ui.text import JA
+
+    capacity = Capacity(workers=1, patience_s=0.2)
+    holding, release = threading.Event(), threading.Event()
+
+    def occupy():
+        with capacity.turn():
+            holding.set()
+            release.wait(10)
+
+    worker = threading.Thread(target=occupy)
+    worker.start()
+    holding.wait(10)
+    try:
+        for language, text in (("en", EN["error.busy"]), ("ja", JA["error.busy"])):
+            with pytest.raises(gr.Error) as refused:
+                with capacity.turn(language):
+                    pass
+            assert refused.value.message == text
+    finally:
+        release.set()
+        worker.join()
+    with capacity.turn():  # the turn is free again once the first request is done
+        pass

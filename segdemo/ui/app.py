@@ -7,10 +7,15 @@ from segdemo.data import DatasetError
 from segdemo.dataset_view import open_dataset_view
 from segdemo.registry import ModelRegistry
 from segdemo.ui import architectures, compare, curves, dataset, errors, learn, live, predict
+from segdemo.ui.capacity import QUEUE_SIZE, WAITING_LIMIT, Capacity
 from segdemo.ui.common import availability_markdown
 from segdemo.ui.text import I18N, t
 
 MAX_UPLOAD = "25mb"
+# Gradio's cache (uploads, and every picture the app writes, which it writes there): every
+# CACHE_SWEEP_S, files older than CACHE_AGE_S go, so a day of classes does not fill the disk
+CACHE_SWEEP_S = int(os.environ.get("SEGDEMO_CACHE_SWEEP_S", 300))
+CACHE_AGE_S = int(os.environ.get("SEGDEMO_CACHE_AGE_S", 3600))
 # Compare's overlays: one row of 4:3 pictures (the dataset's shape) without the gallery's empty
 # fixed height, two per row on a phone; the Architectures table's year column unbroken, and on a
 # phone that table scrolls sideways rather than squeezing its words into letters
@@ -39,16 +44,17 @@ def dataset_or_none():
 def build_demo(registry=None, view=None):
     registry = registry or ModelRegistry()
     view = view or dataset_or_none()
-    with gr.Blocks(title="segdemo") as demo:
+    capacity = Capacity()
+    with gr.Blocks(title="segdemo", delete_cache=(CACHE_SWEEP_S, CACHE_AGE_S)) as demo:
         gr.Markdown("# segdemo")
         gr.Markdown(t("intro"))
         for line in availability_markdown(registry):
             gr.Markdown(line)
         with gr.Tabs(overflow_behavior="wrap") as tabs:  # every tab visible on a phone too
             with gr.Tab(t("tab.predict"), id="predict"):
-                predict_photo = predict.build(registry, view)
+                predict_photo = predict.build(registry, capacity, view)
             with gr.Tab(t("tab.compare"), id="compare"):
-                compare_headers = compare.build(registry, view)
+                compare_headers = compare.build(registry, capacity, view)
             with gr.Tab(t("tab.live"), id="live"):
                 live.build(registry)
             with gr.Tab(t("tab.dataset"), id="dataset"):
@@ -72,7 +78,7 @@ def build_demo(registry=None, view=None):
                 return str(view.photo_path(chosen)), gr.Tabs(selected="predict")
 
             send.click(send_to_predict, image_id, [predict_photo, tabs], api_name=False)
-    demo.queue(default_concurrency_limit=2, max_size=64)
+    demo.queue(default_concurrency_limit=2, max_size=QUEUE_SIZE)
     return demo
 
 
@@ -85,6 +91,7 @@ def launch(demo, port=None, host=None, **kwargs):
         i18n=I18N,
         css=CSS,
         show_error=True,
+        max_threads=WAITING_LIMIT + 40,  # those waiting at the Predict/Compare gate, and Gradio's usual 40
         **kwargs,
     )
 

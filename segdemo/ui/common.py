@@ -1,18 +1,16 @@
 """Pieces shared by the tabs: the upload component, error mapping, legends and model lists."""
-import atexit
 import html
-import shutil
-import tempfile
-import time
 import uuid
 from pathlib import Path
 
 import cv2
 import gradio as gr
 import numpy as np
+from gradio.utils import get_upload_folder
+from PIL import Image
 
 from segdemo.examples import ground_truth_for, list_examples
-from segdemo.imaging import ImageError, fit_within, load_rgb
+from segdemo.imaging import ImageError, load_rgb
 from segdemo.ui.text import say, say_class, say_message, t
 
 
@@ -65,12 +63,12 @@ def decode_or_explain(source, language="en"):
         raise gr.Error(say_message(language, error.message)) from None
 
 
-def segment_or_explain(registry, name, image, language="en", **kwargs):
-    """Run one model, turning bad input and unknown models into messages the user sees."""
+def segment_or_explain(registry, name, image, language="en"):
+    """One model's ``NetworkAnswer``, turning bad input and unknown models into messages the user sees."""
     if not name:
         raise gr.Error(say(language, "error.choose_model"))
     try:
-        return registry.segment(name, image, **kwargs)
+        return registry.get(name).segmenter.answer(image)
     except ImageError as error:
         raise gr.Error(say_message(language, error.message)) from None
     except KeyError:
@@ -117,44 +115,64 @@ def availability_markdown(registry):
     return lines
 
 
-PREVIEW_SIDE = 2048  # pictures shown in the page; the downloadable mask keeps full resolution
+DISPLAY_SIDE = 800  # the longest side of the pictures the page shows; the mask file keeps the photo's own size
 
 
-def preview(result):
-    """(photo, labels, confidence) of a segmentation at the size the page shows them."""
-    return (
-        fit_within(result.image, PREVIEW_SIDE),
-        fit_within(result.labels.astype(np.uint8), PREVIEW_SIDE, nearest=True),
-        fit_within(result.confidence, PREVIEW_SIDE),
-    )
+def display_size(height, width, side=DISPLAY_SIDE):
+    """(height, width) of a photo shown at most ``side`` px long (its own size when smaller)."""
+    scale = min(1.0, side / max(height, width))
+    return max(1, round(height * scale)), max(1, round(width * scale))
 
 
-OUTPUT_DIR = Path(tempfile.mkdtemp(prefix="segdemo-outputs-"))
-atexit.register(shutil.rmtree, OUTPUT_DIR, ignore_errors=True)  # Gradio serves its own copies
-OUTPUT_LIFETIME_S = 15 * 60
+def shown_labels(answer, side=DISPLAY_SIDE):
+    """(labels, confidence) of a network answer at the size the page shows its photo.
+
+    Drawn from the probabilities at that size rather than computed at the photo's full size and
+    shrunk: for a photo no larger than ``side`` they are the same thing.
+    """
+    return answer.labels_at(*display_size(*answer.photo_size, side))
+
+
+def output_folder():
+    """Where pictures for the page are written: inside Gradio's cache, which serves them as they are.
+
+    A file outside it would be hashed and copied there by Gradio on every answer; inside, it is
+    only recorded, and ``gr.Blocks(delete_cache=...)`` removes it with the rest of the cache.
+    """
+    folder = Path(get_upload_folder()) / "segdemo"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def new_output_path(name, suffix):
+    """A file name of its own: no two answers ever share, or rewrite, a file."""
+    return output_folder() / f"{name}-{uuid.uuid4().hex[:12]}.{suffix}"
 
 
 def save_image(array, name, lossless=False):
-    """Write an RGB or label image to a unique file and return its path.
+    """Write an RGB(A) or label image to a file of its own and return its path.
 
-    Pictures for the eye are JPEG (PNG encoding of a photo is far slower and feeds the
-    Compare tab's latency); label maps meant for download are ``lossless`` PNG.
-
-    Gradio copies returned files into its cache atomically; returning arrays instead lets
-    concurrent identical requests read a half-written cached image.  Files older than
-    ``OUTPUT_LIFETIME_S`` are removed as new ones are written.
+    Pictures for the eye are JPEG (PNG encoding of a photo is far slower); label pictures and
+    masks are ``lossless`` PNG at the fastest compression (their flat colours compress well
+    anyway).
     """
-    cutoff = time.time() - OUTPUT_LIFETIME_S
-    for old in OUTPUT_DIR.iterdir():
-        try:
-            if old.stat().st_mtime < cutoff:
-                old.unlink()
-        except FileNotFoundError:
-            pass
-    path = OUTPUT_DIR / f"{name}-{uuid.uuid4().hex[:12]}.{'png' if lossless else 'jpg'}"
+    path = new_output_path(name, "png" if lossless else "jpg")
     image = np.asarray(array)
-    cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image,
-                [] if lossless else [cv2.IMWRITE_JPEG_QUALITY, 90])
+    if image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_RGBA2BGRA if image.shape[2] == 4 else cv2.COLOR_RGB2BGR)
+    cv2.imwrite(str(path), image, [cv2.IMWRITE_PNG_COMPRESSION, 1] if lossless else [cv2.IMWRITE_JPEG_QUALITY, 90])
+    return str(path)
+
+
+def save_highlight(where, colour, name):
+    """A PNG that is ``colour`` where ``where`` is true and transparent elsewhere, for the hover view.
+
+    A 1-bit palette PNG: a tenth of the time of the RGBA picture gr.AnnotatedImage would encode.
+    """
+    path = new_output_path(name, "png")
+    picture = Image.frombytes("P", where.shape[::-1], np.ascontiguousarray(where, np.uint8).tobytes())
+    picture.putpalette([0, 0, 0, *colour])
+    picture.save(path, transparency=0, compress_level=1, bits=1)
     return str(path)
 
 

@@ -1,11 +1,14 @@
 """Compare tab: one photo through several models, with timings, sizes and where they disagree."""
+import time
+
 import gradio as gr
 import numpy as np
 
 from segdemo import metrics
-from segdemo.imaging import heatmap, overlay
-from segdemo.ui.common import (decode_or_explain, examples_gallery, known_truth, model_label, no_model_notice,
-                               photo_input, preview, save_image, segment_or_explain)
+from segdemo.imaging import fit_within, heatmap, overlay
+from segdemo.ui.capacity import SEGMENTING, WAITING_LIMIT
+from segdemo.ui.common import (DISPLAY_SIDE, decode_or_explain, examples_gallery, known_truth, model_label, no_model_notice,
+                               photo_input, save_image, segment_or_explain, shown_labels)
 from segdemo.ui.text import language_of, say, say_columns, say_message, say_table, t
 
 
@@ -23,21 +26,25 @@ def compare(registry, image, model_names, language="en", view=None):
     if not model_names:
         raise gr.Error(say(language, "error.choose_models"))
     photo, notes = decode_or_explain(image, language)  # once, not once per model
+    shown_photo = fit_within(photo, DISPLAY_SIDE)
     gallery, rows, same_set, truths = [], [], {}, {}
     for name in model_names:
-        result = segment_or_explain(registry, name, photo, language)
+        started = time.perf_counter()
+        answer = segment_or_explain(registry, name, photo, language)
+        labels, _ = shown_labels(answer)
         entry = registry.get(name)
         config = entry.config
         if config.label_set not in truths:
             truths[config.label_set] = known_truth(view, image, config.label_set)
         truth = truths[config.label_set]
         scores = ["", ""]
-        if truth is not None and truth.shape == result.labels.shape:
-            summary = metrics.score_labels(truth, result.labels, config.classes)
+        if truth is not None and truth.shape == answer.photo_size:
+            full = labels if labels.shape == truth.shape else answer.full_resolution()[0]
+            summary = metrics.score_labels(truth, full, config.classes)
             scores = [round(summary["pixel_accuracy"], 4), round(summary["miou"], 4)]
-        milliseconds = result.timings["total_ms"]
-        photo, labels, _ = preview(result)
-        gallery.append((save_image(overlay(photo, labels, config.colours), name), f"{config.title}: {milliseconds:.0f} ms"))
+        milliseconds = 1000 * (time.perf_counter() - started)
+        gallery.append((save_image(overlay(shown_photo, labels, config.colours), name),
+                        f"{config.title}: {milliseconds:.0f} ms"))
         rows.append([name, config.title, entry.segmenter.parameter_count, round(milliseconds, 1), entry.segmenter.engine,
                      *scores])
         same_set.setdefault(config.label_set, []).append(labels)
@@ -55,7 +62,7 @@ def compare(registry, image, model_names, language="en", view=None):
     return gallery, save_image(heatmap(spread, 0, max(1, len(maps) - 1)), "disagreement"), table, " ".join(note)
 
 
-def build(registry, view=None):
+def build(registry, capacity, view=None):
     """The tab; returns (empty score table in the browser's language on page load, its output)."""
     choices = [(model_label(registry.entries[n]), n) for n in registry.available()]
     missing = no_model_notice(registry)
@@ -73,9 +80,12 @@ def build(registry, view=None):
     note = gr.Markdown()
 
     def on_compare(image, names, request: gr.Request):
-        return compare(registry, image, names, language_of(request), view)
+        language = language_of(request)
+        with capacity.turn(language):
+            return compare(registry, image, names, language, view)
 
-    run.click(on_compare, [photo, chosen], [gallery, spread, table, note], api_name="compare")
+    run.click(on_compare, [photo, chosen], [gallery, spread, table, note], api_name="compare",
+              concurrency_id=SEGMENTING, concurrency_limit=WAITING_LIMIT)
 
     def headers(request: gr.Request = None):
         return say_table(language_of(request), "compare.columns", [])

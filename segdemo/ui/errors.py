@@ -83,16 +83,16 @@ def inspect_photo(registry, view, name, image_id, language="en"):
     entry = registry.get(name)
     config = entry.config
     photo, truth = view.photo(image_id), view.truth(image_id, config.label_set)
-    result = segment_or_explain(registry, name, photo, language)
-    summary = metrics.score_labels(truth, result.labels, config.classes)
-    wrong = float(np.mean(result.labels[truth >= 0] != truth[truth >= 0])) if np.any(truth >= 0) else 0.0
+    labels, _ = segment_or_explain(registry, name, photo, language).full_resolution()
+    summary = metrics.score_labels(truth, labels, config.classes)
+    wrong = float(np.mean(labels[truth >= 0] != truth[truth >= 0])) if np.any(truth >= 0) else 0.0
     caption = say(language, "errors.caption", image_id=image_id, split=say(language, f"dataset.{view.split_of(image_id)}"),
                   model=config.title, engine=entry.segmenter.engine, accuracy=summary["pixel_accuracy"],
                   miou=summary["miou"], wrong=100 * wrong)
     return (save_image(photo, f"{image_id}-photo"),
             save_image(colorize(truth, config.colours), f"{image_id}-truth", lossless=True),
-            save_image(overlay(photo, result.labels, config.colours, 0.75), f"{image_id}-{name}"),
-            save_image(error_map(photo, truth, result.labels), f"{image_id}-{name}-errors"),
+            save_image(overlay(photo, labels, config.colours, 0.75), f"{image_id}-{name}"),
+            save_image(error_map(photo, truth, labels), f"{image_id}-{name}-errors"),
             caption)
 
 

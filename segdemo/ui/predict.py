@@ -1,16 +1,21 @@
 """Predict tab: one photo through one model, as a before/after slider, hoverable classes,
 confidence, a mask file and, for a photo whose truth is known, the truth and an error map."""
+import time
+
 import gradio as gr
 import numpy as np
+from gradio.components.annotated_image import Annotation, AnnotatedImageData
+from gradio.data_classes import FileData
 
 from segdemo import metrics
 from segdemo.imaging import colorize, error_map, fit_within, heatmap, overlay
-from segdemo.ui.common import (examples_gallery, known_truth, legend_html, model_label, no_model_notice, photo_input,
-                               preview, save_image, segment_or_explain)
+from segdemo.inference import class_shares, full_resolution_labels
+from segdemo.ui.capacity import SEGMENTING, WAITING_LIMIT
+from segdemo.ui.common import (DISPLAY_SIDE, examples_gallery, known_truth, legend_html, model_label, no_model_notice, photo_input,
+                               save_highlight, save_image, segment_or_explain, shown_labels)
 from segdemo.ui.text import TEXT, language_of, say, say_class, say_message, t
 
-ANNOTATION_SIDE = 800  # the hover-to-highlight view sends one mask per class: keep them light
-STAMP_PIXELS = 16
+SESSION_MINUTES = 30  # how long a student's last answer is kept for the opacity slider and the mask file
 
 
 def hex_colour(rgb):
@@ -24,84 +29,111 @@ def class_colour_map(registry):
             for name, colour in zip(entry.config.classes, entry.config.colours) for language in TEXT}
 
 
-def stamped(mask, rng):
-    """``mask`` with its first 16 pixels set to 0 or 1/255 at random: invisible, but unique.
+class ClassView(gr.AnnotatedImage):
+    """gr.AnnotatedImage given its picture and one coloured PNG per class as files already written.
 
-    Gradio caches mask arrays under the hash of their bytes and rewrites the file in place, so
-    two requests for the same photo at once could serve each other a half-written file (seen
-    in the 8-client load test); a mask unique to its request gets a file of its own.
+    gr.AnnotatedImage itself decodes the picture again, builds each class's mask in float64
+    and PNG-encodes it at the slowest setting: several times the cost of the network.
     """
-    mask[0, :STAMP_PIXELS] = rng.integers(0, 2, min(STAMP_PIXELS, mask.shape[1])) / 255.0
-    return mask
+
+    is_template = True  # drawn by the browser exactly like gr.AnnotatedImage
+
+    def postprocess(self, value):
+        if value is None:
+            return None
+        picture, masks = value
+        return AnnotatedImageData(image=FileData(path=picture),
+                                  annotations=[Annotation(image=FileData(path=mask), label=label) for mask, label in masks])
 
 
-def class_annotations(photo, labels, classes, shares, language):
-    """(photo file, [(mask, class name)]) for gr.AnnotatedImage: classes covering at least 0.1% of
-    the photo, largest first (their shares are in the legend)."""
-    photo = fit_within(photo, ANNOTATION_SIDE)
-    labels = fit_within(labels.astype(np.uint8), ANNOTATION_SIDE, nearest=True)
+def class_annotations(photo_file, labels, config, shares, language):
+    """(picture file, [(mask file, class name)]) for ``ClassView`` at the size shown: classes covering at least 0.1% of
+    the photo, largest first (their shares are in the legend); each mask is the class's colour
+    where it is and transparent elsewhere, as gr.AnnotatedImage draws them."""
+    classes = config.classes
     present = [i for i in np.argsort([-shares[c] for c in classes]) if shares[classes[i]] >= 0.001]
-    rng = np.random.default_rng()
-    return save_image(photo, "classes"), [(stamped((labels == i).astype(np.float32), rng), say_class(language, classes[i]))
-                                          for i in present]
+    return photo_file, [(save_highlight(labels == i, config.colours[i], "class"), say_class(language, classes[i]))
+                        for i in present]
 
 
-def truth_outputs(photo, labels, truth, config, language):
-    """Truth picture, error map and scores when the truth is known and fits, else Nones."""
-    if truth is None or truth.shape != labels.shape:
+def truth_outputs(answer, labels, truth, config):
+    """Truth picture, error map and scores when the truth is known and fits, else Nones.
+
+    Scored at the photo's own resolution: ``labels`` (shown size) are those when the photo is no
+    larger than the page shows it, as every dataset photo is.
+    """
+    if truth is None or truth.shape != answer.photo_size:
         return None, None, None
+    if labels.shape != truth.shape:
+        labels, _ = answer.full_resolution()
     summary = metrics.score_labels(truth, labels, config.classes)
     scores = {"pixel_accuracy": round(summary["pixel_accuracy"], 4), "miou": round(summary["miou"], 4)}
     return (save_image(colorize(truth, config.colours), "truth", lossless=True),
-            save_image(error_map(photo, truth, labels), "errors"), scores)
+            save_image(error_map(answer.image, truth, labels), "errors"), scores)
 
 
 def predict(registry, image, model_name, opacity=0.55, language="en", view=None):
     """Everything the Predict tab shows for one photo, also served as the ``predict`` API.
 
-    The last value (kept in the session, not part of the API) lets the opacity slider
-    redraw the overlay without running the network again.
+    Pictures are drawn at the size the page shows them.  The last two values (kept in the
+    session, not part of the API) let the opacity slider redraw the overlay without running the
+    network again, and let ``mask_file`` make the full-resolution mask when it is asked for.
     """
-    result = segment_or_explain(registry, model_name, image, language)
-    config = registry.get(model_name).config
-    shares = result.class_shares(config.classes)
-    truth, errors, scores = truth_outputs(result.image, result.labels, known_truth(view, image, config.label_set),
-                                          config, language)
-    details = {
-        "model": model_name,
-        "engine": registry.get(model_name).segmenter.engine,
-        "size": [int(result.labels.shape[1]), int(result.labels.shape[0])],
-        "class_shares": shares,
-        "mean_confidence": float(result.confidence.mean()),
-        "scores_against_truth": scores,
-        "timings_ms": {key: round(value, 1) for key, value in result.timings.items()},
-        "notes": [say_message(language, note) for note in result.notes],
-    }
-    photo, labels, confidence = preview(result)
-    drawn = (photo, labels, config.colours)
-    return (
+    started = time.perf_counter()
+    answer = segment_or_explain(registry, model_name, image, language)
+    entry = registry.get(model_name)
+    config = entry.config
+    photo, (labels, confidence) = fit_within(answer.image, DISPLAY_SIDE), shown_labels(answer)
+    shares = class_shares(labels, config.classes)
+    truth, errors, scores = truth_outputs(answer, labels, known_truth(view, image, config.label_set), config)
+    height, width = answer.photo_size
+    drawn = (save_image(photo, "photo"), photo, labels.astype(np.uint8), config.colours)
+    outputs = (
         redraw(drawn, opacity),
-        class_annotations(result.image, result.labels, config.classes, shares, language),
+        class_annotations(drawn[0], labels, config, shares, language),
         save_image(heatmap(confidence), "confidence"),
         legend_html(shares, config.classes, config.colours, language),
-        save_image(result.labels.astype(np.uint8), f"{model_name}-mask", lossless=True),
         truth,
         errors,
         say(language, "predict.scores", **scores) if scores else say(language, "predict.no_truth"),
-        details,
-        drawn,
     )
+    timings = {**answer.timings, "total_ms": 1000 * (time.perf_counter() - started)}
+    details = {
+        "model": model_name,
+        "engine": entry.segmenter.engine,
+        "size": [int(width), int(height)],
+        "shown_at": [int(labels.shape[1]), int(labels.shape[0])],
+        "class_shares": shares,
+        "mean_confidence": float(confidence.mean()),
+        "scores_against_truth": scores,
+        "timings_ms": {key: round(value, 1) for key, value in timings.items()},
+        "notes": [say_message(language, note) for note in answer.notes],
+    }
+    return (*outputs, details, drawn, (model_name, answer.probabilities, answer.photo_size))
+
+
+def mask_file(source, language="en"):
+    """The mask of the last answer as a PNG at the photo's own size (grey level = class index).
+
+    Made when asked for: most students never download it, and a 12-megapixel PNG costs more
+    than the rest of the answer.
+    """
+    if source is None:
+        raise gr.Error(say(language, "predict.segment_first"))
+    model_name, probabilities, (height, width) = source
+    labels, _ = full_resolution_labels(probabilities, height, width)
+    return save_image(labels.astype(np.uint8), f"{model_name}-mask", lossless=True)
 
 
 def redraw(drawn, opacity):
     """(photo, photo with mask) files for the before/after slider, at a new opacity."""
     if drawn is None:
         return None
-    photo, labels, colours = drawn
-    return save_image(photo, "photo"), save_image(overlay(photo, labels, colours, float(opacity)), "overlay")
+    photo_file, photo, labels, colours = drawn
+    return photo_file, save_image(overlay(photo, labels, colours, float(opacity)), "overlay")
 
 
-def build(registry, view=None):
+def build(registry, capacity, view=None):
     """The tab; returns its photo input, so other tabs can send a photo here."""
     label_sets = registry.label_sets()
     default_set = "regions" if "regions" in label_sets else (label_sets[0] if label_sets else None)
@@ -126,9 +158,10 @@ def build(registry, view=None):
             shown = gr.ImageSlider(label=t("overlay"), type="filepath", interactive=False)
             legend = gr.HTML(label=t("legend"))
             confidence = gr.Image(label=t("confidence"), type="filepath", interactive=False)
+            make_mask = gr.Button(t("predict.make_mask"), size="sm")
             mask = gr.File(label=t("download"))
     with gr.Row():
-        classes = gr.AnnotatedImage(label=t("predict.hover"), show_legend=True, color_map=class_colour_map(registry))
+        classes = ClassView(label=t("predict.hover"), show_legend=True, color_map=class_colour_map(registry))
         with gr.Column():
             verdict = gr.Markdown()
             with gr.Row():
@@ -136,7 +169,8 @@ def build(registry, view=None):
                 errors = gr.Image(label=t("predict.errors"), type="filepath", interactive=False)
     with gr.Accordion(t("details"), open=False):
         details = gr.JSON()
-    drawn = gr.State()
+    drawn = gr.State(time_to_live=60 * SESSION_MINUTES)
+    mask_source = gr.State(time_to_live=60 * SESSION_MINUTES)
 
     def on_label_set(chosen):
         options = choices(chosen)
@@ -145,13 +179,23 @@ def build(registry, view=None):
     label_set.change(on_label_set, label_set, model, api_name=False)
 
     def on_segment(image, name, alpha, request: gr.Request):
-        return predict(registry, image, name, alpha, language_of(request), view)
+        language = language_of(request)
+        with capacity.turn(language):
+            return predict(registry, image, name, alpha, language, view)
 
     run.click(
         on_segment,
         [photo, model, opacity],
-        [shown, classes, confidence, legend, mask, truth, errors, verdict, details, drawn],
+        [shown, classes, confidence, legend, truth, errors, verdict, details, drawn, mask_source],
         api_name="predict",
+        concurrency_id=SEGMENTING,
+        concurrency_limit=WAITING_LIMIT,
     )
+    run.click(lambda: None, None, mask, api_name=False, queue=False)  # the previous photo's mask goes
+
+    def on_make_mask(source, request: gr.Request):
+        return mask_file(source, language_of(request))
+
+    make_mask.click(on_make_mask, mask_source, mask, api_name="mask")
     opacity.release(redraw, [drawn, opacity], shown, api_name=False, show_progress="hidden")
     return photo

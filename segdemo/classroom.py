@@ -1,0 +1,245 @@
+"""A class of students on a served app: bursts of ``gradio_client`` users starting together.
+
+Each student has a client (a session) of their own and waits for each answer, pictures
+included, before sending the next photo, as a student clicking *Segment* does.  The pictures are
+fetched as a browser fetches them, over one kept-alive connection: ``gradio_client``'s own
+download opens a new connection (and TLS context) per file, which on the same 2 cores costs
+more CPU than the server spends on the answer.  Used by ``python -m segdemo.bench
+--classroom`` (the shipped models, half dataset-size and half phone-size photos) and by the
+test suite (small models), so both report the same figures the same way.
+"""
+import os
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+PHONE_SIZE = (4032, 3024)  # a 12-megapixel phone photo, landscape
+
+
+def phone_photo(source, folder, size=PHONE_SIZE, seed=0):
+    """``source`` enlarged to a phone's size with a sensor's grain, saved as a JPEG like a phone's.
+
+    The grain keeps the file as large and as slow to decode as a real photo's (a smooth
+    enlargement compresses to a fraction of it).
+    """
+    image = cv2.imread(str(source))
+    enlarged = cv2.resize(image, size, interpolation=cv2.INTER_CUBIC).astype(np.int16)
+    grain = np.random.default_rng(seed).normal(0, 6, enlarged.shape).astype(np.int16)
+    path = Path(folder) / f"{Path(source).stem}-{size[0]}x{size[1]}.jpg"
+    cv2.imwrite(str(path), np.clip(enlarged + grain, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 92])
+    return path
+
+
+def class_photos(sources, folder, count=6):
+    """``count`` photos: the first half of ``sources`` as they are, phone-size copies of the rest."""
+    sources = [Path(s) for s in sources][:count]
+    half = (len(sources) + 1) // 2
+    return sources[:half] + [phone_photo(s, folder, seed=i) for i, s in enumerate(sources[half:])]
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds a process has used: its cost, whatever else shares the cores."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def folder_size(folder):
+    """(files, bytes) under ``folder``."""
+    files = [p for p in Path(folder).rglob("*") if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def percentile_ms(latencies, q):
+    return 1000 * float(np.percentile(latencies, q)) if latencies else None
+
+
+class Student:
+    """One student's page: a ``gradio_client`` session, and a connection that fetches the pictures."""
+
+    def __init__(self, url):
+        import httpx
+        from gradio_client import Client
+
+        self.client = Client(url, verbose=False, download_files=False)
+        self.pictures = httpx.Client(timeout=120)
+        self.bytes = 0
+
+    def ask(self, *args, api_name):
+        """The answer of ``api_name`` once every file in it has arrived."""
+        answer = self.client.predict(*args, api_name=api_name)
+        for url in file_urls(answer):
+            response = self.pictures.get(url)
+            response.raise_for_status()
+            self.bytes += len(response.content)
+        return answer
+
+
+def file_urls(value):
+    """Every file URL in an answer, however deeply nested."""
+    if isinstance(value, dict):
+        if value.get("url") and value.get("meta", {}).get("_type") == "gradio.FileData":
+            return [value["url"]]
+        return [url for item in value.values() for url in file_urls(item)]
+    if isinstance(value, (list, tuple)):
+        return [url for item in value for url in file_urls(item)]
+    return []
+
+
+def burst(students, per_student, ask, server_pid=None, timeout_s=600):
+    """``students`` (``Student``s) start together, each sending ``per_student`` requests one after another.
+
+    ``ask(student, index, k)`` sends request ``k`` of student number ``index``.  Every answer's
+    latency and every failure (its message) is kept; a student not done after ``timeout_s``
+    counts as hung.  With ``server_pid``, the server's CPU time per answer is kept too.
+    """
+    cpu_before = cpu_seconds(server_pid) if server_pid else None
+    start = threading.Barrier(len(students) + 1)
+    latencies, failures = [], []
+
+    def student(index):
+        start.wait()
+        for k in range(per_student):
+            began = time.perf_counter()
+            try:
+                ask(students[index], index, k)
+                latencies.append(time.perf_counter() - began)
+            except Exception as error:  # every failure is counted, none hidden
+                failures.append(str(error) or repr(error))
+
+    threads = [threading.Thread(target=student, args=(i,), daemon=True) for i in range(len(students))]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    deadline = began + timeout_s
+    for thread in threads:
+        thread.join(timeout=max(0.0, deadline - time.perf_counter()))
+    seconds = time.perf_counter() - began
+    return {
+        "students": len(students), "per_student": per_student, "answers": len(latencies), "failures": failures,
+        "hung": sum(thread.is_alive() for thread in threads), "seconds": seconds,
+        "p50_ms": percentile_ms(latencies, 50), "p95_ms": percentile_ms(latencies, 95),
+        "max_ms": percentile_ms(latencies, 100), "answers_per_s": len(latencies) / seconds,
+        "server_cpu_ms_per_answer": (1000 * (cpu_seconds(server_pid) - cpu_before) / max(1, len(latencies))
+                                     if server_pid else None),
+    }
+
+
+def predict_asker(photos, model):
+    """Student ``i``'s ``k``-th /predict request: the photos in turn, each student starting elsewhere."""
+    from gradio_client import handle_file
+
+    def ask(student, index, k):
+        return student.ask(handle_file(str(photos[(index + k) % len(photos)])), model, 0.55, api_name="/predict")
+    return ask
+
+
+def compare_asker(photos, models):
+    from gradio_client import handle_file
+
+    def ask(student, index, k):
+        return student.ask(handle_file(str(photos[(index + k) % len(photos)])), models, api_name="/compare")
+    return ask
+
+
+def alone(url, photo, model, repeats=7):
+    """(p50, p95) ms of one student sending ``photo`` to /predict ``repeats`` times with nobody else on."""
+    ask = predict_asker([photo], model)
+    student = Student(url)
+    ask(student, 0, 0)  # the session's first request pays for its setup
+    latencies = []
+    for k in range(repeats):
+        began = time.perf_counter()
+        ask(student, 0, k)
+        latencies.append(time.perf_counter() - began)
+    return percentile_ms(latencies, 50), percentile_ms(latencies, 95)
+
+
+def beyond_capacity(url, photos, model, clients, timeout_s=60):
+    """``clients`` users sending one photo each at the same moment: answered, told busy, or neither.
+
+    Returns the counts, the slowest reply (s) and the distinct busy messages seen.
+    """
+    students = [Student(url) for _ in range(clients)]
+    outcome = burst(students, 1, predict_asker(photos, model), timeout_s=timeout_s)
+    busy = [message for message in outcome["failures"] if message.startswith("Busy")]
+    return {"clients": clients, "answered": outcome["answers"], "busy": len(busy),
+            "other_failures": [m for m in outcome["failures"] if not m.startswith("Busy")],
+            "hung": outcome["hung"], "slowest_s": outcome["seconds"], "busy_messages": sorted(set(busy))}
+
+
+def run_classroom(checkpoints, scratch, sources, model="unet", compare_models=("unet", "pspnet", "fpn"),
+                  students=30, per_student=5, bursts=5, compare_students=10, compare_per_student=3,
+                  overload=100, python=None, **app_env):
+    """Start ``python app.py`` as a user would and run a class on it; every figure in a dict.
+
+    One student alone (a dataset-size and a phone-size photo), ``bursts`` bursts of ``students``
+    x ``per_student`` on /predict by the same students (the server's RSS and Gradio's cache
+    after each), ``compare_students`` x ``compare_per_student`` on /compare, then ``overload``
+    users at once; the app's temporary folder is the scratch folder's, so its size is the cache's.
+    """
+    from segdemo.loadtest import free_port, rss_mib, start_app
+
+    scratch = Path(scratch)
+    photos = class_photos(sources, scratch)
+    temporary = scratch / "tmp"
+    temporary.mkdir(exist_ok=True)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    kwargs = {"python": python} if python else {}
+    process, startup_s = start_app(port, scratch / "app.log", SEGDEMO_CHECKPOINTS=str(checkpoints),
+                                   TMPDIR=str(temporary), **kwargs, **app_env)
+    results = {"startup_s": startup_s, "rss_at_rest_mib": rss_mib(process.pid),
+               "photos": [f"{Path(p).name} ({'x'.join(map(str, cv2.imread(str(p)).shape[1::-1]))})" for p in photos]}
+    try:
+        results["alone_dataset_ms"] = alone(url, photos[0], model)
+        results["alone_phone_ms"] = alone(url, photos[-1], model)
+        results["alone_photos"] = [results["photos"][0], results["photos"][-1]]
+        class_of = [Student(url) for _ in range(students)]
+        results["bursts"] = []
+        for _ in range(bursts):
+            outcome = burst(class_of, per_student, predict_asker(photos, model), process.pid)
+            files, size = folder_size(temporary)
+            results["bursts"].append({**outcome, "rss_mib": rss_mib(process.pid), "cache_files": files,
+                                      "cache_mib": size / 2 ** 20})
+        results["compare"] = burst(class_of[:compare_students], compare_per_student,
+                                   compare_asker(photos, list(compare_models)), process.pid)
+        results["overload"] = beyond_capacity(url, photos, model, overload)
+        results["after_overload_ms"] = alone(url, photos[0], model, repeats=1)[0]
+        results["rss_end_mib"] = rss_mib(process.pid)
+        return results
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def classroom_markdown(results, command, machine):
+    """The README's lines for a classroom run."""
+    lines = [f"Measured with `{command}` (shipped checkpoints, `python app.py` started by the command, its students "
+             f"`gradio_client` sessions in one process on the same machine) on {machine}. Photos: "
+             f"{', '.join(results['photos'])}.", "",
+             f"- One student alone, /predict: {results['alone_photos'][0]} p50 {results['alone_dataset_ms'][0]:.0f} ms; "
+             f"{results['alone_photos'][1]} p50 {results['alone_phone_ms'][0]:.0f} ms (answer and its pictures received)",
+             "", "| /predict burst | answers | failures | p50 s | p95 s | max s | answers/s | server CPU ms per answer "
+             "| server RSS after, MiB | Gradio cache after |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for number, burst_ in enumerate(results["bursts"], 1):
+        lines.append(f"| {number}: {burst_['students']} students x {burst_['per_student']} | {burst_['answers']} "
+                     f"| {len(burst_['failures'])} | {burst_['p50_ms'] / 1000:.2f} | {burst_['p95_ms'] / 1000:.2f} "
+                     f"| {burst_['max_ms'] / 1000:.2f} | {burst_['answers_per_s']:.2f} "
+                     f"| {burst_['server_cpu_ms_per_answer']:.0f} | {burst_['rss_mib']:.0f} "
+                     f"| {burst_['cache_files']} files, {burst_['cache_mib']:.0f} MiB |")
+    first, last = results["bursts"][0]["rss_mib"], results["bursts"][-1]["rss_mib"]
+    compare, overload = results["compare"], results["overload"]
+    lines += ["", f"- Server RSS at rest {results['rss_at_rest_mib']:.0f} MiB; after the last burst "
+                  f"{last - first:+.0f} MiB against after the first",
+              f"- /compare ({compare['students']} students x {compare['per_student']}, 3 models each): "
+              f"{len(compare['failures'])} failures, p50 {compare['p50_ms'] / 1000:.2f} s, p95 {compare['p95_ms'] / 1000:.2f} s, "
+              f"{compare['answers_per_s']:.2f} answers/s",
+              f"- Beyond capacity, {overload['clients']} users at once: {overload['answered']} answered, "
+              f"{overload['busy']} told busy, {len(overload['other_failures'])} other failures, {overload['hung']} hung, "
+              f"all replied within {overload['slowest_s']:.1f} s; a photo right after: "
+              f"{results['after_overload_ms']:.0f} ms"]
+    return "\n".join(lines)
