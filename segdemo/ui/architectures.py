@@ -37,7 +37,7 @@ def evidence_rows(registry):
 
 def build(registry):
     """The tab; returns (the evidence table in the browser's language on page load, its output), or None."""
-    gr.Markdown(t("architectures.overview"), elem_classes=["segdemo-architectures"])
+    gr.Markdown(t("architectures.overview"), elem_classes=["segdemo-architectures", "segdemo-wide-table"])
     runnable = [model_label(registry.entries[name]) for name in registry.available()]
     gr.Markdown(t("runnable_here") + "; ".join(runnable) if runnable else t("nothing_runnable"))
     rows = evidence_rows(registry)

@@ -32,7 +32,14 @@ class PhotoInput(gr.Image):
         return super().preprocess(payload)
 
 
+def camera_help():
+    """A notice the page's script shows only where the browser blocks the camera (a plain-HTTP
+    page reached from another device), saying why and what to do."""
+    gr.Markdown(t("camera.insecure"), elem_classes=["segdemo-camera-help"])
+
+
 def photo_input(label):
+    camera_help()
     return PhotoInput(label=label, type="filepath", sources=["upload", "webcam", "clipboard"], height=320)
 
 
@@ -134,6 +141,31 @@ atexit.register(shutil.rmtree, OUTPUT_DIR, ignore_errors=True)  # Gradio serves 
 OUTPUT_LIFETIME_S = 15 * 60
 
 
+def fresh_output_path(name, suffix):
+    """A unique file name in the folder Gradio may serve from, after removing expired outputs."""
+    cutoff = time.time() - OUTPUT_LIFETIME_S
+    for old in OUTPUT_DIR.iterdir():
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except FileNotFoundError:
+            pass
+    return OUTPUT_DIR / f"{name}-{uuid.uuid4().hex[:12]}.{suffix}"
+
+
+def servable_copy(source):
+    """A copy of ``source`` that Gradio may hand to the browser.
+
+    Gradio refuses to move files from outside the working and temporary folders (such as the
+    dataset unpacked in ~/.cache/segdemo) into its cache; the copy keeps the bytes, by which
+    the Predict tab recognises a dataset photo and finds its truth.
+    """
+    source = Path(source)
+    copy = fresh_output_path(source.stem, source.suffix.lstrip(".") or "bin")
+    shutil.copyfile(source, copy)
+    return str(copy)
+
+
 def save_image(array, name, lossless=False):
     """Write an RGB or label image to a unique file and return its path.
 
@@ -144,14 +176,7 @@ def save_image(array, name, lossless=False):
     concurrent identical requests read a half-written cached image.  Files older than
     ``OUTPUT_LIFETIME_S`` are removed as new ones are written.
     """
-    cutoff = time.time() - OUTPUT_LIFETIME_S
-    for old in OUTPUT_DIR.iterdir():
-        try:
-            if old.stat().st_mtime < cutoff:
-                old.unlink()
-        except FileNotFoundError:
-            pass
-    path = OUTPUT_DIR / f"{name}-{uuid.uuid4().hex[:12]}.{'png' if lossless else 'jpg'}"
+    path = fresh_output_path(name, "png" if lossless else "jpg")
     image = np.asarray(array)
     cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image,
                 [] if lossless else [cv2.IMWRITE_JPEG_QUALITY, 90])

@@ -4,7 +4,6 @@ The charts and the table are drawn when the page loads, in the browser's languag
 """
 import gradio as gr
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from segdemo.ui.common import rounded
 from segdemo.ui.text import language_of, say, say_class, say_table, t
@@ -24,23 +23,30 @@ def histories(registry):
     return found
 
 
-def curves_figure(all_histories, language="en"):
-    """Loss, pixel accuracy and mIoU per epoch; solid = training, dashed = validation."""
-    figure = make_subplots(rows=1, cols=len(PANELS), subplot_titles=[say(language, f"curves.{key}") for key in PANELS])
-    for index, (name, history) in enumerate(all_histories.items()):
-        colour = PALETTE[index % len(PALETTE)]
-        epochs = [record["epoch"] for record in history]
-        for column, key in enumerate(PANELS, start=1):
-            for prefix, dash, split in (("", "solid", "curves.training"), ("val_", "dash", "curves.validation")):
-                values = [record.get(prefix + key) for record in history]
-                figure.add_trace(go.Scatter(
-                    x=epochs, y=values, mode="lines+markers", line={"color": colour, "dash": dash},
-                    name=f"{name} {say(language, split)}", legendgroup=name, showlegend=column == 1,
-                ), row=1, col=column)
+def curves_figures(all_histories, language="en"):
+    """One chart each for loss, pixel accuracy and mIoU per epoch; solid = training, dashed = validation.
+
+    Separate charts, not subplots of one: the page sets them side by side on a projector and
+    stacks them on a phone, where three subplots squeezed into one width overlapped.
+    """
     longest = max((len(history) for history in all_histories.values()), default=1)
-    figure.update_xaxes(title_text=say(language, "curves.epoch"), dtick=max(1, longest // 10))
-    figure.update_layout(height=420, margin={"t": 40, "b": 40}, legend={"orientation": "h", "y": -0.25})
-    return figure
+    figures = []
+    for key in PANELS:
+        figure = go.Figure()
+        for index, (name, history) in enumerate(all_histories.items()):
+            colour = PALETTE[index % len(PALETTE)]
+            epochs = [record["epoch"] for record in history]
+            for prefix, dash, split in (("", "solid", "curves.training"), ("val_", "dash", "curves.validation")):
+                figure.add_trace(go.Scatter(
+                    x=epochs, y=[record.get(prefix + key) for record in history], mode="lines+markers",
+                    line={"color": colour, "dash": dash}, marker={"size": 4}, name=name, legendgroup=name,
+                    showlegend=prefix == "", hovertemplate=f"{name} {say(language, split)}: %{{y:.3f}}<extra></extra>"))
+        figure.update_xaxes(title_text=say(language, "curves.epoch"), dtick=max(1, longest // 6))
+        figure.update_layout(title={"text": f"{say(language, f'curves.{key}')}<br><sup>{say(language, 'curves.line_key')}</sup>"},
+                             height=380, margin={"t": 70, "b": 40, "l": 50, "r": 10},
+                             legend={"orientation": "h", "y": -0.25})
+        figures.append(figure)
+    return figures
 
 
 def per_class_figure(registry, all_histories, language="en"):
@@ -76,7 +82,8 @@ def build(registry):
     if not all_histories:
         gr.Markdown(t("curves.none"))
         return None
-    curves = gr.Plot(label=t("curves.plots"))
+    with gr.Row():  # side by side on a projector, stacked on a phone
+        curves = [gr.Plot(show_label=False, min_width=320) for _ in PANELS]
     per_class = gr.Plot(label=t("curves.per_class_plot"))
     rows = summary_rows(registry)
     if not rows:
@@ -85,7 +92,7 @@ def build(registry):
 
     def draw(request: gr.Request = None):
         language = language_of(request)
-        return (curves_figure(all_histories, language), per_class_figure(registry, all_histories, language),
+        return (*curves_figures(all_histories, language), per_class_figure(registry, all_histories, language),
                 say_table(language, "curves.summary_columns", rows))
 
-    return draw, [curves, per_class, summary]
+    return draw, [*curves, per_class, summary]

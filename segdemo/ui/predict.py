@@ -102,7 +102,8 @@ def redraw(drawn, opacity):
 
 
 def build(registry, view=None):
-    """The tab; returns its photo input, so other tabs can send a photo here."""
+    """The tab; returns its photo input and ``segment_after(event)``, so another tab can send a
+    photo here and have it segmented at once."""
     label_sets = registry.label_sets()
     default_set = "regions" if "regions" in label_sets else (label_sets[0] if label_sets else None)
 
@@ -147,11 +148,11 @@ def build(registry, view=None):
     def on_segment(image, name, alpha, request: gr.Request):
         return predict(registry, image, name, alpha, language_of(request), view)
 
-    run.click(
-        on_segment,
-        [photo, model, opacity],
-        [shown, classes, confidence, legend, mask, truth, errors, verdict, details, drawn],
-        api_name="predict",
-    )
+    inputs, outputs = [photo, model, opacity], [shown, classes, confidence, legend, mask, truth, errors, verdict, details, drawn]
+    run.click(on_segment, inputs, outputs, api_name="predict")
     opacity.release(redraw, [drawn, opacity], shown, api_name=False, show_progress="hidden")
-    return photo
+
+    def segment_after(event):
+        return event.then(on_segment, inputs, outputs, api_name=False)
+
+    return photo, segment_after
