@@ -54,9 +54,10 @@ def test_compare_endpoint_scores_bundled_examples(client, running_app):
     assert len(gallery) == 3
     rows = table["data"]
     assert [row[0] for row in rows] == REGION_MODELS
-    assert all(row[2] > 100_000 for row in rows), "parameter counts"
-    assert all(row[4].startswith(("Keras", "LiteRT")) for row in rows), "what each model runs as"
-    assert all(0.0 <= row[5] <= 1.0 and 0.0 <= row[6] <= 1.0 for row in rows), "scores against the truth"
+    assert all(row[2] == 8 and row[3] == "96x96" for row in rows), "classes and input size, which set task and time"
+    assert all(row[4].endswith(" M") and float(row[4][:-2]) > 0.1 for row in rows), "parameter counts in millions"
+    assert all(row[6].startswith(("TensorFlow", "compact network")) for row in rows), "what each model runs as, in words"
+    assert all(0.0 <= row[7] <= 1.0 and 0.0 <= row[8] <= 1.0 for row in rows), "scores against the truth"
     assert "Disagreement among the 3 models of 8 region classes" in note
 
 

@@ -21,9 +21,13 @@ CSS = """
 .segdemo-legend td { padding: 2px 8px; }
 #compare-gallery .grid-wrap { min-height: 0; max-height: none; }
 #compare-gallery .thumbnail-item { aspect-ratio: 4 / 3; }
+#compare-gallery .caption-label { white-space: normal; overflow: visible; text-overflow: clip; max-width: 100%; }
+#compare-gallery.segdemo-portrait .thumbnail-item { aspect-ratio: 3 / 4; }
+.segdemo-keys { display: flex; flex-wrap: wrap; gap: 4px 24px; }
 .segdemo-architectures td:nth-child(2), .segdemo-architectures th:nth-child(2) { white-space: nowrap; }
 @media (max-width: 640px) {
   #compare-gallery .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+  #compare-keys-row { flex-direction: column; }
   .segdemo-wide-table table { display: block; overflow-x: auto; }
   .segdemo-wide-table td, .segdemo-wide-table th { min-width: 9em; }
 }

@@ -38,9 +38,9 @@ def camera_help():
     gr.Markdown(t("camera.insecure"), elem_classes=["segdemo-camera-help"])
 
 
-def photo_input(label):
+def photo_input(label, height=320):
     camera_help()
-    return PhotoInput(label=label, type="filepath", sources=["upload", "webcam", "clipboard"], height=320)
+    return PhotoInput(label=label, type="filepath", sources=["upload", "webcam", "clipboard"], height=height)
 
 
 def known_truth(view, source, label_set):
@@ -90,18 +90,32 @@ def rounded(value, digits):
     return None if value is None else round(value, digits)
 
 
+def millions(count):
+    """A parameter count as people read it: 8048456 -> "8.05 M"."""
+    return f"{count / 1e6:.2f} M"
+
+
+def input_size(config):
+    """The network's input, height x width in pixels: photos are scaled to it, so it sets the time a pass takes."""
+    return f"{config.height}x{config.width}"
+
+
 def model_label(entry):
     """"U-Net (MobileNetV2) · unet": the network in words, then the checkpoint's folder name."""
     return f"{entry.config.title} · {entry.name}"
 
 
-def legend_html(shares, classes, colours, language="en"):
-    """A table of class colour, name and share of the image, largest share first."""
+def legend_html(shares, classes, colours, language="en", translate=True):
+    """A table of class colour, name and share of the image, largest share first; without
+    ``shares``, a colour key in the classes' own order (``translate=False``: names already in words)."""
     rows = []
-    for index in np.argsort([-shares[name] for name in classes]):
+    order = np.argsort([-shares[name] for name in classes]) if shares else range(len(classes))
+    for index in order:
         name, colour = classes[index], colours[index]
         swatch = f'<span style="display:inline-block;width:1.1em;height:1.1em;border-radius:3px;background:rgb{tuple(colour)}"></span>'
-        rows.append(f"<tr><td>{swatch}</td><td>{html.escape(say_class(language, name))}</td><td style='text-align:right'>{100 * shares[name]:.1f}%</td></tr>")
+        share = f"<td style='text-align:right'>{100 * shares[name]:.1f}%</td>" if shares else ""
+        shown = say_class(language, name) if translate else name
+        rows.append(f"<tr><td>{swatch}</td><td>{html.escape(shown)}</td>{share}</tr>")
     return "<table class='segdemo-legend'>" + "".join(rows) + "</table>"
 
 

@@ -65,7 +65,14 @@ EN = {
     "error.choose_model": "Choose a model first.",
     "error.choose_models": "Choose at least one model to compare.",
     "error.model_unavailable": "Model {name!r} is not available (available: {known}).",
-    "compare.columns": "model|architecture|parameters|inference ms|runs as|pixel accuracy|mIoU",
+    "compare.columns": "model|architecture|classes|input (pixels)|parameters|time ms|runs as|pixel accuracy|mIoU",
+    "compare.all_agree": "all models agree",
+    "compare.answers": "{count} different answers",
+    "disagreement_key": "Disagreement map",
+    "engine.LiteRT int8 weights": "compact network, 8-bit weights",
+    "engine.LiteRT float32": "compact network, full precision",
+    "engine.Keras float32": "TensorFlow, full precision",
+    "engine.Keras mixed_bfloat16": "TensorFlow, half precision",
     "compare.disagreement": "Disagreement among the {count} models of {label_set}: {share:.1f}% of pixels get more than one answer.",
     "compare.no_scores": "Scores appear when the photo is one of the bundled validation examples.",
     "compare.notes": "Note: {notes}.",
@@ -105,7 +112,7 @@ EN = {
     "predict.errors": "Error map",
     "predict.scores": "**This photo is from the dataset, so its truth is known:** pixel accuracy {pixel_accuracy:.3f}, mIoU {miou:.3f}. In the error map, red pixels are wrong and grey ones have no label.",
     "predict.no_truth": "The truth and an error map appear when the photo is a bundled example or a dataset photo (Dataset tab, *Segment in Predict*).",
-    "compare.label_sets": "The seed notebook's tutorial model (seed-recipe) predicts 3 surface classes (sky, horizontal, vertical) from a ResNet34 U-Net trained from scratch without augmentation, so it is compared with the others only by eye; the disagreement map uses the models of one label set.",
+    "compare.label_sets": "**Not comparable:** the tutorial model from the seed notebook (seed-recipe) sorts pixels into only 3 surface classes (sky, horizontal, vertical), an easier task, from a smaller 224x224 input (fewer pixels, so less time) and was scored on its own split of the photos: its scores and time do not compare with the 8-class models'. Compare it by eye; the disagreement map uses the models of one label set.",
     "dataset.unavailable": "The Stanford Background dataset is not available on this server.",
     "dataset.unknown_id": "There is no photo {image_id!r} in the dataset: ids are 7-digit numbers such as 0000047 ({count} photos).",
     "dataset.unavailable_page": "**The Stanford Background dataset is not on this server**, so photos cannot be browsed here. Get it with `python -m segdemo.data fetch` and restart the app.",
@@ -264,7 +271,14 @@ JA = {
     "error.choose_model": "先にモデルを選んでください。",
     "error.choose_models": "比較するモデルを 1 つ以上選んでください。",
     "error.model_unavailable": "モデル {name!r} は利用できません(利用できるもの: {known})。",
-    "compare.columns": "モデル|アーキテクチャ|パラメータ数|推論 ms|実行方式|画素精度|mIoU",
+    "compare.columns": "モデル|アーキテクチャ|クラス数|入力(画素)|パラメータ数|時間 ms|実行方式|画素精度|mIoU",
+    "compare.all_agree": "全モデルが一致",
+    "compare.answers": "{count} 通りの答え",
+    "disagreement_key": "不一致マップ",
+    "engine.LiteRT int8 weights": "軽量版ネットワーク(8 ビットの重み)",
+    "engine.LiteRT float32": "軽量版ネットワーク(完全な精度)",
+    "engine.Keras float32": "TensorFlow(完全な精度)",
+    "engine.Keras mixed_bfloat16": "TensorFlow(半分の精度)",
     "compare.disagreement": "{label_set}の {count} 個のモデルの不一致: 画素の {share:.1f}% で答えが分かれています。",
     "compare.no_scores": "同梱の検証画像を使うと、正解に対するスコアが表示されます。",
     "compare.notes": "注: {notes}。",
@@ -304,7 +318,7 @@ JA = {
     "predict.errors": "誤りマップ",
     "predict.scores": "**この写真はデータセットのものなので正解が分かります:** 画素精度 {pixel_accuracy:.3f}、mIoU {miou:.3f}。誤りマップでは赤が誤った画素、灰色がラベルのない画素です。",
     "predict.no_truth": "写真が同梱の例またはデータセットの写真(データセットタブの「予測でセグメント」)のとき、正解と誤りマップが表示されます。",
-    "compare.label_sets": "シードノートブックのチュートリアルモデル(seed-recipe)は、拡張なしでゼロから学習した ResNet34 U-Net で、3 つの面クラス(空・水平面・垂直面)を予測します。そのため他のモデルとは目で見て比べるだけで、不一致マップは同じラベルセットのモデルだけを使います。",
+    "compare.label_sets": "**比べられません:** シードノートブックのチュートリアルモデル(seed-recipe)は画素を 3 つの面クラス(空・水平面・垂直面)に分けるだけで、より易しい課題です。入力も 224x224 と小さく(画素が少ないので時間も短い)、写真の分け方も独自です。そのためスコアと時間は 8 クラスのモデルとは比べられません。目で見て比べてください。不一致マップは同じラベルセットのモデルだけを使います。",
     "dataset.unavailable": "このサーバーには Stanford Background データセットがありません。",
     "dataset.unknown_id": "データセットに写真 {image_id!r} はありません: id は 0000047 のような 7 桁の数字です({count} 枚)。",
     "dataset.unavailable_page": "**このサーバーには Stanford Background データセットがない**ため、写真を閲覧できません。`python -m segdemo.data fetch` で取得してアプリを再起動してください。",
@@ -454,6 +468,11 @@ def say_table(language, key, rows):
 def say_class(language, name):
     """A class name in ``language``; classes of a checkpoint unknown here keep their own name."""
     return TEXT.get(language, EN).get(f"class.{name}", name)
+
+
+def say_engine(language, engine):
+    """How a model runs, in plain words ("LiteRT int8 weights" -> "compact network, 8-bit weights")."""
+    return TEXT.get(language, EN).get(f"engine.{engine}", EN.get(f"engine.{engine}", engine))
 
 
 def say_message(language, message):
