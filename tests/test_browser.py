@@ -160,3 +160,34 @@ def test_japanese_browser_gets_japanese_text(open_page, running_app, tmp_path):
     table = page.locator("#playground-table").inner_text()
     assert "画素精度" in table and "損失: 交差エントロピー" in table
     page.screenshot(path=str(tmp_path / "learn-ja.png"), full_page=True)
+
+
+def test_compare_results_are_seen_without_scrolling_on_a_projector(open_page, running_app):
+    """At 1366x768 the overlays and the class-colour key are within the first screen, not below the fold."""
+    page = open_page("en-US")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.get_by_role("tab", name="Compare").click()
+    panel = page.get_by_role("tabpanel")
+    panel.locator("input[type=file]").first.set_input_files(str(sorted(Path(running_app["examples"]).glob("*.jpg"))[0]))
+    page.wait_for_timeout(1000)
+    page.get_by_role("button", name="Compare", exact=True).click()
+    page.locator("#compare-gallery img").nth(2).wait_for(timeout=60_000)
+    page.evaluate("window.scrollTo(0, 0)")
+    for index in range(3):
+        box = page.locator("#compare-gallery img").nth(index).bounding_box()
+        assert box["y"] + box["height"] <= 768, f"overlay {index} ends at {box['y'] + box['height']:.0f} px"
+        assert box["width"] >= 150, "big enough to see from the back row"
+    assert "all models agree" in panel.locator(".segdemo-keys").inner_text()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "ja-JP"])
+def test_no_tab_is_wider_than_a_phone(open_page, locale):
+    """At 390 px every tab fits the screen's width: wide tables scroll inside themselves, charts stack."""
+    page = open_page(locale)
+    page.set_viewport_size({"width": 390, "height": 844})
+    tabs = page.get_by_role("tab")
+    for index in range(tabs.count()):
+        tabs.nth(index).click()
+        page.wait_for_timeout(1500)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"tab {tabs.nth(index).inner_text()!r} is {width} px wide"

@@ -32,6 +32,8 @@ CSS = """
   .segdemo-wide-table td, .segdemo-wide-table th { min-width: 9em; }
 }
 .segdemo-camera-help { display: none; }
+/* a failed request is explained once, in its message; not by an "Error" badge over every output */
+.wrap:has(> span.error) { display: none; }
 .segdemo-join { display: flex; flex-wrap: wrap; gap: 16px; }
 .segdemo-join-card { margin: 0; text-align: center; font-size: 1.4em; }
 .segdemo-join-card svg { width: 260px; height: 260px; }

@@ -10,10 +10,11 @@ from pathlib import Path
 import cv2
 import gradio as gr
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from segdemo.examples import ground_truth_for, list_examples
-from segdemo.imaging import ImageError, fit_within, load_rgb
-from segdemo.ui.text import say, say_class, say_message, t
+from segdemo.imaging import ImageError, Message, fit_within, load_rgb
+from segdemo.ui.text import language_of, say, say_class, say_message, t, user_error
 
 
 class PhotoInput(gr.Image):
@@ -38,9 +39,24 @@ def camera_help():
     gr.Markdown(t("camera.insecure"), elem_classes=["segdemo-camera-help"])
 
 
+def refuse_non_image(path, request: gr.Request):
+    """Clear an upload that is not a picture, saying so, rather than show a broken-image icon."""
+    if not path:
+        return gr.skip()
+    try:
+        with Image.open(path):
+            return gr.skip()
+    except (UnidentifiedImageError, OSError, ValueError):
+        language = language_of(request)
+        gr.Warning(say_message(language, Message("not_image")), title=say(language, "warning.title"))
+        return None
+
+
 def photo_input(label, height=320):
     camera_help()
-    return PhotoInput(label=label, type="filepath", sources=["upload", "webcam", "clipboard"], height=height)
+    photo = PhotoInput(label=label, type="filepath", sources=["upload", "webcam", "clipboard"], height=height)
+    photo.upload(refuse_non_image, photo, photo, api_name=False, show_progress="hidden")
+    return photo
 
 
 def known_truth(view, source, label_set):
@@ -69,20 +85,20 @@ def decode_or_explain(source, language="en"):
     try:
         return load_rgb(source)
     except ImageError as error:
-        raise gr.Error(say_message(language, error.message)) from None
+        raise user_error(language, say_message(language, error.message)) from None
 
 
 def segment_or_explain(registry, name, image, language="en", **kwargs):
     """Run one model, turning bad input and unknown models into messages the user sees."""
     if not name:
-        raise gr.Error(say(language, "error.choose_model"))
+        raise user_error(language, say(language, "error.choose_model"))
     try:
         return registry.segment(name, image, **kwargs)
     except ImageError as error:
-        raise gr.Error(say_message(language, error.message)) from None
+        raise user_error(language, say_message(language, error.message)) from None
     except KeyError:
         known = ", ".join(registry.available()) or "-"
-        raise gr.Error(say(language, "error.model_unavailable", name=name, known=known)) from None
+        raise user_error(language, say(language, "error.model_unavailable", name=name, known=known)) from None
 
 
 def rounded(value, digits):

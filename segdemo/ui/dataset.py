@@ -15,16 +15,16 @@ from segdemo.dataset_view import layer_colours
 from segdemo.imaging import colorize
 from segdemo.labels import REGIONS, SURFACES
 from segdemo.ui.common import legend_html, save_image
-from segdemo.ui.text import language_of, say, say_class, t
+from segdemo.ui.text import language_of, say, say_class, t, user_error
 
 
 def example_or_explain(view, image_id, language="en"):
     """The id as the dataset knows it, or a message naming what was asked for."""
     image_id = str(image_id or "").strip()
     if view is None:
-        raise gr.Error(say(language, "dataset.unavailable"))
+        raise user_error(language, say(language, "dataset.unavailable"))
     if not view.has(image_id):
-        raise gr.Error(say(language, "dataset.unknown_id", image_id=image_id[:40], count=len(view.ids)))
+        raise user_error(language, say(language, "dataset.unknown_id", image_id=image_id[:40], count=len(view.ids)))
     return image_id
 
 

@@ -13,6 +13,8 @@ EN = {
     "join.https_warning": "**Students scan the code or type the address.** The first time, the phone warns that the connection is not private: this computer made its own certificate, which no authority has signed. Tap **Advanced** (Chrome) or **Show Details** (Safari), then **Proceed** / **visit this website**. The page then works, camera included. Nothing leaves the room's network.",
     "join.http_no_camera": "**Students scan the code or type the address.** Photos can be uploaded, but phones will not open their cameras on this plain-HTTP address. For the Live camera and the webcam button, restart the app with `python app.py --https` and use the https:// address this panel then shows.",
     "camera.insecure": "**The camera is blocked on this page.** Browsers allow a camera only on a secure (https://) page or on the computer that runs the app; this one was opened over plain http:// from another device. Ask the teacher to restart the app with `python app.py --https` and open the https:// address from the Join panel (accept the certificate warning once). Uploading a photo works meanwhile.",
+    # Gradio's own texts that its Japanese translation lacks (same keys as Gradio's)
+    "common.runs": "Runs", "common.runs_description": "View runs saved in this browser",
     "image.no_webcam_support": "This browser will not open the camera here: the page is not secure (http://). Use the https:// address from the Join panel, or upload a photo.",
     "tab.predict": "Predict",
     "tab.compare": "Compare",
@@ -62,6 +64,8 @@ EN = {
     "class.sky": "sky", "class.tree": "tree", "class.road": "road", "class.grass": "grass", "class.water": "water",
     "class.building": "building", "class.mountain": "mountain", "class.foreground object": "foreground object",
     "class.horizontal": "horizontal", "class.vertical": "vertical",
+    "error.title": "Error",
+    "warning.title": "Warning",
     "error.choose_model": "Choose a model first.",
     "error.choose_models": "Choose at least one model to compare.",
     "error.model_unavailable": "Model {name!r} is not available (available: {known}).",
@@ -220,6 +224,7 @@ JA = {
     "join.https_warning": "**生徒はコードを読み取るか、アドレスを入力します。** 最初に、スマートフォンが「この接続ではプライバシーが保護されません」と警告します: このコンピューターが自分で作った証明書で、認証局の署名がないためです。**詳細設定**(Chrome)または**詳細を表示**(Safari)を押し、**アクセスする** / **このWebサイトを閲覧** を選んでください。その後はカメラも含めて使えます。データは教室のネットワークの外に出ません。",
     "join.http_no_camera": "**生徒はコードを読み取るか、アドレスを入力します。** 写真のアップロードはできますが、この http:// のアドレスではスマートフォンのカメラは開きません。ライブカメラと Web カメラのボタンを使うには、`python app.py --https` でアプリを起動し直し、このパネルに表示される https:// のアドレスを使ってください。",
     "camera.insecure": "**このページではカメラが使えません。** ブラウザーがカメラを許可するのは、安全な(https://)ページか、アプリを動かしているコンピューター上だけです。このページは別の端末から http:// で開かれています。先生に `python app.py --https` で起動し直してもらい、参加パネルの https:// のアドレスを開いてください(証明書の警告を一度だけ承認します)。その間も写真のアップロードは使えます。",
+    "common.runs": "実行履歴", "common.runs_description": "このブラウザーに保存された実行を見る",
     "image.no_webcam_support": "このページは安全(https://)ではないため、ブラウザーがカメラを開きません。参加パネルの https:// のアドレスを使うか、写真をアップロードしてください。",
     "tab.predict": "予測",
     "tab.compare": "比較",
@@ -268,6 +273,8 @@ JA = {
     "class.sky": "空", "class.tree": "木", "class.road": "道路", "class.grass": "草地", "class.water": "水",
     "class.building": "建物", "class.mountain": "山", "class.foreground object": "前景物体",
     "class.horizontal": "水平面", "class.vertical": "垂直面",
+    "error.title": "エラー",
+    "warning.title": "注意",
     "error.choose_model": "先にモデルを選んでください。",
     "error.choose_models": "比較するモデルを 1 つ以上選んでください。",
     "error.model_unavailable": "モデル {name!r} は利用できません(利用できるもの: {known})。",
@@ -373,7 +380,7 @@ JA = {
     "image.damaged": "画像ファイルが壊れているか途中で切れています({detail})。",
     "image.channels": "画像には 1、3、4 個の色チャンネルが必要ですが、この配列の形は {shape} です。",
     "image.no_image": "画像がありません: 先に写真をアップロードしてください。",
-    "image.too_large": "画像は {width}x{height} です。受け付けるのは最大 {megapixels} メガピクセルです。",
+    "image.shrunk": "大きな写真({width}x{height}): 読み込み時に {new_width}x{new_height} に縮小しました",
     "image.too_small": "画像は {width}x{height} です。各辺に少なくとも {min_side} 画素必要です。",
     "image.animated": "アニメーション画像: {frames} フレームのうち最初のフレームをセグメントしました",
     "image.exif": "EXIF の向き情報に従って正立させました",
@@ -453,6 +460,11 @@ def language_of(request):
 def say(language, key, **values):
     """The text for ``key`` in ``language`` (English where it has none), filled with ``values``."""
     return TEXT.get(language, EN).get(key, EN[key]).format(**values)
+
+
+def user_error(language, text):
+    """A gr.Error for the user, its title ("Error") in ``language`` too."""
+    return gr.Error(text, title=say(language, "error.title"))
 
 
 def say_columns(language, key):
