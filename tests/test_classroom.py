@@ -121,9 +121,9 @@ def test_over_plain_http_from_a_phone_the_page_says_why_the_camera_is_blocked(se
             context, page = open_in_chromium(playwright, tmp_path, url, locale)
             assert page.evaluate("window.isSecureContext") is False
             page.get_by_role("tab").nth(2).click()  # Live camera
-            notice = page.get_by_role("tabpanel").get_by_text(words).first
+            notice = page.get_by_role("tabpanel").locator(".prose.segdemo-camera-help").locator("visible=true").first
             notice.wait_for(timeout=30_000)
-            assert "python app.py --https" in notice.inner_text()
+            assert words in notice.inner_text() and "python app.py --https" in notice.inner_text()
             page.get_by_role("tabpanel").get_by_text(
                 "Click to Access Webcam" if locale == "en-US" else "クリックして Web カメラを使う").first.click()
             toast = page.locator(".toast-body").first
@@ -142,10 +142,10 @@ def test_over_https_a_phone_gets_the_camera_and_the_teacher_a_join_panel(served_
     with sync_playwright() as playwright:
         context, page = open_in_chromium(playwright, tmp_path, url)
         assert page.evaluate("window.isSecureContext") is True
-        assert not page.get_by_text("The camera is blocked on this page").first.is_visible()
+        assert page.locator(".segdemo-camera-help").locator("visible=true").count() == 0
         page.get_by_text("Join from phones").first.click()
         panel = page.locator("#join-panel")
-        panel.locator("svg").first.wait_for(timeout=30_000)  # the QR code
+        panel.locator(".segdemo-join-card svg").first.wait_for(timeout=30_000)  # the QR code
         assert url in panel.inner_text() and "certificate" in panel.inner_text()
         page.get_by_role("tab").nth(2).click()  # Live camera: Chromium's synthetic webcam starts
         page.get_by_role("tabpanel").get_by_text("Click to Access Webcam").first.click()

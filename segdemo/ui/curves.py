@@ -65,15 +65,22 @@ def per_class_figure(registry, all_histories, language="en"):
     return figure
 
 
-def summary_rows(registry):
-    """One row of final validation metrics per checkpoint that has a metrics.json."""
+def summary_rows(registry, language="en"):
+    """One row of final validation metrics per checkpoint that has a metrics.json, saying what it was scored on."""
     rows = []
     for name, entry in registry.entries.items():
         evaluated = entry.read_json("metrics.json")
         if evaluated:
-            rows.append([name, *(rounded(evaluated.get(k), 4) for k in SUMMARY_KEYS),
-                         evaluated.get("images")])
+            scored_on = "curves.scored_fixed" if evaluated.get("split", "fixed") == "fixed" else "curves.scored_own"
+            rows.append([name, say(language, scored_on, classes=len(entry.config.classes)),
+                         *(rounded(evaluated.get(k), 4) for k in SUMMARY_KEYS), evaluated.get("images")])
     return rows
+
+
+def not_comparable_names(registry):
+    """Checkpoints scored on validation photos of their own (the seed recipe's): not comparable with the rest."""
+    return [name for name, entry in registry.entries.items()
+            if (entry.read_json("metrics.json") or {}).get("split", "fixed") != "fixed"]
 
 
 def build(registry):
@@ -85,14 +92,18 @@ def build(registry):
     with gr.Row():  # side by side on a projector, stacked on a phone
         curves = [gr.Plot(show_label=False, min_width=320) for _ in PANELS]
     per_class = gr.Plot(label=t("curves.per_class_plot"))
-    rows = summary_rows(registry)
-    if not rows:
+    evaluated = bool(summary_rows(registry))
+    if not evaluated:
         gr.Markdown(t("curves.unevaluated"))
-    summary = gr.Dataframe(label=t("final_metrics"), interactive=False, visible=bool(rows))
+    summary = gr.Dataframe(label=t("final_metrics"), interactive=False, visible=evaluated)
+    caveat = gr.Markdown()
+
+    apart = not_comparable_names(registry)
 
     def draw(request: gr.Request = None):
         language = language_of(request)
+        warning = say(language, "curves.not_comparable", names=", ".join(apart)) if apart else ""
         return (*curves_figures(all_histories, language), per_class_figure(registry, all_histories, language),
-                say_table(language, "curves.summary_columns", rows))
+                say_table(language, "curves.summary_columns", summary_rows(registry, language)), warning)
 
-    return draw, [*curves, per_class, summary]
+    return draw, [*curves, per_class, summary, caveat]

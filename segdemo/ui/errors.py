@@ -12,7 +12,7 @@ from segdemo import metrics
 from segdemo.imaging import colorize, error_map, overlay
 from segdemo.ui.common import model_label, save_image, segment_or_explain
 from segdemo.ui.dataset import example_or_explain
-from segdemo.ui.text import language_of, say, say_class, say_table, t, user_error
+from segdemo.ui.text import language_of, say, say_class, say_engine, say_table, t, user_error
 
 
 def evaluated_models(registry):
@@ -32,22 +32,31 @@ def confusion_figure(evaluated, classes, language="en"):
     names = [say_class(language, c) for c in classes]
     # two-word names on two lines and a slim colour bar leave the cells room on a phone
     ticks = {"tickmode": "array", "tickvals": names, "ticktext": [name.replace(" ", "<br>") for name in names]}
-    figure = go.Figure(go.Heatmap(
-        z=rows, x=names, y=names, colorscale="Blues", zmin=0, zmax=1, customdata=counts.astype(np.int64),
+    figure = go.Figure(go.Heatmap(  # in percent, as the cells and the colour bar read
+        z=100 * rows, x=names, y=names, colorscale="Blues", zmin=0, zmax=100, customdata=counts.astype(np.int64),
         text=[[f"{100 * v:.0f}" for v in row] for row in rows], texttemplate="%{text}",
         hovertemplate=say(language, "errors.hover") + "<extra></extra>",
-        colorbar={"title": {"text": say(language, "errors.share_of_row"), "side": "right"}, "thickness": 12}))
+        colorbar={"title": {"text": say(language, "errors.share_of_row"), "side": "right"}, "thickness": 12,
+                  "ticksuffix": "%"}))
     figure.update_layout(title=say(language, "errors.confusion_title"), height=500, margin={"t": 70},
                          xaxis={"title": say(language, "errors.predicted"), **ticks},
                          yaxis={"title": say(language, "errors.true"), "autorange": "reversed", **ticks})
     return figure
 
 
+def own_split(evaluated):
+    """True when a model was scored on validation photos of its own (the seed recipe's), not the app's 143."""
+    return evaluated.get("split", "fixed") != "fixed"
+
+
 def iou_figure(evaluated, classes, language="en"):
     scores = [evaluated["per_class"][c]["iou"] or 0.0 for c in classes]
     figure = go.Figure(go.Bar(x=[say_class(language, c) for c in classes], y=scores, marker_color="#1f77b4",
                               text=[f"{v:.2f}" for v in scores], textposition="outside"))
-    figure.update_layout(title=say(language, "errors.iou_title", miou=evaluated["miou"]), height=500,
+    title = say(language, "errors.iou_title", miou=evaluated["miou"])
+    if own_split(evaluated):
+        title += "<br><sup>" + say(language, "errors.own_split_title", classes=len(classes)) + "</sup>"
+    figure.update_layout(title=title, height=500,
                          yaxis={"range": [0, 1.08], "title": "IoU"}, xaxis_title=say(language, "dataset.class"),
                          margin={"t": 50})
     return figure
@@ -86,8 +95,11 @@ def inspect_photo(registry, view, name, image_id, language="en"):
     result = segment_or_explain(registry, name, photo, language)
     summary = metrics.score_labels(truth, result.labels, config.classes)
     wrong = float(np.mean(result.labels[truth >= 0] != truth[truth >= 0])) if np.any(truth >= 0) else 0.0
-    caption = say(language, "errors.caption", image_id=image_id, split=say(language, f"dataset.{view.split_of(image_id)}"),
-                  model=config.title, engine=entry.segmenter.engine, accuracy=summary["pixel_accuracy"],
+    app_split = say(language, f"dataset.{view.split_of(image_id)}")
+    evaluated = entry.read_json("metrics.json") or {}
+    split = say(language, "errors.own_split" if own_split(evaluated) else "errors.app_split", split=app_split)
+    caption = say(language, "errors.caption", image_id=image_id, split=split,
+                  model=config.title, engine=say_engine(language, entry.segmenter.engine), accuracy=summary["pixel_accuracy"],
                   miou=summary["miou"], wrong=100 * wrong)
     return (save_image(photo, f"{image_id}-photo"),
             save_image(colorize(truth, config.colours), f"{image_id}-truth", lossless=True),

@@ -123,18 +123,20 @@ def build(registry, view=None):
             opacity = gr.Slider(0.0, 1.0, value=0.55, step=0.05, label=t("opacity"))
             run = gr.Button(t("segment"), variant="primary", interactive=not missing)
             examples_gallery(photo)
-        with gr.Column():
-            shown = gr.ImageSlider(label=t("overlay"), type="filepath", interactive=False)
+        with gr.Column(elem_id="predict-result"):
+            # fixed heights: a portrait photo would otherwise make each picture (and the page) very tall
+            shown = gr.ImageSlider(label=t("overlay"), type="filepath", interactive=False, height=420)
             legend = gr.HTML(label=t("legend"))
-            confidence = gr.Image(label=t("confidence"), type="filepath", interactive=False)
+            confidence = gr.Image(label=t("confidence"), type="filepath", interactive=False, height=260)
             mask = gr.File(label=t("download"))
     with gr.Row():
-        classes = gr.AnnotatedImage(label=t("predict.hover"), show_legend=True, color_map=class_colour_map(registry))
+        classes = gr.AnnotatedImage(label=t("predict.hover"), show_legend=True, color_map=class_colour_map(registry),
+                                    height=420)
         with gr.Column():
             verdict = gr.Markdown()
             with gr.Row():
-                truth = gr.Image(label=t("predict.truth"), type="filepath", interactive=False)
-                errors = gr.Image(label=t("predict.errors"), type="filepath", interactive=False)
+                truth = gr.Image(label=t("predict.truth"), type="filepath", interactive=False, height=260, visible=False)
+                errors = gr.Image(label=t("predict.errors"), type="filepath", interactive=False, height=260, visible=False)
     with gr.Accordion(t("details"), open=False):
         details = gr.JSON()
     drawn = gr.State()
@@ -146,10 +148,17 @@ def build(registry, view=None):
     label_set.change(on_label_set, label_set, model, api_name=False)
 
     def on_segment(image, name, alpha, request: gr.Request):
-        return predict(registry, image, name, alpha, language_of(request), view)
+        shown, classes, confidence, legend, mask, truth, errors, *rest = predict(registry, image, name, alpha,
+                                                                                  language_of(request), view)
+        known = truth is not None  # truth and error map only for a photo whose truth is known
+        return (shown, classes, confidence, legend, mask, gr.Image(truth, visible=known), gr.Image(errors, visible=known),
+                *rest)
 
     inputs, outputs = [photo, model, opacity], [shown, classes, confidence, legend, mask, truth, errors, verdict, details, drawn]
     run.click(on_segment, inputs, outputs, api_name="predict")
+    # on a phone the results are below the inputs: go there at once, where the progress shows
+    run.click(None, js="() => { if (window.innerWidth < 700) document.getElementById('predict-result')"
+                       "?.scrollIntoView({behavior: 'smooth'}); }")
     opacity.release(redraw, [drawn, opacity], shown, api_name=False, show_progress="hidden")
 
     def segment_after(event):

@@ -36,7 +36,7 @@ EN = {
     "disagreement": "Where the models disagree (bright = more distinct answers)",
     "results": "Results",
     "curves_models": "Models",
-    "final_metrics": "Final validation metrics (metrics.json)",
+    "final_metrics": "Final scores on the validation photos (saved by the evaluation: metrics.json)",
     "playground": "Playground: move the predicted square against the true one",
     "shift_x": "Shift right (pixels)",
     "shift_y": "Shift down (pixels)",
@@ -53,9 +53,9 @@ EN = {
     "model_unloadable": "Not loaded, with the reason: ",
     "model_load_notes": "Loaded with a note: ",
     "runnable_here": "**Runnable here:** ",
-    "architectures.evidence": "### One encoder, different decoders: what the trained models measure\nThe models below share the MobileNetV2 encoder from the same ImageNet weights, the training photos, the loss and the input size; they differ in the decoder (and in how many epochs each trained: see Training curves). So the differences are mostly the decoders' own. Scores on the validation photos (`metrics.json`); HD95 is the 95th-percentile distance, in pixels, between the predicted and the true boundary of a class (lower = tighter outlines).",
+    "architectures.evidence": "### One encoder, different decoders: what the trained models measure\nThe models below share the MobileNetV2 encoder from the same ImageNet weights, the training photos, the loss and the input size; they differ in the decoder (and in how many epochs each trained: see Training curves). So the differences are mostly the decoders' own. Scores on the validation photos, saved when each model was evaluated. The boundary error is how far, in pixels, a predicted outline strays from the true one (95% of the outline is closer; experts call it HD95, the 95th-percentile Hausdorff distance): lower means tighter outlines.",
     "architectures.evidence_table": "The decoders compared on the validation photos",
-    "architectures.evidence_columns": "network|parameters|label map before the last upsampling|pixel accuracy|mIoU|mean HD95 px (boundary error)",
+    "architectures.evidence_columns": "network|parameters|label map before the last upsampling|pixel accuracy|mIoU|boundary error, px (HD95)",
     "nothing_runnable": "**Runnable here:** no trained model yet.",
     "curves.per_class_plot": "Per-class IoU",
     "curves.none": "No checkpoint has a `history.json` yet: curves appear once a model is trained.",
@@ -100,7 +100,10 @@ EN = {
     "curves.training": "training", "curves.validation": "validation",
     "curves.line_key": "solid: training photos, dashed: validation photos",
     "curves.per_class_title": "Validation IoU per class",
-    "curves.summary_columns": "model|pixel accuracy|mean accuracy|mIoU|FWIoU|mean F1|mAP|mean HD95 (px)|images",
+    "curves.summary_columns": "model|scored on|pixel accuracy|mean accuracy|mIoU|FWIoU|mean F1|mAP|boundary error px (HD95)|images",
+    "curves.scored_fixed": "{classes} classes, the app's 143 validation photos",
+    "curves.scored_own": "{classes} classes, its own validation photos: not comparable",
+    "curves.not_comparable": "**Not comparable:** {names} sorted pixels into fewer classes (an easier task) and was scored on its own validation photos, so its scores cannot be set against the 8-class models'.",
     "tab.live": "Live camera",
     "live.intro": "Point the webcam at a scene (a window, a poster of a street, the schoolyard) and press record: each frame is segmented by the fastest model and the overlay follows the camera. Frames that arrive while one is being segmented are dropped rather than queued, so the picture never lags behind. The measured frame rate is shown under the overlay; a stream stops after five minutes.",
     "live.camera": "Webcam",
@@ -128,6 +131,7 @@ EN = {
     "dataset.validation": "validation",
     "dataset.photo_id": "Photo id",
     "dataset.found": "{count} of {total} photos match.",
+    "dataset.none_found": "No photo contains all of these classes together: untick one.",
     "dataset.random": "Random photo",
     "dataset.send": "Segment in Predict",
     "dataset.photo": "Photo",
@@ -148,8 +152,8 @@ EN = {
     "dataset.photos": "photos",
     "errors.intro": "Where each model goes wrong on the validation photos. The confusion matrix reads by row: of all pixels of a true class, what share went to each predicted class (the diagonal is right). The photos are ranked by their own mIoU, worst first: choose one (or click a row) to see photo, truth, prediction and errors.",
     "errors.none": "No evaluated model yet: run `python -m segdemo.evaluate checkpoints/NAME` to fill this tab.",
-    "errors.hover": "true %{{y}}, predicted %{{x}}<br>%{{z:.1%}} of the row, %{{customdata:,}} pixels",
-    "errors.share_of_row": "share of row",
+    "errors.hover": "true %{{y}}, predicted %{{x}}<br>%{{z:.1f}}% of the row, %{{customdata:,}} pixels",
+    "errors.share_of_row": "% of the row",
     "errors.confusion_title": "Confusion matrix on the validation photos<br>(% of each true class)",
     "errors.predicted": "predicted class",
     "errors.true": "true class",
@@ -158,7 +162,10 @@ EN = {
     "errors.columns": "rank|photo|mIoU|pixel accuracy",
     "errors.ranking": "Validation photos, worst first",
     "errors.choose_photo": "Photo (worst first)",
-    "errors.caption": "**Photo {image_id}** ({split} split) with {model}, run now as {engine}: pixel accuracy {accuracy:.3f}, mIoU {miou:.3f}; {wrong:.1f}% of labelled pixels wrong. The ranking holds the float32 scores of `metrics.json`.",
+    "errors.caption": "**Photo {image_id}** ({split}) with {model}, run now as {engine}: pixel accuracy {accuracy:.3f}, mIoU {miou:.3f}; {wrong:.1f}% of labelled pixels wrong. The ranking holds the scores saved when the model was evaluated at full precision, so they may differ slightly.",
+    "errors.app_split": "{split} split",
+    "errors.own_split": "one of this model's own validation photos; the app's split puts it in {split}",
+    "errors.own_split_title": "{classes} classes, its own validation photos: not comparable with the 8-class models",
     "errors.photo": "Photo",
     "errors.truth": "Truth",
     "errors.prediction": "Prediction",
@@ -195,6 +202,14 @@ The shipped models train on **class-weighted cross-entropy + Dice**: stable grad
 The dark outline is the **truth** (an object on background); the prediction is a square you move, resize and blur.
 Green = true positive, red = false positive, blue = false negative. Shrink the object to see class imbalance:
 pixel accuracy stays high while the object's IoU collapses.
+
+**Why a loss is not 0 when every metric reads 1:** metrics count the *labels* (the most probable class of each pixel);
+losses use the *probabilities*. Here the prediction is never more sure than 98%, and the softness slider blurs its edge,
+so the object's border pixels get, say, 60% instead of 100%: the labels are still right, but Dice and Tversky add up
+those missing percents over the whole object and, averaging over the classes, count the small object as much as the
+large background. A small, soft-edged object therefore keeps a Dice loss around 0.3. Set the softness to 0: the losses
+drop close to 0. Training lowers the loss by making the network surer, which is why it keeps improving after the
+labels are already right.
 """,
     "architectures.overview": """
 All of these are **encoder-decoder** networks: an image classifier (the *encoder* or *backbone*,
@@ -207,8 +222,8 @@ turns them back into a full-resolution label map. They differ in how the decoder
 | **SegNet** (Badrinarayanan et al.) | 2015 | the decoder reuses the encoder's max-pooling *indices* to place features back | light memory | still blurry boundaries |
 | **U-Net** (Ronneberger et al.) | 2015 | symmetric decoder; at every scale it *concatenates* the encoder's feature map (skip connections) | sharp outlines, small objects | little global context |
 | **PSPNet** (Zhao et al.) | 2017 | *pyramid pooling*: pool the feature map into 1x1, 2x2, 3x3, 6x6 grids and add all to every pixel | scene-level context (sky above, road below) | coarse output (upsampled 8x), so thin edges suffer |
-| **DeepLab v3+** (Chen et al.) | 2018 | *atrous* (dilated) convolutions at several rates, plus a small decoder | context and detail | heavier; not in segmentation-models 1.0.1, so not runnable here |
 | **FPN** (Lin et al.) | 2017 | a *feature pyramid*: top-down path that adds coarse semantics to finer maps, predicting from all scales | objects of every size | decoder output at 1/4 resolution |
+| **DeepLab v3+** (Chen et al.) | 2018 | *atrous* (dilated) convolutions at several rates, plus a small decoder | context and detail | heavier; not in segmentation-models 1.0.1, so not runnable here |
 
 **What to look for in the Compare tab:** U-Net keeps thin structures (poles, tree edges) and small
 objects; PSPNet is confident about large regions and their layout but rounds corners; FPN usually
@@ -246,7 +261,7 @@ JA = {
     "disagreement": "モデル間で意見が分かれる場所(明るいほど答えが多様)",
     "results": "結果",
     "curves_models": "モデル",
-    "final_metrics": "最終検証指標(metrics.json)",
+    "final_metrics": "検証写真での最終スコア(評価時に保存: metrics.json)",
     "playground": "実験場: 予測した正方形を正解の正方形に対して動かす",
     "shift_x": "右へずらす(画素)",
     "shift_y": "下へずらす(画素)",
@@ -263,9 +278,9 @@ JA = {
     "model_unloadable": "読み込めなかったモデルとその理由: ",
     "model_load_notes": "注意付きで読み込んだモデル: ",
     "runnable_here": "**ここで実行できるモデル:** ",
-    "architectures.evidence": "### 同じエンコーダ、異なるデコーダ: 学習済みモデルで測る\n下のモデルは、同じ ImageNet の重みから始めた MobileNetV2 エンコーダ、学習写真、損失関数、入力サイズを共有し、デコーダ(と学習エポック数: 学習曲線タブ参照)が異なります。したがって違いの大部分はデコーダによるものです。スコアは検証写真での値(`metrics.json`)。HD95 は、クラスの予測境界と正解境界の距離の 95 パーセンタイル(画素)です(小さいほど輪郭が正確)。",
+    "architectures.evidence": "### 同じエンコーダ、異なるデコーダ: 学習済みモデルで測る\n下のモデルは、同じ ImageNet の重みから始めた MobileNetV2 エンコーダ、学習写真、損失関数、入力サイズを共有し、デコーダ(と学習エポック数: 学習曲線タブ参照)が異なります。したがって違いの大部分はデコーダによるものです。スコアは各モデルの評価時に保存した検証写真での値です。境界の誤差は、予測した輪郭が正解の輪郭から何画素ずれているか(輪郭の 95% はそれより近い。専門用語では HD95、95 パーセンタイルのハウスドルフ距離)で、小さいほど輪郭が正確です。",
     "architectures.evidence_table": "検証写真で比べたデコーダ",
-    "architectures.evidence_columns": "ネットワーク|パラメータ数|最後のアップサンプリング前のラベルマップ|画素精度|mIoU|平均 HD95 px(境界の誤差)",
+    "architectures.evidence_columns": "ネットワーク|パラメータ数|最後のアップサンプリング前のラベルマップ|画素精度|mIoU|境界の誤差 px(HD95)",
     "nothing_runnable": "**ここで実行できるモデル:** 学習済みモデルはまだありません。",
     "curves.per_class_plot": "クラスごとの IoU",
     "curves.none": "`history.json` を持つチェックポイントはまだありません。モデルを学習すると曲線が表示されます。",
@@ -309,7 +324,10 @@ JA = {
     "curves.training": "学習", "curves.validation": "検証",
     "curves.line_key": "実線: 学習用の写真、破線: 検証用の写真",
     "curves.per_class_title": "クラスごとの検証 IoU",
-    "curves.summary_columns": "モデル|画素精度|平均精度|mIoU|FWIoU|平均 F1|mAP|平均 HD95(画素)|画像数",
+    "curves.summary_columns": "モデル|評価の条件|画素精度|平均精度|mIoU|FWIoU|平均 F1|mAP|境界の誤差 px(HD95)|画像数",
+    "curves.scored_fixed": "{classes} クラス、アプリの検証写真 143 枚",
+    "curves.scored_own": "{classes} クラス、独自の検証写真: 比べられません",
+    "curves.not_comparable": "**比べられません:** {names} はより少ないクラス(より易しい課題)に分け、独自の検証写真で評価したので、8 クラスのモデルのスコアとは比べられません。",
     "tab.live": "ライブカメラ",
     "live.intro": "Web カメラを景色(窓の外、街の写真のポスター、校庭)に向けて録画を押してください。各フレームを最速のモデルでセグメントし、重ね表示がカメラに追従します。処理中に届いたフレームは待たせずに捨てるので、表示が遅れていくことはありません。計測したフレームレートを下に表示します。ストリームは 5 分で止まります。",
     "live.camera": "Web カメラ",
@@ -337,6 +355,7 @@ JA = {
     "dataset.validation": "検証",
     "dataset.photo_id": "写真 id",
     "dataset.found": "{total} 枚中 {count} 枚が該当します。",
+    "dataset.none_found": "これらのクラスをすべて含む写真はありません: チェックを 1 つ外してください。",
     "dataset.random": "ランダムな写真",
     "dataset.send": "予測でセグメント",
     "dataset.photo": "写真",
@@ -357,8 +376,8 @@ JA = {
     "dataset.photos": "写真の枚数",
     "errors.intro": "検証写真で各モデルがどこを誤るか。混同行列は行ごとに読みます: ある正解クラスの画素のうち、どの予測クラスにどれだけ割り当てられたか(対角線が正解)。写真は自身の mIoU の低い順に並んでいます。1 枚選ぶ(または行をクリックする)と、写真・正解・予測・誤りが表示されます。",
     "errors.none": "評価済みのモデルがまだありません: `python -m segdemo.evaluate checkpoints/NAME` を実行してください。",
-    "errors.hover": "正解 %{{y}}、予測 %{{x}}<br>行の %{{z:.1%}}、%{{customdata:,}} 画素",
-    "errors.share_of_row": "行に占める割合",
+    "errors.hover": "正解 %{{y}}、予測 %{{x}}<br>行の %{{z:.1f}}%、%{{customdata:,}} 画素",
+    "errors.share_of_row": "行に占める %",
     "errors.confusion_title": "検証写真での混同行列<br>(各正解クラスの %)",
     "errors.predicted": "予測クラス",
     "errors.true": "正解クラス",
@@ -367,7 +386,10 @@ JA = {
     "errors.columns": "順位|写真|mIoU|画素精度",
     "errors.ranking": "検証写真(悪い順)",
     "errors.choose_photo": "写真(悪い順)",
-    "errors.caption": "**写真 {image_id}**({split}分割)、{model}({engine}で今実行): 画素精度 {accuracy:.3f}、mIoU {miou:.3f}。ラベル付き画素の {wrong:.1f}% が誤り。順位表は `metrics.json` の float32 での値です。",
+    "errors.caption": "**写真 {image_id}**({split})、{model}({engine}で今実行): 画素精度 {accuracy:.3f}、mIoU {miou:.3f}。ラベル付き画素の {wrong:.1f}% が誤り。順位表は評価時に完全な精度で保存したスコアなので、少し違うことがあります。",
+    "errors.app_split": "{split}分割",
+    "errors.own_split": "このモデル独自の検証写真。アプリの分割では{split}分割",
+    "errors.own_split_title": "{classes} クラス、独自の検証写真: 8 クラスのモデルとは比べられません",
     "errors.photo": "写真",
     "errors.truth": "正解",
     "errors.prediction": "予測",
@@ -418,6 +440,12 @@ $t$ を one-hot の正解、$p$ を画素の予測確率とすると:
 濃い輪郭が**正解**(背景上の物体)、予測は動かしたり大きさを変えたりぼかしたりできる正方形です。
 緑 = 真陽性、赤 = 偽陽性、青 = 偽陰性。物体を小さくするとクラス不均衡が見えます:
 画素精度は高いままなのに、物体の IoU は急落します。
+
+**指標がすべて 1 なのに損失が 0 にならない理由:** 指標は*ラベル*(各画素で最も確率の高いクラス)を数え、損失は*確率*を使います。
+ここでの予測は最大でも 98% の確信度で、なめらかさのスライダーが縁をぼかすため、物体の境界の画素は 100% ではなく例えば 60% になります。
+ラベルは正しいままですが、Dice と Tversky は物体全体でその足りない分を足し合わせ、クラスごとに平均するので、小さな物体も大きな背景と同じ重みになります。
+そのため縁のぼけた小さな物体では Dice 損失が 0.3 前後に残ります。なめらかさを 0 にすると損失はほぼ 0 まで下がります。
+ラベルが正しくなった後も学習が損失を下げ続けられるのは、ネットワークをより確信させるためです。
 """,
     "architectures.overview": """
 これらはすべて**エンコーダ・デコーダ**型のネットワークです。画像分類器(*エンコーダ*、*バックボーン*。
@@ -430,8 +458,8 @@ $t$ を one-hot の正解、$p$ を画素の予測確率とすると:
 | **SegNet** (Badrinarayanan ほか) | 2015 | デコーダがエンコーダの max-pooling の*位置*を使って特徴を元に戻す | 省メモリ | 輪郭はまだぼやける |
 | **U-Net** (Ronneberger ほか) | 2015 | 対称なデコーダ。各スケールでエンコーダの特徴マップを*連結*する(スキップ接続) | 鋭い輪郭、小さな物体 | 大域的な文脈が少ない |
 | **PSPNet** (Zhao ほか) | 2017 | *ピラミッドプーリング*: 特徴マップを 1x1・2x2・3x3・6x6 の格子にプールし、全画素に加える | シーン全体の文脈(上は空、下は道路) | 出力が粗い(8 倍アップサンプリング)ので細い輪郭が苦手 |
-| **DeepLab v3+** (Chen ほか) | 2018 | 複数のレートの *atrous*(膨張)畳み込みと小さなデコーダ | 文脈と細部の両立 | 重い。segmentation-models 1.0.1 にないためここでは実行できない |
 | **FPN** (Lin ほか) | 2017 | *特徴ピラミッド*: 粗い意味情報を細かいマップへ足すトップダウン経路で、全スケールから予測 | あらゆる大きさの物体 | デコーダ出力は 1/4 解像度 |
+| **DeepLab v3+** (Chen ほか) | 2018 | 複数のレートの *atrous*(膨張)畳み込みと小さなデコーダ | 文脈と細部の両立 | 重い。segmentation-models 1.0.1 にないためここでは実行できない |
 
 **比較タブで見るべき点:** U-Net は細い構造(電柱、木の縁)や小さな物体を保ち、PSPNet は大きな領域と
 その配置に自信を持つが角を丸め、FPN はたいていその中間です。不一致マップはまさにその境界の画素を示します。
