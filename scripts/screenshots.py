@@ -28,9 +28,11 @@ def run_tab(page, index, name, example):
         panel = page.get_by_role("tabpanel")
         panel.locator("input[type=file]").first.set_input_files(str(example))
         page.wait_for_timeout(1000)
-        panel.locator("button.primary").first.click()
         marker = "img[src*='overlay-']" if name == "predict" else "img[src*='disagreement-']"
-        page.locator(marker).first.wait_for(timeout=90_000)
+        before = page.locator(marker).first.get_attribute("src") if page.locator(marker).count() else None
+        panel.locator("button.primary").first.click()
+        page.wait_for_function("([marker, before]) => { const img = document.querySelector(marker);"
+                               " return img && img.getAttribute('src') !== before; }", arg=[marker, before], timeout=90_000)
         page.wait_for_timeout(1000)
     if name == "errors":
         page.locator("img[src*='-errors-']").first.wait_for(state="attached", timeout=90_000)

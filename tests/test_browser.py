@@ -191,3 +191,24 @@ def test_no_tab_is_wider_than_a_phone(open_page, locale):
         page.wait_for_timeout(1500)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"tab {tabs.nth(index).inner_text()!r} is {width} px wide"
+
+
+def test_on_a_phone_segment_goes_to_the_results_and_hides_empty_truth_panels(open_page, tmp_path):
+    """A photo with no known truth: after Segment the result is on screen, with no empty truth or error-map box."""
+    from PIL import Image
+
+    photo = tmp_path / "not-from-the-dataset.jpg"
+    Image.effect_mandelbrot((300, 400), (-2.0, -1.5, 1.0, 1.5), 60).convert("RGB").save(photo)  # portrait
+    page = open_page("en-US")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.locator("input[type=file]").first.set_input_files(str(photo))
+    page.wait_for_timeout(1000)
+    page.get_by_role("button", name="Segment", exact=True).click()
+    page.locator("img[src*='overlay-']").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)
+    top = page.locator("#predict-result").bounding_box()["y"]
+    assert -5 <= top < 844 / 2, f"the results start at {top:.0f} px of an 844 px screen"
+    assert page.get_by_text("Ground truth", exact=True).locator("visible=true").count() == 0
+    assert page.get_by_text("Error map", exact=True).locator("visible=true").count() == 0
+    slider = page.locator("img[src*='overlay-']").first.bounding_box()
+    assert slider["height"] <= 450, "a portrait photo is shown within a fixed height, not as tall as the phone is wide x 4/3"

@@ -92,9 +92,9 @@ def build(registry, view=None):
             with gr.Row(elem_id="compare-keys-row"):
                 spread = gr.Image(label=t("disagreement"), type="filepath", interactive=False, height=240, min_width=240)
                 keys = gr.HTML(min_width=240)
-    # every column on screen, a phone's too: cells wrap rather than the table scrolling sideways
+    # on a phone the page keeps only the columns a class compares (model, classes, time, scores): see CSS
     table = gr.Dataframe(headers=say_columns("en", "compare.columns"), label=t("results"), interactive=False, wrap=True,
-                         column_widths=["12%", "16%", "8%", "11%", "10%", "9%", "18%", "8%", "8%"])
+                         elem_id="compare-table")
     examples_gallery(photo)
 
     def on_compare(image, names, request: gr.Request):

@@ -95,7 +95,7 @@ def build(registry):
     evaluated = bool(summary_rows(registry))
     if not evaluated:
         gr.Markdown(t("curves.unevaluated"))
-    summary = gr.Dataframe(label=t("final_metrics"), interactive=False, visible=evaluated)
+    summary = gr.Dataframe(label=t("final_metrics"), interactive=False, visible=evaluated, wrap=True)
     caveat = gr.Markdown()
 
     apart = not_comparable_names(registry)

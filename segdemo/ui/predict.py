@@ -125,7 +125,7 @@ def build(registry, view=None):
             examples_gallery(photo)
         with gr.Column(elem_id="predict-result"):
             # fixed heights: a portrait photo would otherwise make each picture (and the page) very tall
-            shown = gr.ImageSlider(label=t("overlay"), type="filepath", interactive=False, height=420)
+            shown = gr.ImageSlider(label=t("overlay"), type="filepath", interactive=False, max_height=440)
             legend = gr.HTML(label=t("legend"))
             confidence = gr.Image(label=t("confidence"), type="filepath", interactive=False, height=260)
             mask = gr.File(label=t("download"))
