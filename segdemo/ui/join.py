@@ -31,7 +31,7 @@ def join_html(request, language="en"):
     cards = "".join(
         f"<figure class='segdemo-join-card'>{qr_svg(url)}<figcaption><a href='{html.escape(url)}'>{html.escape(url)}</a>"
         f"</figcaption></figure>" for url in urls)
-    advice = say(language, "join.https_warning" if scheme == "https" else "join.http_no_camera")
+    advice = say(language, "join.https_warning" if scheme == "https" else "join.http_no_camera")  # HTML, not Markdown
     return f"<div class='segdemo-join'>{cards}</div><p>{advice}</p>"
 
 
