@@ -212,3 +212,39 @@ def test_on_a_phone_segment_goes_to_the_results_and_hides_empty_truth_panels(ope
     assert page.get_by_text("Error map", exact=True).locator("visible=true").count() == 0
     slider = page.locator("img[src*='overlay-']").first.bounding_box()
     assert slider["height"] <= 450, "a portrait photo is shown within a fixed height, not as tall as the phone is wide x 4/3"
+
+
+def visible_error_badges(page):
+    """"Error" badges drawn over output panels (Gradio's status tracker), not the message box."""
+    return page.locator(".wrap > span.error").locator("visible=true").count()
+
+
+def test_a_file_that_is_not_a_photo_is_explained_once_in_japanese(open_page, tmp_path):
+    """A message in the page's language; the upload is cleared (no broken picture) and no output turns into an "Error" badge."""
+    page = open_page("ja-JP")
+    bad = tmp_path / "notes.jpg"
+    bad.write_text("these are my notes, not a photo")
+    page.locator("input[type=file]").first.set_input_files(str(bad))
+    toast = page.locator(".toast-body").first
+    toast.wait_for(timeout=30_000)
+    assert "画像ではありません" in toast.inner_text() and "注意" in toast.inner_text()
+    page.wait_for_timeout(1000)
+    assert page.get_by_role("tabpanel").locator("img[src*='notes']").count() == 0, "the broken upload is cleared"
+    page.get_by_role("button", name="セグメント").click()
+    page.get_by_text("写真をアップロードしてください").first.wait_for(timeout=30_000)
+    assert "エラー" in page.locator(".toast-body").last.inner_text() and "Error" not in page.locator(".toast-body").last.inner_text()
+    assert page.locator(".wrap > span.error").count() > 0, "Gradio marked the outputs as failed..."
+    assert visible_error_badges(page) == 0, "...but the page does not draw a badge over each"
+
+
+def test_a_dataset_filter_matching_nothing_says_so_without_error_badges(open_page):
+    page = open_page("en-US")
+    page.get_by_role("tab", name="Dataset").click()
+    page.get_by_text("Share of labelled pixels per class").first.wait_for(timeout=30_000)
+    for name in ("water", "mountain"):  # the tiny test dataset has neither (the real one: no photo has all eight)
+        page.get_by_role("tabpanel").get_by_label(name, exact=True).check()
+        page.wait_for_timeout(300)
+    page.get_by_text("No photo contains all of these classes together").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)
+    assert visible_error_badges(page) == 0
+    assert page.locator(".toast-body").count() == 0

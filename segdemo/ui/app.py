@@ -39,28 +39,36 @@ CSS = """
 .segdemo-join-card { margin: 0; text-align: center; font-size: 1.4em; }
 .segdemo-join-card svg { width: 260px; height: 260px; }
 """
-# Runs in the page's <head>: marks the page where the browser will refuse the camera (it does on
-# plain HTTP from another device), so the notices saying why and what to do show; and translates
-# the one webcam label Gradio writes without its translation system.
+# Runs in the page's <head>: shows the notices saying why the camera is blocked and what to do
+# where the browser will refuse it (plain HTTP from another device); on a Japanese page,
+# translates the few words Gradio writes without its translation system (the webcam button,
+# the titles of its message boxes).
 HEAD = """
 <script>
 (() => {
-  const root = document.documentElement;
   if (!window.isSecureContext || !(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)) {
     const style = document.createElement("style");  // not scoped to the app, unlike launch(css=...)
     style.textContent = ".segdemo-camera-help { display: block !important; border-left: 4px solid #d97706; padding-left: 10px; }";
     document.head.appendChild(style);
   }
   if (!(navigator.language || "").toLowerCase().startsWith("ja")) return;
-  const english = "Click to Access Webcam", japanese = "クリックして Web カメラを使う";
-  const translate = (node) => {
-    const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
-    for (let text = walker.nextNode(); text; text = walker.nextNode()) {
-      if (text.nodeValue.includes(english)) text.nodeValue = text.nodeValue.replace(english, japanese);
+  const webcam = ["Click to Access Webcam", "クリックして Web カメラを使う"];
+  const titles = {Error: "エラー", Warning: "注意", Info: "お知らせ", Success: "完了"};
+  const translateText = (text) => {
+    if (text.nodeValue.includes(webcam[0])) text.nodeValue = text.nodeValue.replace(webcam[0], webcam[1]);
+    const word = text.nodeValue.trim();
+    if (titles[word] && text.parentElement && text.parentElement.closest(".toast-title")) {
+      text.nodeValue = text.nodeValue.replace(word, titles[word]);
     }
   };
-  new MutationObserver((changes) => changes.forEach((change) => change.addedNodes.forEach(translate)))
-    .observe(root, {childList: true, subtree: true});
+  const translate = (node) => {
+    if (node.nodeType === Node.TEXT_NODE) return translateText(node);
+    const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+    for (let text = walker.nextNode(); text; text = walker.nextNode()) translateText(text);
+  };
+  new MutationObserver((changes) => changes.forEach((change) =>
+    change.type === "characterData" ? translate(change.target) : change.addedNodes.forEach(translate)))
+    .observe(document.documentElement, {childList: true, subtree: true, characterData: true});
 })();
 </script>
 """

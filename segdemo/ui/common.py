@@ -14,7 +14,7 @@ from PIL import Image, UnidentifiedImageError
 
 from segdemo.examples import ground_truth_for, list_examples
 from segdemo.imaging import ImageError, Message, fit_within, load_rgb
-from segdemo.ui.text import language_of, say, say_class, say_message, t, user_error
+from segdemo.ui.text import language_of, say, say_class, say_message, t
 
 
 class PhotoInput(gr.Image):
@@ -47,8 +47,7 @@ def refuse_non_image(path, request: gr.Request):
         with Image.open(path):
             return gr.skip()
     except (UnidentifiedImageError, OSError, ValueError):
-        language = language_of(request)
-        gr.Warning(say_message(language, Message("not_image")), title=say(language, "warning.title"))
+        gr.Warning(say_message(language_of(request), Message("not_image")))
         return None
 
 
@@ -85,20 +84,20 @@ def decode_or_explain(source, language="en"):
     try:
         return load_rgb(source)
     except ImageError as error:
-        raise user_error(language, say_message(language, error.message)) from None
+        raise gr.Error(say_message(language, error.message)) from None
 
 
 def segment_or_explain(registry, name, image, language="en", **kwargs):
     """Run one model, turning bad input and unknown models into messages the user sees."""
     if not name:
-        raise user_error(language, say(language, "error.choose_model"))
+        raise gr.Error(say(language, "error.choose_model"))
     try:
         return registry.segment(name, image, **kwargs)
     except ImageError as error:
-        raise user_error(language, say_message(language, error.message)) from None
+        raise gr.Error(say_message(language, error.message)) from None
     except KeyError:
         known = ", ".join(registry.available()) or "-"
-        raise user_error(language, say(language, "error.model_unavailable", name=name, known=known)) from None
+        raise gr.Error(say(language, "error.model_unavailable", name=name, known=known)) from None
 
 
 def rounded(value, digits):

@@ -7,7 +7,7 @@ from segdemo import metrics
 from segdemo.imaging import heatmap, overlay
 from segdemo.ui.common import (decode_or_explain, examples_gallery, input_size, known_truth, legend_html, millions,
                                model_label, no_model_notice, photo_input, preview, save_image, segment_or_explain)
-from segdemo.ui.text import language_of, say, say_columns, say_engine, say_message, say_table, t, user_error
+from segdemo.ui.text import language_of, say, say_columns, say_engine, say_message, say_table, t
 
 
 def disagreement(label_maps):
@@ -22,7 +22,7 @@ def disagreement(label_maps):
 def compare(registry, image, model_names, language="en", view=None):
     """Overlays, a disagreement map and a table for ``model_names``; the ``compare`` API."""
     if not model_names:
-        raise user_error(language, say(language, "error.choose_models"))
+        raise gr.Error(say(language, "error.choose_models"))
     photo, notes = decode_or_explain(image, language)  # once, not once per model
     gallery, rows, same_set, truths = [], [], {}, {}
     for name in model_names:

@@ -15,16 +15,16 @@ from segdemo.dataset_view import layer_colours
 from segdemo.imaging import colorize
 from segdemo.labels import REGIONS, SURFACES
 from segdemo.ui.common import legend_html, save_image
-from segdemo.ui.text import language_of, say, say_class, t, user_error
+from segdemo.ui.text import language_of, say, say_class, t
 
 
 def example_or_explain(view, image_id, language="en"):
     """The id as the dataset knows it, or a message naming what was asked for."""
     image_id = str(image_id or "").strip()
     if view is None:
-        raise user_error(language, say(language, "dataset.unavailable"))
+        raise gr.Error(say(language, "dataset.unavailable"))
     if not view.has(image_id):
-        raise user_error(language, say(language, "dataset.unknown_id", image_id=image_id[:40], count=len(view.ids)))
+        raise gr.Error(say(language, "dataset.unknown_id", image_id=image_id[:40], count=len(view.ids)))
     return image_id
 
 
@@ -117,17 +117,15 @@ def build(view):
             charts = [gr.Plot(show_label=False) for _ in range(3)]
 
     def on_show(chosen, request: gr.Request):
-        if not chosen:  # a filter that matches nothing empties the list: keep showing the last photo
-            return [gr.skip()] * len(outputs)
         return show_example(view, chosen, language_of(request))
 
     def on_filter(chosen_classes, chosen_split, request: gr.Request):
         options = matching_ids(view, chosen_classes, chosen_split)
         language = language_of(request)
         count = say(language, "dataset.found", count=len(options), total=len(view.ids))
-        if not options:
-            count += " " + say(language, "dataset.none_found")
-        return gr.Dropdown(choices=options, value=options[0] if options else None), count
+        if not options:  # keep showing the last photo rather than asking for photo ""
+            return gr.Dropdown(choices=[]), count + " " + say(language, "dataset.none_found")
+        return gr.Dropdown(choices=options, value=options[0]), count
 
     def on_random(chosen_classes, chosen_split):
         options = matching_ids(view, chosen_classes, chosen_split)

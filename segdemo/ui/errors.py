@@ -12,7 +12,7 @@ from segdemo import metrics
 from segdemo.imaging import colorize, error_map, overlay
 from segdemo.ui.common import model_label, save_image, segment_or_explain
 from segdemo.ui.dataset import example_or_explain
-from segdemo.ui.text import language_of, say, say_class, say_engine, say_table, t, user_error
+from segdemo.ui.text import language_of, say, say_class, say_engine, say_table, t
 
 
 def evaluated_models(registry):
@@ -72,7 +72,7 @@ def ranking(evaluated):
 def model_overview(registry, evaluated_by_model, name, language="en"):
     """Confusion matrix, per-class IoU, ranked table and photo choices for one model."""
     if name not in evaluated_by_model:
-        raise user_error(language, say(language, "errors.unknown_model", name=str(name)[:40],
+        raise gr.Error(say(language, "errors.unknown_model", name=str(name)[:40],
                            known=", ".join(evaluated_by_model) or "-"))
     evaluated, classes = evaluated_by_model[name], registry.get(name).config.classes
     ranked = ranking(evaluated)
@@ -88,7 +88,7 @@ def inspect_photo(registry, view, name, image_id, language="en"):
     """Photo, truth, prediction and error map of one dataset photo for one model; the ``inspect`` API."""
     image_id = example_or_explain(view, image_id, language)
     if name not in registry.available():
-        raise user_error(language, say(language, "errors.unknown_model", name=str(name)[:40], known=", ".join(registry.available()) or "-"))
+        raise gr.Error(say(language, "errors.unknown_model", name=str(name)[:40], known=", ".join(registry.available()) or "-"))
     entry = registry.get(name)
     config = entry.config
     photo, truth = view.photo(image_id), view.truth(image_id, config.label_set)

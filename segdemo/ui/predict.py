@@ -148,20 +148,22 @@ def build(registry, view=None):
     label_set.change(on_label_set, label_set, model, api_name=False)
 
     def on_segment(image, name, alpha, request: gr.Request):
-        shown, classes, confidence, legend, mask, truth, errors, *rest = predict(registry, image, name, alpha,
-                                                                                  language_of(request), view)
-        known = truth is not None  # truth and error map only for a photo whose truth is known
-        return (shown, classes, confidence, legend, mask, gr.Image(truth, visible=known), gr.Image(errors, visible=known),
-                *rest)
+        return predict(registry, image, name, alpha, language_of(request), view)
+
+    def show_truth_panels(truth_file):
+        """Truth and error map only for a photo whose truth is known: no empty boxes otherwise."""
+        return gr.Image(visible=bool(truth_file)), gr.Image(visible=bool(truth_file))
 
     inputs, outputs = [photo, model, opacity], [shown, classes, confidence, legend, mask, truth, errors, verdict, details, drawn]
-    run.click(on_segment, inputs, outputs, api_name="predict")
+    run.click(on_segment, inputs, outputs, api_name="predict").then(
+        show_truth_panels, truth, [truth, errors], api_name=False, show_progress="hidden")
     # on a phone the results are below the inputs: go there at once, where the progress shows
     run.click(None, js="() => { if (window.innerWidth < 700) document.getElementById('predict-result')"
                        "?.scrollIntoView({behavior: 'smooth'}); }")
     opacity.release(redraw, [drawn, opacity], shown, api_name=False, show_progress="hidden")
 
     def segment_after(event):
-        return event.then(on_segment, inputs, outputs, api_name=False)
+        return event.then(on_segment, inputs, outputs, api_name=False).then(
+            show_truth_panels, truth, [truth, errors], api_name=False, show_progress="hidden")
 
     return photo, segment_after

@@ -64,8 +64,6 @@ EN = {
     "class.sky": "sky", "class.tree": "tree", "class.road": "road", "class.grass": "grass", "class.water": "water",
     "class.building": "building", "class.mountain": "mountain", "class.foreground object": "foreground object",
     "class.horizontal": "horizontal", "class.vertical": "vertical",
-    "error.title": "Error",
-    "warning.title": "Warning",
     "error.choose_model": "Choose a model first.",
     "error.choose_models": "Choose at least one model to compare.",
     "error.model_unavailable": "Model {name!r} is not available (available: {known}).",
@@ -288,8 +286,6 @@ JA = {
     "class.sky": "空", "class.tree": "木", "class.road": "道路", "class.grass": "草地", "class.water": "水",
     "class.building": "建物", "class.mountain": "山", "class.foreground object": "前景物体",
     "class.horizontal": "水平面", "class.vertical": "垂直面",
-    "error.title": "エラー",
-    "warning.title": "注意",
     "error.choose_model": "先にモデルを選んでください。",
     "error.choose_models": "比較するモデルを 1 つ以上選んでください。",
     "error.model_unavailable": "モデル {name!r} は利用できません(利用できるもの: {known})。",
@@ -488,11 +484,6 @@ def language_of(request):
 def say(language, key, **values):
     """The text for ``key`` in ``language`` (English where it has none), filled with ``values``."""
     return TEXT.get(language, EN).get(key, EN[key]).format(**values)
-
-
-def user_error(language, text):
-    """A gr.Error for the user, its title ("Error") in ``language`` too."""
-    return gr.Error(text, title=say(language, "error.title"))
 
 
 def say_columns(language, key):
