@@ -28,7 +28,6 @@ CSS = """
 @media (max-width: 640px) {
   #compare-gallery .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); }
   #compare-keys-row { flex-direction: column; }
-  #compare-table :is(th, td):is(:nth-child(2), :nth-child(4), :nth-child(5), :nth-child(7)) { display: none; }
   .segdemo-wide-table table { display: block; overflow-x: auto; }
   .segdemo-wide-table td, .segdemo-wide-table th { min-width: 9em; }
 }

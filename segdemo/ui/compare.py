@@ -39,8 +39,9 @@ def compare(registry, image, model_names, language="en", view=None):
         milliseconds = result.timings["total_ms"]
         photo, labels, _ = preview(result)
         gallery.append((save_image(overlay(photo, labels, config.colours), name), f"{config.title}: {milliseconds:.0f} ms"))
-        rows.append([name, config.title, len(config.classes), input_size(config), millions(entry.segmenter.parameter_count), round(milliseconds, 1),
-                     say_engine(language, entry.segmenter.engine), *scores])
+        # what a class compares first (a phone shows these without scrolling the table), then what explains it
+        rows.append([name, round(milliseconds, 1), *scores, len(config.classes), input_size(config),
+                     millions(entry.segmenter.parameter_count), say_engine(language, entry.segmenter.engine), config.title])
         same_set.setdefault(config.label_set, []).append(labels)
     label_set, maps = max(same_set.items(), key=lambda item: len(item[1]))
     spread = disagreement(maps)
@@ -48,7 +49,7 @@ def compare(registry, image, model_names, language="en", view=None):
                 share=100 * np.mean(spread > 0))]
     if len(same_set) > 1:
         note.append(say(language, "compare.label_sets"))
-    if not any(row[-1] != "" for row in rows):
+    if not any(row[2] != "" for row in rows):
         note.append(say(language, "compare.no_scores"))
     if notes:
         note.append(say(language, "compare.notes", notes="; ".join(say_message(language, n) for n in notes)))
@@ -92,9 +93,7 @@ def build(registry, view=None):
             with gr.Row(elem_id="compare-keys-row"):
                 spread = gr.Image(label=t("disagreement"), type="filepath", interactive=False, height=240, min_width=240)
                 keys = gr.HTML(min_width=240)
-    # on a phone the page keeps only the columns a class compares (model, classes, time, scores): see CSS
-    table = gr.Dataframe(headers=say_columns("en", "compare.columns"), label=t("results"), interactive=False, wrap=True,
-                         elem_id="compare-table")
+    table = gr.Dataframe(headers=say_columns("en", "compare.columns"), label=t("results"), interactive=False)
     examples_gallery(photo)
 
     def on_compare(image, names, request: gr.Request):

@@ -108,6 +108,36 @@ def inspect_photo(registry, view, name, image_id, language="en"):
             caption)
 
 
+def confused_photos(registry, view, name, true_class, predicted_class, cache, language="en"):
+    """The validation photos where ``true_class`` pixels are taken for ``predicted_class``, most such pixels first.
+
+    A cell of the confusion matrix sums all photos; this finds the photos behind it. The
+    model runs once over its validation photos (kept in ``cache``), so the first question
+    about a model takes a while and later ones are instant.
+    """
+    if view is None:
+        raise gr.Error(say(language, "dataset.unavailable"))
+    if name not in registry.available():
+        raise gr.Error(say(language, "errors.unknown_model", name=str(name)[:40], known=", ".join(registry.available()) or "-"))
+    config = registry.get(name).config
+    if true_class not in config.classes or predicted_class not in config.classes:
+        raise gr.Error(say(language, "errors.unknown_classes", known=", ".join(say_class(language, c) for c in config.classes)))
+    if name not in cache:
+        ids = [row["id"] for row in registry.entries[name].read_json("metrics.json")["per_image"] if view.has(row["id"])]
+        cache[name] = {image_id: segment_or_explain(registry, name, view.photo(image_id), language).labels for image_id in ids}
+    true_index, predicted_index = config.classes.index(true_class), config.classes.index(predicted_class)
+    found = []
+    for image_id, labels in cache[name].items():
+        truth = view.truth(image_id, config.label_set)
+        of_class = int(np.sum(truth == true_index))
+        confused = int(np.sum((truth == true_index) & (labels == predicted_index)))
+        if confused:
+            found.append((image_id, confused, 100 * confused / of_class))
+    found.sort(key=lambda row: (-row[1], row[0]))
+    return say_table(language, "errors.confused_columns",
+                     [[rank, image_id, pixels, round(share, 1)] for rank, (image_id, pixels, share) in enumerate(found, start=1)])
+
+
 def build(registry, view):
     """The tab; returns (draw on page load, outputs) or None when there is nothing to analyse."""
     evaluated_by_model = evaluated_models(registry)
@@ -119,6 +149,15 @@ def build(registry, view):
     model = gr.Dropdown([(model_label(registry.entries[n]), n) for n in names], value=names[0], label=t("model"))
     with gr.Row():
         confusion, per_class = gr.Plot(show_label=False), gr.Plot(show_label=False)
+    classes = registry.get(names[0]).config.classes
+    with gr.Accordion(t("errors.behind_a_cell"), open=False):
+        with gr.Row():
+            true_class = gr.Dropdown([(t(f"class.{c}"), c) for c in classes], value=classes[-2] if len(classes) > 1 else None,
+                                     label=t("errors.true_class"))
+            predicted_class = gr.Dropdown([(t(f"class.{c}"), c) for c in classes], value=classes[1] if len(classes) > 1 else None,
+                                          label=t("errors.predicted_class"))
+            find = gr.Button(t("errors.find"), variant="secondary")
+        confused = gr.Dataframe(label=t("errors.confused_photos"), interactive=False, max_height=300)
     with gr.Row():
         with gr.Column(scale=2):
             table = gr.Dataframe(label=t("errors.ranking"), interactive=False, max_height=420)
@@ -142,8 +181,20 @@ def build(registry, view):
     def on_row(evt: gr.SelectData):
         return evt.row_value[1]
 
+    segmented = {}  # model name -> {photo id: labels}, for the photos behind a confusion-matrix cell
+
+    def on_find(name, true_name, predicted_name, request: gr.Request):
+        return confused_photos(registry, view, name, true_name, predicted_name, segmented, language_of(request))
+
+    def on_model_classes(name):
+        names_of = [(t(f"class.{c}"), c) for c in registry.get(name).config.classes]
+        return gr.Dropdown(choices=names_of, value=names_of[-2][1]), gr.Dropdown(choices=names_of, value=names_of[1][1])
+
     overview = [confusion, per_class, table, photo_id]
     model.change(on_model, model, overview, api_name="error_overview")
+    model.change(on_model_classes, model, [true_class, predicted_class], api_name=False)
+    find.click(on_find, [model, true_class, predicted_class], confused, api_name="confused_photos")
+    confused.select(on_row, None, photo_id, api_name=False)
     photo_id.change(on_photo, [model, photo_id], [*panels, caption], api_name="inspect")
     table.select(on_row, None, photo_id, api_name=False)
 
