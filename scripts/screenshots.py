@@ -4,8 +4,9 @@
     python scripts/screenshots.py --url http://127.0.0.1:7860/ --out docs/screenshots
 
 Each tab in English and Japanese, at 1366x768 (a classroom projector) and 390 px wide (a
-phone); Predict and Compare first segment a bundled validation photo.  Needs Playwright
-and Debian's chromium (requirements-dev.txt, apt-get install chromium).
+phone); Predict and Compare first segment a bundled validation photo, and with ``--own-photo``
+also a photo that is not from the dataset (``*-own-*.png``).  Needs Playwright and Debian's
+chromium (requirements-dev.txt, apt-get install chromium).
 """
 import argparse
 import shutil
@@ -27,9 +28,11 @@ def run_tab(page, index, name, example):
         panel = page.get_by_role("tabpanel")
         panel.locator("input[type=file]").first.set_input_files(str(example))
         page.wait_for_timeout(1000)
+        marker = "img[src*='overlay-']" if name == "predict" else "img[src*='disagreement-']"
+        before = page.locator(marker).first.get_attribute("src") if page.locator(marker).count() else None
         panel.locator("button.primary").first.click()
-        marker = "img[src*='errors-']" if name == "predict" else "img[src*='disagreement-']"
-        page.locator(marker).first.wait_for(timeout=90_000)
+        page.wait_for_function("([marker, before]) => { const img = document.querySelector(marker);"
+                               " return img && img.getAttribute('src') !== before; }", arg=[marker, before], timeout=90_000)
         page.wait_for_timeout(1000)
     if name == "errors":
         page.locator("img[src*='-errors-']").first.wait_for(state="attached", timeout=90_000)
@@ -41,6 +44,7 @@ def main(argv=None):
     parser.add_argument("--url", default="http://127.0.0.1:7860/")
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
     parser.add_argument("--example", type=Path, help="photo to segment (default: the first bundled example)")
+    parser.add_argument("--own-photo", type=Path, help="also segment this photo (not from the dataset) in Predict and Compare")
     parser.add_argument("--languages", nargs="+", default=list(LOCALES), choices=list(LOCALES))
     parser.add_argument("--devices", nargs="+", default=list(VIEWPORTS), choices=list(VIEWPORTS))
     parser.add_argument("--tabs", nargs="+", default=list(TABS), choices=list(TABS))
@@ -59,10 +63,13 @@ def main(argv=None):
                 for index, name in enumerate(TABS):
                     if name not in args.tabs:
                         continue
-                    run_tab(page, index, name, example)
-                    path = args.out / f"{name}-{language}-{device}.png"
-                    page.screenshot(path=str(path), full_page=True)
-                    print(path, flush=True)
+                    photos = [("", example)] + ([("-own", args.own_photo)] if args.own_photo and name in ("predict", "compare") else [])
+                    for suffix, photo in photos:
+                        run_tab(page, index, name, photo)
+                        page.evaluate("window.scrollTo(0, 0)")
+                        path = args.out / f"{name}{suffix}-{language}-{device}.png"
+                        page.screenshot(path=str(path), full_page=True)
+                        print(path, flush=True)
                 context.close()
         browser.close()
 

@@ -13,7 +13,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-MAX_PIXELS = 40_000_000  # about 7300x5500; a larger image is refused before it is decoded
+MAX_PIXELS = 40_000_000  # about 7300x5500; a larger photo is shrunk to this while it is decoded
+BOMB_PIXELS = 150_000_000  # beyond any camera (about 14000x10000): refused before decoding, as a decompression bomb
 MIN_SIDE = 8
 EXIF_ORIENTATION = 0x0112
 
@@ -27,7 +28,7 @@ MESSAGES = {
     "damaged": "The image file is damaged or truncated ({detail}).",
     "channels": "An image needs 1, 3 or 4 colour channels; this array has shape {shape}.",
     "no_image": "No image was given: upload a photo first.",
-    "too_large": "The image is {width}x{height}; at most {megapixels} megapixels are accepted.",
+    "shrunk": "large photo ({width}x{height}): shrunk to {new_width}x{new_height} while decoding",
     "too_small": "The image is {width}x{height}; it needs at least {min_side} pixels on each side.",
     "animated": "animated image: segmented its first of {frames} frames",
     "exif": "rotated upright following its EXIF orientation",
@@ -68,14 +69,35 @@ def _open(source):
             raise ImageError("empty_file")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            return Image.open(source)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # BOMB_PIXELS is checked instead
+            picture = Image.open(source)
     except UnidentifiedImageError:
         raise ImageError("not_image") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError("bomb", megapixels=MAX_PIXELS // 1_000_000) from None
+    except Image.DecompressionBombError:
+        raise ImageError("bomb", megapixels=BOMB_PIXELS // 1_000_000) from None
     except (OSError, SyntaxError, ValueError) as error:
         raise ImageError("damaged", detail=error) from None
+    if picture.size[0] * picture.size[1] > BOMB_PIXELS:
+        raise ImageError("bomb", megapixels=BOMB_PIXELS // 1_000_000)
+    return picture
+
+
+def _shrink_while_decoding(picture):
+    """A picture over MAX_PIXELS brought under it; (picture, note or None).
+
+    JPEGs decode directly at 1/2, 1/4 or 1/8 size (``draft``, fast and light); other formats
+    are decoded, turned upright (their EXIF would not survive the resize) and reduced.
+    """
+    width, height = picture.size
+    if width * height <= MAX_PIXELS:
+        return picture, None
+    reduction = next((r for r in (2, 4, 8) if width * height / r ** 2 <= MAX_PIXELS), 8)
+    picture.draft("RGB", (width // reduction, height // reduction))  # a no-op for formats other than JPEG
+    if picture.size[0] * picture.size[1] > MAX_PIXELS:
+        scale = (MAX_PIXELS / (picture.size[0] * picture.size[1])) ** 0.5
+        picture = ImageOps.exif_transpose(picture)
+        picture = picture.resize((int(picture.size[0] * scale), int(picture.size[1] * scale)), Image.Resampling.BILINEAR)
+    return picture, Message("shrunk", width=width, height=height, new_width=picture.size[0], new_height=picture.size[1])
 
 
 def _to_uint8(array):
@@ -113,14 +135,14 @@ def load_rgb(source):
         if source is None:
             raise ImageError("no_image")
         picture = _open(source)
-        width, height = picture.size
-        if width * height > MAX_PIXELS:
-            raise ImageError("too_large", width=width, height=height, megapixels=MAX_PIXELS // 1_000_000)
         notes = []
         if getattr(picture, "n_frames", 1) > 1:
             notes.append(Message("animated", frames=picture.n_frames))
             picture.seek(0)
         try:
+            picture, shrunk = _shrink_while_decoding(picture)
+            if shrunk:
+                notes.append(shrunk)
             if picture.getexif().get(EXIF_ORIENTATION, 1) != 1:  # else exif_transpose would only copy it
                 notes.append(Message("exif"))
                 picture = ImageOps.exif_transpose(picture)

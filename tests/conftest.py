@@ -69,10 +69,27 @@ def app_examples(tiny_data, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def running_app(trained_checkpoints, app_examples, tiny_data, tmp_path_factory):
+def user_cache():
+    """A segdemo cache where a user's is (under ~/.cache), outside the working and temporary folders.
+
+    Gradio serves files only from those two, so a dataset unpacked in a user's cache must be
+    copied before the page can show it; a cache under /tmp would hide that.
+    """
+    import shutil
+    import uuid
+
+    folder = Path.home() / ".cache" / f"segdemo-tests-{uuid.uuid4().hex[:8]}"
+    folder.mkdir(parents=True)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def running_app(trained_checkpoints, app_examples, tiny_data, user_cache, tmp_path_factory):
     """``python app.py`` on a free loopback port, with one deliberately broken checkpoint.
 
-    Its Dataset and Error-analysis tabs browse the tiny dataset the models were trained on.
+    Its Dataset and Error-analysis tabs browse the tiny dataset the models were trained on,
+    unpacked in the app's cache under the home folder, as ``segdemo.data`` unpacks the real one.
     """
     import shutil
 
@@ -84,11 +101,14 @@ def running_app(trained_checkpoints, app_examples, tiny_data, tmp_path_factory):
     broken = checkpoints / "broken"
     shutil.copytree(checkpoints / "unet", broken)
     (broken / "weights.npz").write_bytes(b"truncated")
+    data = user_cache / "unpacked" / "iccv09Data"
+    shutil.copytree(tiny_data, data)
     port = free_port()
     process, startup_seconds = start_app(port, root / "app.log", SEGDEMO_CHECKPOINTS=str(checkpoints),
-                                         SEGDEMO_EXAMPLES=str(app_examples), SEGDEMO_DATA=str(tiny_data))
+                                         SEGDEMO_EXAMPLES=str(app_examples), SEGDEMO_DATA=str(data),
+                                         SEGDEMO_CACHE=str(user_cache))
     url = f"http://127.0.0.1:{port}/"
-    yield {"url": url, "process": process, "checkpoints": checkpoints, "examples": app_examples, "data": tiny_data,
+    yield {"url": url, "process": process, "checkpoints": checkpoints, "examples": app_examples, "data": data,
            "startup_seconds": startup_seconds}
     process.terminate()
     process.wait(timeout=30)

@@ -1,4 +1,5 @@
 """End to end through the running app with gradio_client: endpoints, bad input, load, security."""
+import json
 import struct
 import urllib.error
 import urllib.request
@@ -69,9 +70,11 @@ def test_compare_endpoint_scores_bundled_examples(client, running_app):
     assert len(gallery) == 3
     rows = table["data"]
     assert [row[0] for row in rows] == REGION_MODELS
-    assert all(row[2] > 100_000 for row in rows), "parameter counts"
-    assert all(row[4].startswith(("Keras", "LiteRT")) for row in rows), "what each model runs as"
-    assert all(0.0 <= row[5] <= 1.0 and 0.0 <= row[6] <= 1.0 for row in rows), "scores against the truth"
+    assert all(row[1] > 0 for row in rows), "time"
+    assert all(0.0 <= row[2] <= 1.0 and 0.0 <= row[3] <= 1.0 for row in rows), "scores against the truth"
+    assert all(row[4] == 8 and row[5] == "96x96" for row in rows), "classes and input size, which set task and time"
+    assert all(row[6].endswith(" M") and float(row[6][:-2]) > 0.1 for row in rows), "parameter counts in millions"
+    assert all(row[7].startswith(("TensorFlow", "compact network")) for row in rows), "what each model runs as, in words"
     assert "Disagreement among the 3 models of 8 region classes" in note
 
 
@@ -117,6 +120,20 @@ def test_error_analysis_ranks_validation_photos_and_inspects_one(client, running
     assert client.predict("unet", rows[0][1], api_name="/inspect")[4] == caption, "still serving"
 
 
+def test_error_analysis_finds_the_photos_behind_a_confusion_matrix_cell(client, running_app):
+    """The photos where sky pixels are predicted as sky (every photo has sky), then a pair that may not occur."""
+    table = client.predict("unet", "sky", "sky", api_name="/confused_photos")
+    rows = table["data"]
+    assert rows and [row[0] for row in rows] == list(range(1, len(rows) + 1))
+    assert [row[2] for row in rows] == sorted((row[2] for row in rows), reverse=True), "most pixels first"
+    assert all(0 < row[3] <= 100 for row in rows)
+    validation = {row["id"] for row in json.loads((running_app["checkpoints"] / "unet" / "metrics.json").read_text())["per_image"]}
+    assert {row[1] for row in rows} <= validation
+    assert table["headers"][:2] == ["rank", "photo"]
+    with pytest.raises(AppError, match="Choose two of this model's classes|not in the list"):
+        client.predict("unet", "sky", "volcano", api_name="/confused_photos")
+
+
 def test_broken_checkpoint_is_listed_and_the_rest_serve(running_app, client, photo):
     page_config = urllib.request.urlopen(running_app["url"] + "config", timeout=10).read().decode()
     assert "`broken` (broken/weights.npz cannot be read" in page_config
@@ -132,7 +149,7 @@ def test_a_japanese_browser_gets_japanese_text_from_the_server(running_app, phot
     with pytest.raises(AppError, match="先に写真をアップロードしてください"):
         japanese.predict(None, ["unet"], api_name="/compare")
     table = japanese.predict(handle_file(str(photo)), REGION_MODELS, api_name="/compare")[2]
-    assert table["headers"][:2] == ["モデル", "アーキテクチャ"]
+    assert table["headers"][:2] == ["モデル", "時間 ms"]
 
 
 def png_claiming(width, height):

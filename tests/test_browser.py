@@ -80,10 +80,12 @@ def test_dataset_tab_shows_a_validation_photo_and_sends_it_to_predict(page, tmp_
     for kind in ("photo", "regions", "surfaces", "layers"):
         page.locator(f"img[src*='-{kind}-']").first.wait_for(timeout=30_000)
     page.screenshot(path=str(tmp_path / "dataset.png"), full_page=True)
-    page.get_by_role("button", name="Segment in Predict").click()
-    page.get_by_role("button", name="Segment", exact=True).wait_for(timeout=30_000)
-    page.get_by_role("button", name="Segment", exact=True).click()
-    page.get_by_text("its truth is known").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Segment in Predict").click()  # the photo lies in the app's cache under ~/.cache
+    page.get_by_text("its truth is known").wait_for(timeout=60_000)  # segmented without another click
+    panel = page.get_by_role("tabpanel")
+    for kind in ("truth-", "errors-", "overlay-"):
+        panel.locator(f"img[src*='{kind}']").first.wait_for(timeout=30_000)
+    assert page.locator(".toast-body").count() == 0, page.locator(".toast-body").all_inner_texts()
 
 
 def test_error_analysis_tab_inspects_the_worst_photo(page, running_app, tmp_path):
@@ -158,3 +160,91 @@ def test_japanese_browser_gets_japanese_text(open_page, running_app, tmp_path):
     table = page.locator("#playground-table").inner_text()
     assert "画素精度" in table and "損失: 交差エントロピー" in table
     page.screenshot(path=str(tmp_path / "learn-ja.png"), full_page=True)
+
+
+def test_compare_results_are_seen_without_scrolling_on_a_projector(open_page, running_app):
+    """At 1366x768 the overlays and the class-colour key are within the first screen, not below the fold."""
+    page = open_page("en-US")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.get_by_role("tab", name="Compare").click()
+    panel = page.get_by_role("tabpanel")
+    panel.locator("input[type=file]").first.set_input_files(str(sorted(Path(running_app["examples"]).glob("*.jpg"))[0]))
+    page.wait_for_timeout(1000)
+    page.get_by_role("button", name="Compare", exact=True).click()
+    page.locator("#compare-gallery img").nth(2).wait_for(timeout=60_000)
+    page.evaluate("window.scrollTo(0, 0)")
+    for index in range(3):
+        box = page.locator("#compare-gallery img").nth(index).bounding_box()
+        assert box["y"] + box["height"] <= 768, f"overlay {index} ends at {box['y'] + box['height']:.0f} px"
+        assert box["width"] >= 150, "big enough to see from the back row"
+    assert "all models agree" in panel.locator(".segdemo-keys").inner_text()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "ja-JP"])
+def test_no_tab_is_wider_than_a_phone(open_page, locale):
+    """At 390 px every tab fits the screen's width: wide tables scroll inside themselves, charts stack."""
+    page = open_page(locale)
+    page.set_viewport_size({"width": 390, "height": 844})
+    tabs = page.get_by_role("tab")
+    for index in range(tabs.count()):
+        tabs.nth(index).click()
+        page.wait_for_timeout(1500)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"tab {tabs.nth(index).inner_text()!r} is {width} px wide"
+
+
+def test_on_a_phone_segment_goes_to_the_results_and_hides_empty_truth_panels(open_page, tmp_path):
+    """A photo with no known truth: after Segment the result is on screen, with no empty truth or error-map box."""
+    from PIL import Image
+
+    photo = tmp_path / "not-from-the-dataset.jpg"
+    Image.effect_mandelbrot((300, 400), (-2.0, -1.5, 1.0, 1.5), 60).convert("RGB").save(photo)  # portrait
+    page = open_page("en-US")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.locator("input[type=file]").first.set_input_files(str(photo))
+    page.wait_for_timeout(1000)
+    page.get_by_role("button", name="Segment", exact=True).click()
+    page.locator("img[src*='overlay-']").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)
+    top = page.locator("#predict-result").bounding_box()["y"]
+    assert -5 <= top < 844 / 2, f"the results start at {top:.0f} px of an 844 px screen"
+    assert page.get_by_text("Ground truth", exact=True).locator("visible=true").count() == 0
+    assert page.get_by_text("Error map", exact=True).locator("visible=true").count() == 0
+    slider = page.locator("img[src*='overlay-']").first.bounding_box()
+    assert slider["height"] <= 450, "a portrait photo is shown within a fixed height, not as tall as the phone is wide x 4/3"
+
+
+def visible_error_badges(page):
+    """"Error" badges drawn over output panels (Gradio's status tracker), not the message box."""
+    return page.locator(".wrap > span.error").locator("visible=true").count()
+
+
+def test_a_file_that_is_not_a_photo_is_explained_once_in_japanese(open_page, tmp_path):
+    """A message in the page's language; the upload is cleared (no broken picture) and no output turns into an "Error" badge."""
+    page = open_page("ja-JP")
+    bad = tmp_path / "notes.jpg"
+    bad.write_text("these are my notes, not a photo")
+    page.locator("input[type=file]").first.set_input_files(str(bad))
+    toast = page.locator(".toast-body").first
+    toast.wait_for(timeout=30_000)
+    assert "画像ではありません" in toast.inner_text() and "注意" in toast.inner_text()
+    page.wait_for_timeout(1000)
+    assert page.get_by_role("tabpanel").locator("img[src*='notes']").count() == 0, "the broken upload is cleared"
+    page.get_by_role("button", name="セグメント").click()
+    page.get_by_text("写真をアップロードしてください").first.wait_for(timeout=30_000)
+    assert "エラー" in page.locator(".toast-body").last.inner_text() and "Error" not in page.locator(".toast-body").last.inner_text()
+    assert page.locator(".wrap > span.error").count() > 0, "Gradio marked the outputs as failed..."
+    assert visible_error_badges(page) == 0, "...but the page does not draw a badge over each"
+
+
+def test_a_dataset_filter_matching_nothing_says_so_without_error_badges(open_page):
+    page = open_page("en-US")
+    page.get_by_role("tab", name="Dataset").click()
+    page.get_by_text("Share of labelled pixels per class").first.wait_for(timeout=30_000)
+    for name in ("water", "mountain"):  # the tiny test dataset has neither (the real one: no photo has all eight)
+        page.get_by_role("tabpanel").get_by_label(name, exact=True).check()
+        page.wait_for_timeout(300)
+    page.get_by_text("No photo contains all of these classes together").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)
+    assert visible_error_badges(page) == 0
+    assert page.locator(".toast-body").count() == 0

@@ -1,6 +1,5 @@
 """notebooks/train_on_gpu.ipynb executed top to bottom on the CPU with a tiny setting, so it cannot rot."""
 import json
-import sys
 from pathlib import Path
 
 import pytest

@@ -1,14 +1,17 @@
-"""Assemble the dashboard and launch it as Hugging Face Spaces expects (0.0.0.0:7860)."""
+"""Assemble the dashboard and launch it as Hugging Face Spaces expects (0.0.0.0:7860), or over
+HTTPS for a classroom's phones (``python app.py --https``)."""
+import argparse
 import os
 
 import gradio as gr
 
+from segdemo.addresses import local_addresses
 from segdemo.data import DatasetError
 from segdemo.dataset_view import open_dataset_view
 from segdemo.registry import ModelRegistry
-from segdemo.ui import architectures, compare, curves, dataset, errors, learn, live, predict
+from segdemo.ui import architectures, compare, curves, dataset, errors, join, learn, live, predict
 from segdemo.ui.capacity import QUEUE_SIZE, WAITING_LIMIT, Capacity
-from segdemo.ui.common import availability_markdown
+from segdemo.ui.common import availability_markdown, servable_copy
 from segdemo.ui.text import I18N, t
 
 MAX_UPLOAD = "25mb"
@@ -18,17 +21,60 @@ CACHE_SWEEP_S = int(os.environ.get("SEGDEMO_CACHE_SWEEP_S", 300))
 CACHE_AGE_S = int(os.environ.get("SEGDEMO_CACHE_AGE_S", 3600))
 # Compare's overlays: one row of 4:3 pictures (the dataset's shape) without the gallery's empty
 # fixed height, two per row on a phone; the Architectures table's year column unbroken, and on a
-# phone that table scrolls sideways rather than squeezing its words into letters
+# phone the wide text tables (Architectures, Learn) scroll sideways rather than squeezing words into letters
 CSS = """
 .segdemo-legend td { padding: 2px 8px; }
 #compare-gallery .grid-wrap { min-height: 0; max-height: none; }
 #compare-gallery .thumbnail-item { aspect-ratio: 4 / 3; }
+#compare-gallery .caption-label { white-space: normal; overflow: visible; text-overflow: clip; max-width: 100%; }
+#compare-gallery.segdemo-portrait .thumbnail-item { aspect-ratio: 3 / 4; }
+.segdemo-keys { display: flex; flex-wrap: wrap; gap: 4px 24px; }
 .segdemo-architectures td:nth-child(2), .segdemo-architectures th:nth-child(2) { white-space: nowrap; }
 @media (max-width: 640px) {
   #compare-gallery .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); }
-  .segdemo-architectures table { display: block; overflow-x: auto; }
-  .segdemo-architectures td, .segdemo-architectures th { min-width: 9em; }
+  #compare-keys-row { flex-direction: column; }
+  .segdemo-wide-table table { display: block; overflow-x: auto; }
+  .segdemo-wide-table td, .segdemo-wide-table th { min-width: 9em; }
 }
+.segdemo-camera-help { display: none; }
+/* a failed request is explained once, in its message; not by an "Error" badge over every output */
+.wrap:has(> span.error) { display: none; }
+.segdemo-join { display: flex; flex-wrap: wrap; gap: 16px; }
+.segdemo-join-card { margin: 0; text-align: center; font-size: 1.4em; }
+.segdemo-join-card svg { width: 260px; height: 260px; }
+"""
+# Runs in the page's <head>: shows the notices saying why the camera is blocked and what to do
+# where the browser will refuse it (plain HTTP from another device); on a Japanese page,
+# translates the few words Gradio writes without its translation system (the webcam button,
+# the titles of its message boxes).
+HEAD = """
+<script>
+(() => {
+  if (!window.isSecureContext || !(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)) {
+    const style = document.createElement("style");  // not scoped to the app, unlike launch(css=...)
+    style.textContent = ".segdemo-camera-help { display: block !important; border-left: 4px solid #d97706; padding-left: 10px; }";
+    document.head.appendChild(style);
+  }
+  if (!(navigator.language || "").toLowerCase().startsWith("ja")) return;
+  const webcam = ["Click to Access Webcam", "クリックして Web カメラを使う"];
+  const titles = {Error: "エラー", Warning: "注意", Info: "お知らせ", Success: "完了"};
+  const translateText = (text) => {
+    if (text.nodeValue.includes(webcam[0])) text.nodeValue = text.nodeValue.replace(webcam[0], webcam[1]);
+    const word = text.nodeValue.trim();
+    if (titles[word] && text.parentElement && text.parentElement.closest(".toast-title")) {
+      text.nodeValue = text.nodeValue.replace(word, titles[word]);
+    }
+  };
+  const translate = (node) => {
+    if (node.nodeType === Node.TEXT_NODE) return translateText(node);
+    const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+    for (let text = walker.nextNode(); text; text = walker.nextNode()) translateText(text);
+  };
+  new MutationObserver((changes) => changes.forEach((change) =>
+    change.type === "characterData" ? translate(change.target) : change.addedNodes.forEach(translate)))
+    .observe(document.documentElement, {childList: true, subtree: true, characterData: true});
+})();
+</script>
 """
 
 
@@ -50,9 +96,10 @@ def build_demo(registry=None, view=None):
         gr.Markdown(t("intro"))
         for line in availability_markdown(registry):
             gr.Markdown(line)
+        join_panel = join.build()
         with gr.Tabs(overflow_behavior="wrap") as tabs:  # every tab visible on a phone too
             with gr.Tab(t("tab.predict"), id="predict"):
-                predict_photo = predict.build(registry, capacity, view)
+                predict_photo, segment_after = predict.build(registry, capacity, view)
             with gr.Tab(t("tab.compare"), id="compare"):
                 compare_headers = compare.build(registry, capacity, view)
             with gr.Tab(t("tab.live"), id="live"):
@@ -68,30 +115,60 @@ def build_demo(registry=None, view=None):
             with gr.Tab(t("tab.architectures"), id="architectures"):
                 draw_evidence = architectures.build(registry)
         demo.load(learn.playground, controls, [picture, table], api_name=False)
-        for drawing in (compare_headers, draw_curves, draw_errors, draw_evidence, browse and browse[:2]):
+        for drawing in (join_panel, compare_headers, draw_curves, draw_errors, draw_evidence, browse and browse[:2]):
             if drawing:
                 demo.load(drawing[0], None, drawing[1], api_name=False)
         if browse:
             _, _, image_id, send = browse
 
             def send_to_predict(chosen):
-                return str(view.photo_path(chosen)), gr.Tabs(selected="predict")
+                return servable_copy(view.photo_path(chosen)), gr.Tabs(selected="predict")
 
-            send.click(send_to_predict, image_id, [predict_photo, tabs], api_name=False)
+            segment_after(send.click(send_to_predict, image_id, [predict_photo, tabs], api_name=False))
     demo.queue(default_concurrency_limit=2, max_size=QUEUE_SIZE)
     return demo
 
 
-def launch(demo, port=None, host=None, **kwargs):
+def https_options():
+    """Gradio's launch options for HTTPS with the classroom certificate (made on first start).
+
+    Gradio checks that it serves by fetching its own page, which a self-signed certificate
+    would fail: hence ``ssl_verify=False`` (browsers still show their warning).
+    """
+    from segdemo.certificate import classroom_certificate
+
+    certificate, key = classroom_certificate(local_addresses())
+    return {"ssl_certfile": certificate, "ssl_keyfile": key, "ssl_verify": False}
+
+
+def launch(demo, port=None, host=None, https=False, **kwargs):
     """Start serving; only the app's own assets and Gradio's upload cache are reachable."""
+    port = int(port or os.environ.get("GRADIO_SERVER_PORT", 7860))
+    if https:
+        kwargs.update(https_options())
+    scheme = "https" if https else "http"
+    for address in local_addresses():
+        print(f"segdemo: phones on this network open {scheme}://{address}:{port}/", flush=True)
     return demo.launch(
         server_name=host or os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
-        server_port=int(port or os.environ.get("GRADIO_SERVER_PORT", 7860)),
+        server_port=port,
         max_file_size=MAX_UPLOAD,
         i18n=I18N,
         css=CSS,
+        head=HEAD,
         show_error=True,
         max_threads=WAITING_LIMIT + 40,  # those waiting at the Predict/Compare gate, and Gradio's usual 40
         **kwargs,
     )
+
+
+def command_line(argv=None):
+    """``python app.py [--https] [--port N] [--host ADDRESS]``."""
+    parser = argparse.ArgumentParser(description="Serve the segdemo dashboard.")
+    parser.add_argument("--https", action="store_true",
+                        help="serve over HTTPS with a self-signed certificate kept in the segdemo cache, so phones "
+                             "on the room's network may use their cameras (each shows a certificate warning once)")
+    parser.add_argument("--port", type=int, help="port (default $GRADIO_SERVER_PORT or 7860)")
+    parser.add_argument("--host", help="address to listen on (default $GRADIO_SERVER_NAME or 0.0.0.0: every network)")
+    return parser.parse_args(argv)
 

@@ -3,7 +3,7 @@ from collections import Counter
 
 import gradio as gr
 
-from segdemo.ui.common import model_label, rounded
+from segdemo.ui.common import millions, model_label, rounded
 from segdemo.ui.text import language_of, say_table, t
 
 
@@ -29,7 +29,7 @@ def evidence_rows(registry):
     for name, metrics in evaluated.items():
         config = registry.entries[name].config
         if (config.backbone, config.label_set) == common:
-            rows.append([config.title, f"{registry.entries[name].segmenter.parameter_count / 1e6:.2f} M",
+            rows.append([config.title, millions(registry.entries[name].segmenter.parameter_count),
                          f"1/{output_stride(config)}", rounded(metrics.get("pixel_accuracy"), 3),
                          rounded(metrics.get("miou"), 3), rounded(metrics.get("mean_hausdorff95"), 1)])
     return rows
@@ -37,7 +37,7 @@ def evidence_rows(registry):
 
 def build(registry):
     """The tab; returns (the evidence table in the browser's language on page load, its output), or None."""
-    gr.Markdown(t("architectures.overview"), elem_classes=["segdemo-architectures"])
+    gr.Markdown(t("architectures.overview"), elem_classes=["segdemo-architectures", "segdemo-wide-table"])
     runnable = [model_label(registry.entries[name]) for name in registry.available()]
     gr.Markdown(t("runnable_here") + "; ".join(runnable) if runnable else t("nothing_runnable"))
     rows = evidence_rows(registry)

@@ -1,5 +1,6 @@
 """Pieces shared by the tabs: the upload component, error mapping, legends and model lists."""
 import html
+import shutil
 import uuid
 from pathlib import Path
 
@@ -7,11 +8,11 @@ import cv2
 import gradio as gr
 import numpy as np
 from gradio.utils import get_upload_folder
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from segdemo.examples import ground_truth_for, list_examples
-from segdemo.imaging import ImageError, load_rgb
-from segdemo.ui.text import say, say_class, say_message, t
+from segdemo.imaging import ImageError, Message, load_rgb
+from segdemo.ui.text import language_of, say, say_class, say_message, t
 
 
 class PhotoInput(gr.Image):
@@ -30,8 +31,29 @@ class PhotoInput(gr.Image):
         return super().preprocess(payload)
 
 
-def photo_input(label):
-    return PhotoInput(label=label, type="filepath", sources=["upload", "webcam", "clipboard"], height=320)
+def camera_help():
+    """A notice the page's script shows only where the browser blocks the camera (a plain-HTTP
+    page reached from another device), saying why and what to do."""
+    gr.Markdown(t("camera.insecure"), elem_classes=["segdemo-camera-help"])
+
+
+def refuse_non_image(path, request: gr.Request):
+    """Clear an upload that is not a picture, saying so, rather than show a broken-image icon."""
+    if not path:
+        return gr.skip()
+    try:
+        with Image.open(path):
+            return gr.skip()
+    except (UnidentifiedImageError, OSError, ValueError):
+        gr.Warning(say_message(language_of(request), Message("not_image")))
+        return None
+
+
+def photo_input(label, height=320):
+    camera_help()
+    photo = PhotoInput(label=label, type="filepath", sources=["upload", "webcam", "clipboard"], height=height)
+    photo.upload(refuse_non_image, photo, photo, api_name=False, show_progress="hidden")
+    return photo
 
 
 def known_truth(view, source, label_set):
@@ -81,18 +103,32 @@ def rounded(value, digits):
     return None if value is None else round(value, digits)
 
 
+def millions(count):
+    """A parameter count as people read it: 8048456 -> "8.05 M"."""
+    return f"{count / 1e6:.2f} M"
+
+
+def input_size(config):
+    """The network's input, height x width in pixels: photos are scaled to it, so it sets the time a pass takes."""
+    return f"{config.height}x{config.width}"
+
+
 def model_label(entry):
     """"U-Net (MobileNetV2) · unet": the network in words, then the checkpoint's folder name."""
     return f"{entry.config.title} · {entry.name}"
 
 
-def legend_html(shares, classes, colours, language="en"):
-    """A table of class colour, name and share of the image, largest share first."""
+def legend_html(shares, classes, colours, language="en", translate=True):
+    """A table of class colour, name and share of the image, largest share first; without
+    ``shares``, a colour key in the classes' own order (``translate=False``: names already in words)."""
     rows = []
-    for index in np.argsort([-shares[name] for name in classes]):
+    order = np.argsort([-shares[name] for name in classes]) if shares else range(len(classes))
+    for index in order:
         name, colour = classes[index], colours[index]
         swatch = f'<span style="display:inline-block;width:1.1em;height:1.1em;border-radius:3px;background:rgb{tuple(colour)}"></span>'
-        rows.append(f"<tr><td>{swatch}</td><td>{html.escape(say_class(language, name))}</td><td style='text-align:right'>{100 * shares[name]:.1f}%</td></tr>")
+        share = f"<td style='text-align:right'>{100 * shares[name]:.1f}%</td>" if shares else ""
+        shown = say_class(language, name) if translate else name
+        rows.append(f"<tr><td>{swatch}</td><td>{html.escape(shown)}</td>{share}</tr>")
     return "<table class='segdemo-legend'>" + "".join(rows) + "</table>"
 
 
@@ -147,6 +183,19 @@ def output_folder():
 def new_output_path(name, suffix):
     """A file name of its own: no two answers ever share, or rewrite, a file."""
     return output_folder() / f"{name}-{uuid.uuid4().hex[:12]}.{suffix}"
+
+
+def servable_copy(source):
+    """A copy of ``source`` that Gradio may hand to the browser.
+
+    Gradio refuses to move files from outside the working and temporary folders (such as the
+    dataset unpacked in ~/.cache/segdemo) into its cache; the copy keeps the bytes, by which
+    the Predict tab recognises a dataset photo and finds its truth.
+    """
+    source = Path(source)
+    copy = new_output_path(source.stem, source.suffix.lstrip(".") or "bin")
+    shutil.copyfile(source, copy)
+    return str(copy)
 
 
 def save_image(array, name, lossless=False):

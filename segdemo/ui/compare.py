@@ -3,13 +3,15 @@ import time
 
 import gradio as gr
 import numpy as np
+from PIL import Image
 
 from segdemo import metrics
 from segdemo.imaging import fit_within, heatmap, overlay
 from segdemo.ui.capacity import SEGMENTING, WAITING_LIMIT
-from segdemo.ui.common import (DISPLAY_SIDE, decode_or_explain, examples_gallery, known_truth, model_label, no_model_notice,
-                               photo_input, save_image, segment_or_explain, shown_labels)
-from segdemo.ui.text import language_of, say, say_columns, say_message, say_table, t
+from segdemo.ui.common import (DISPLAY_SIDE, decode_or_explain, examples_gallery, input_size, known_truth, legend_html,
+                               millions, model_label, no_model_notice, photo_input, save_image, segment_or_explain,
+                               shown_labels)
+from segdemo.ui.text import language_of, say, say_columns, say_engine, say_message, say_table, t
 
 
 def disagreement(label_maps):
@@ -45,8 +47,9 @@ def compare(registry, image, model_names, language="en", view=None):
         milliseconds = 1000 * (time.perf_counter() - started)
         gallery.append((save_image(overlay(shown_photo, labels, config.colours), name),
                         f"{config.title}: {milliseconds:.0f} ms"))
-        rows.append([name, config.title, entry.segmenter.parameter_count, round(milliseconds, 1), entry.segmenter.engine,
-                     *scores])
+        # what a class compares first (a phone shows these without scrolling the table), then what explains it
+        rows.append([name, round(milliseconds, 1), *scores, len(config.classes), input_size(config),
+                     millions(entry.segmenter.parameter_count), say_engine(language, entry.segmenter.engine), config.title])
         same_set.setdefault(config.label_set, []).append(labels)
     label_set, maps = max(same_set.items(), key=lambda item: len(item[1]))
     spread = disagreement(maps)
@@ -54,7 +57,7 @@ def compare(registry, image, model_names, language="en", view=None):
                 share=100 * np.mean(spread > 0))]
     if len(same_set) > 1:
         note.append(say(language, "compare.label_sets"))
-    if not any(row[5] != "" for row in rows):
+    if not any(row[2] != "" for row in rows):
         note.append(say(language, "compare.no_scores"))
     if notes:
         note.append(say(language, "compare.notes", notes="; ".join(say_message(language, n) for n in notes)))
@@ -62,32 +65,58 @@ def compare(registry, image, model_names, language="en", view=None):
     return gallery, save_image(heatmap(spread, 0, max(1, len(maps) - 1)), "disagreement"), table, " ".join(note)
 
 
+def colour_keys(registry, language="en"):
+    """What the colours mean: each label set's classes, and the disagreement map's shades."""
+    keys = []
+    for label_set in registry.label_sets():
+        config = registry.get(registry.available(label_set)[0]).config
+        keys.append(f"<p><b>{say(language, f'label_set.{label_set}')}</b></p>"
+                    + legend_html(None, config.classes, config.colours, language))
+    models = max((len(registry.available(s)) for s in registry.label_sets()), default=1)
+    shades = heatmap(np.arange(models), 0, max(1, models - 1))[0]
+    words = [say(language, "compare.all_agree")] + [say(language, "compare.answers", count=n + 1) for n in range(1, models)]
+    keys.append(f"<p><b>{say(language, 'disagreement_key')}</b></p>"
+                + legend_html(None, words, [tuple(int(c) for c in shade) for shade in shades], language, translate=False))
+    return "<div class='segdemo-keys'>" + "".join(f"<div>{key}</div>" for key in keys) + "</div>"
+
+
 def build(registry, capacity, view=None):
-    """The tab; returns (empty score table in the browser's language on page load, its output)."""
+    """The tab; returns (score table and colour keys in the browser's language on page load, their outputs).
+
+    Laid out for a projector: the results beside the photo, high enough to be seen without
+    scrolling at 1366x768, with what their colours mean next to them.
+    """
     choices = [(model_label(registry.entries[n]), n) for n in registry.available()]
     missing = no_model_notice(registry)
     with gr.Row():
-        with gr.Column():
-            photo = photo_input(t("photo"))
+        with gr.Column(scale=1, min_width=280):
+            photo = photo_input(t("photo"), height=220)
             chosen = gr.CheckboxGroup(choices, value=[value for _, value in choices], label=t("models_to_compare"))
             run = gr.Button(t("compare"), variant="primary", interactive=not missing)
-            examples_gallery(photo)
-        spread = gr.Image(label=t("disagreement"), type="filepath", interactive=False)
-    # one row of overlays, side by side at full width, so the decoders are compared at a glance
-    gallery = gr.Gallery(label=t("results"), columns=len(choices) or 1, object_fit="contain", height="auto",
-                         elem_id="compare-gallery")
+        with gr.Column(scale=3, min_width=320):
+            # the overlays side by side, so the decoders are compared at a glance
+            gallery = gr.Gallery(label=t("results"), columns=min(len(choices), 4) or 1, object_fit="contain",
+                                 height="auto", elem_id="compare-gallery", buttons=["fullscreen"])
+            note = gr.Markdown()
+            with gr.Row(elem_id="compare-keys-row"):
+                spread = gr.Image(label=t("disagreement"), type="filepath", interactive=False, height=240, min_width=240)
+                keys = gr.HTML(min_width=240)
     table = gr.Dataframe(headers=say_columns("en", "compare.columns"), label=t("results"), interactive=False)
-    note = gr.Markdown()
+    examples_gallery(photo)
 
     def on_compare(image, names, request: gr.Request):
         language = language_of(request)
         with capacity.turn(language):
-            return compare(registry, image, names, language, view)
+            gallery, spread, table, note = compare(registry, image, names, language, view)
+        with Image.open(gallery[0][0]) as first:  # portrait results get portrait thumbnails, not 4:3 boxes
+            shape = ["segdemo-portrait"] if first.height > first.width else []
+        return gr.Gallery(gallery, elem_classes=shape), spread, table, note
 
     run.click(on_compare, [photo, chosen], [gallery, spread, table, note], api_name="compare",
               concurrency_id=SEGMENTING, concurrency_limit=WAITING_LIMIT)
 
-    def headers(request: gr.Request = None):
-        return say_table(language_of(request), "compare.columns", [])
+    def on_load(request: gr.Request = None):
+        language = language_of(request)
+        return say_table(language, "compare.columns", []), colour_keys(registry, language)
 
-    return headers, [table]
+    return on_load, [table, keys]

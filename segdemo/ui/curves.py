@@ -4,7 +4,6 @@ The charts and the table are drawn when the page loads, in the browser's languag
 """
 import gradio as gr
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from segdemo.ui.common import rounded
 from segdemo.ui.text import language_of, say, say_class, say_table, t
@@ -24,23 +23,30 @@ def histories(registry):
     return found
 
 
-def curves_figure(all_histories, language="en"):
-    """Loss, pixel accuracy and mIoU per epoch; solid = training, dashed = validation."""
-    figure = make_subplots(rows=1, cols=len(PANELS), subplot_titles=[say(language, f"curves.{key}") for key in PANELS])
-    for index, (name, history) in enumerate(all_histories.items()):
-        colour = PALETTE[index % len(PALETTE)]
-        epochs = [record["epoch"] for record in history]
-        for column, key in enumerate(PANELS, start=1):
-            for prefix, dash, split in (("", "solid", "curves.training"), ("val_", "dash", "curves.validation")):
-                values = [record.get(prefix + key) for record in history]
-                figure.add_trace(go.Scatter(
-                    x=epochs, y=values, mode="lines+markers", line={"color": colour, "dash": dash},
-                    name=f"{name} {say(language, split)}", legendgroup=name, showlegend=column == 1,
-                ), row=1, col=column)
+def curves_figures(all_histories, language="en"):
+    """One chart each for loss, pixel accuracy and mIoU per epoch; solid = training, dashed = validation.
+
+    Separate charts, not subplots of one: the page sets them side by side on a projector and
+    stacks them on a phone, where three subplots squeezed into one width overlapped.
+    """
     longest = max((len(history) for history in all_histories.values()), default=1)
-    figure.update_xaxes(title_text=say(language, "curves.epoch"), dtick=max(1, longest // 10))
-    figure.update_layout(height=420, margin={"t": 40, "b": 40}, legend={"orientation": "h", "y": -0.25})
-    return figure
+    figures = []
+    for key in PANELS:
+        figure = go.Figure()
+        for index, (name, history) in enumerate(all_histories.items()):
+            colour = PALETTE[index % len(PALETTE)]
+            epochs = [record["epoch"] for record in history]
+            for prefix, dash, split in (("", "solid", "curves.training"), ("val_", "dash", "curves.validation")):
+                figure.add_trace(go.Scatter(
+                    x=epochs, y=[record.get(prefix + key) for record in history], mode="lines+markers",
+                    line={"color": colour, "dash": dash}, marker={"size": 4}, name=name, legendgroup=name,
+                    showlegend=prefix == "", hovertemplate=f"{name} {say(language, split)}: %{{y:.3f}}<extra></extra>"))
+        figure.update_xaxes(title_text=say(language, "curves.epoch"), dtick=max(1, longest // 6))
+        figure.update_layout(title={"text": f"{say(language, f'curves.{key}')}<br><sup>{say(language, 'curves.line_key')}</sup>"},
+                             height=380, margin={"t": 70, "b": 40, "l": 50, "r": 10},
+                             legend={"orientation": "h", "y": -0.25})
+        figures.append(figure)
+    return figures
 
 
 def per_class_figure(registry, all_histories, language="en"):
@@ -59,15 +65,22 @@ def per_class_figure(registry, all_histories, language="en"):
     return figure
 
 
-def summary_rows(registry):
-    """One row of final validation metrics per checkpoint that has a metrics.json."""
+def summary_rows(registry, language="en"):
+    """One row of final validation metrics per checkpoint that has a metrics.json, saying what it was scored on."""
     rows = []
     for name, entry in registry.entries.items():
         evaluated = entry.read_json("metrics.json")
         if evaluated:
-            rows.append([name, *(rounded(evaluated.get(k), 4) for k in SUMMARY_KEYS),
-                         evaluated.get("images")])
+            scored_on = "curves.scored_fixed" if evaluated.get("split", "fixed") == "fixed" else "curves.scored_own"
+            rows.append([name, say(language, scored_on, classes=len(entry.config.classes)),
+                         *(rounded(evaluated.get(k), 4) for k in SUMMARY_KEYS), evaluated.get("images")])
     return rows
+
+
+def not_comparable_names(registry):
+    """Checkpoints scored on validation photos of their own (the seed recipe's): not comparable with the rest."""
+    return [name for name, entry in registry.entries.items()
+            if (entry.read_json("metrics.json") or {}).get("split", "fixed") != "fixed"]
 
 
 def build(registry):
@@ -76,16 +89,21 @@ def build(registry):
     if not all_histories:
         gr.Markdown(t("curves.none"))
         return None
-    curves = gr.Plot(label=t("curves.plots"))
+    with gr.Row():  # side by side on a projector, stacked on a phone
+        curves = [gr.Plot(show_label=False, min_width=320) for _ in PANELS]
     per_class = gr.Plot(label=t("curves.per_class_plot"))
-    rows = summary_rows(registry)
-    if not rows:
+    evaluated = bool(summary_rows(registry))
+    if not evaluated:
         gr.Markdown(t("curves.unevaluated"))
-    summary = gr.Dataframe(label=t("final_metrics"), interactive=False, visible=bool(rows))
+    summary = gr.Dataframe(label=t("final_metrics"), interactive=False, visible=evaluated, wrap=True)
+    caveat = gr.Markdown()
+
+    apart = not_comparable_names(registry)
 
     def draw(request: gr.Request = None):
         language = language_of(request)
-        return (curves_figure(all_histories, language), per_class_figure(registry, all_histories, language),
-                say_table(language, "curves.summary_columns", rows))
+        warning = say(language, "curves.not_comparable", names=", ".join(apart)) if apart else ""
+        return (*curves_figures(all_histories, language), per_class_figure(registry, all_histories, language),
+                say_table(language, "curves.summary_columns", summary_rows(registry, language)), warning)
 
-    return draw, [curves, per_class, summary]
+    return draw, [*curves, per_class, summary, caveat]

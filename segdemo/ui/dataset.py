@@ -10,7 +10,6 @@ import gradio as gr
 import numpy as np
 import plotly.graph_objects as go
 
-from segdemo.data import DatasetError
 from segdemo.dataset_view import layer_colours
 from segdemo.imaging import colorize
 from segdemo.labels import REGIONS, SURFACES
@@ -80,7 +79,8 @@ def statistics_figures(view, language="en"):
                               xaxis_title=say(language, "dataset.width"), yaxis_title=say(language, "dataset.height"),
                               margin={"t": 50})
     unknown = go.Figure(go.Histogram(x=[100 * v for v in stats["unknown_share"]], nbinsx=40, marker_color="#8c564b"))
-    unknown.update_layout(title=say(language, "dataset.unknown_title"), height=360, bargap=0.05, yaxis_type="log",
+    unknown.update_layout(title=say(language, "dataset.unknown_title"), height=360, bargap=0.05,
+                          yaxis={"type": "log", "dtick": 1},  # ticks at 1, 10, 100 only: not "5 2 100 5 2 10"
                           xaxis_title=say(language, "dataset.percent_unknown"), yaxis_title=say(language, "dataset.photos"),
                           margin={"t": 50})
     return shares, size_figure, unknown
@@ -120,8 +120,11 @@ def build(view):
 
     def on_filter(chosen_classes, chosen_split, request: gr.Request):
         options = matching_ids(view, chosen_classes, chosen_split)
-        count = say(language_of(request), "dataset.found", count=len(options), total=len(view.ids))
-        return gr.Dropdown(choices=options, value=options[0] if options else None), count
+        language = language_of(request)
+        count = say(language, "dataset.found", count=len(options), total=len(view.ids))
+        if not options:  # keep showing the last photo rather than asking for photo ""
+            return gr.Dropdown(choices=[]), count + " " + say(language, "dataset.none_found")
+        return gr.Dropdown(choices=options, value=options[0]), count
 
     def on_random(chosen_classes, chosen_split):
         options = matching_ids(view, chosen_classes, chosen_split)

@@ -12,7 +12,7 @@ from segdemo import metrics
 from segdemo.imaging import colorize, error_map, overlay
 from segdemo.ui.common import model_label, save_image, segment_or_explain
 from segdemo.ui.dataset import example_or_explain
-from segdemo.ui.text import language_of, say, say_class, say_table, t
+from segdemo.ui.text import language_of, say, say_class, say_engine, say_table, t
 
 
 def evaluated_models(registry):
@@ -32,22 +32,31 @@ def confusion_figure(evaluated, classes, language="en"):
     names = [say_class(language, c) for c in classes]
     # two-word names on two lines and a slim colour bar leave the cells room on a phone
     ticks = {"tickmode": "array", "tickvals": names, "ticktext": [name.replace(" ", "<br>") for name in names]}
-    figure = go.Figure(go.Heatmap(
-        z=rows, x=names, y=names, colorscale="Blues", zmin=0, zmax=1, customdata=counts.astype(np.int64),
+    figure = go.Figure(go.Heatmap(  # in percent, as the cells and the colour bar read
+        z=100 * rows, x=names, y=names, colorscale="Blues", zmin=0, zmax=100, customdata=counts.astype(np.int64),
         text=[[f"{100 * v:.0f}" for v in row] for row in rows], texttemplate="%{text}",
         hovertemplate=say(language, "errors.hover") + "<extra></extra>",
-        colorbar={"title": {"text": say(language, "errors.share_of_row"), "side": "right"}, "thickness": 12}))
+        colorbar={"title": {"text": say(language, "errors.share_of_row"), "side": "right"}, "thickness": 12,
+                  "ticksuffix": "%"}))
     figure.update_layout(title=say(language, "errors.confusion_title"), height=500, margin={"t": 70},
                          xaxis={"title": say(language, "errors.predicted"), **ticks},
                          yaxis={"title": say(language, "errors.true"), "autorange": "reversed", **ticks})
     return figure
 
 
+def own_split(evaluated):
+    """True when a model was scored on validation photos of its own (the seed recipe's), not the app's 143."""
+    return evaluated.get("split", "fixed") != "fixed"
+
+
 def iou_figure(evaluated, classes, language="en"):
     scores = [evaluated["per_class"][c]["iou"] or 0.0 for c in classes]
     figure = go.Figure(go.Bar(x=[say_class(language, c) for c in classes], y=scores, marker_color="#1f77b4",
                               text=[f"{v:.2f}" for v in scores], textposition="outside"))
-    figure.update_layout(title=say(language, "errors.iou_title", miou=evaluated["miou"]), height=500,
+    title = say(language, "errors.iou_title", miou=evaluated["miou"])
+    if own_split(evaluated):
+        title += "<br><sup>" + say(language, "errors.own_split_title", classes=len(classes)) + "</sup>"
+    figure.update_layout(title=title, height=500,
                          yaxis={"range": [0, 1.08], "title": "IoU"}, xaxis_title=say(language, "dataset.class"),
                          margin={"t": 50})
     return figure
@@ -86,14 +95,48 @@ def inspect_photo(registry, view, name, image_id, language="en"):
     labels, _ = segment_or_explain(registry, name, photo, language).full_resolution()
     summary = metrics.score_labels(truth, labels, config.classes)
     wrong = float(np.mean(labels[truth >= 0] != truth[truth >= 0])) if np.any(truth >= 0) else 0.0
-    caption = say(language, "errors.caption", image_id=image_id, split=say(language, f"dataset.{view.split_of(image_id)}"),
-                  model=config.title, engine=entry.segmenter.engine, accuracy=summary["pixel_accuracy"],
+    app_split = say(language, f"dataset.{view.split_of(image_id)}")
+    evaluated = entry.read_json("metrics.json") or {}
+    split = say(language, "errors.own_split" if own_split(evaluated) else "errors.app_split", split=app_split)
+    caption = say(language, "errors.caption", image_id=image_id, split=split,
+                  model=config.title, engine=say_engine(language, entry.segmenter.engine), accuracy=summary["pixel_accuracy"],
                   miou=summary["miou"], wrong=100 * wrong)
     return (save_image(photo, f"{image_id}-photo"),
             save_image(colorize(truth, config.colours), f"{image_id}-truth", lossless=True),
             save_image(overlay(photo, labels, config.colours, 0.75), f"{image_id}-{name}"),
             save_image(error_map(photo, truth, labels), f"{image_id}-{name}-errors"),
             caption)
+
+
+def confused_photos(registry, view, name, true_class, predicted_class, cache, language="en"):
+    """The validation photos where ``true_class`` pixels are taken for ``predicted_class``, most such pixels first.
+
+    A cell of the confusion matrix sums all photos; this finds the photos behind it. The
+    model runs once over its validation photos (kept in ``cache``), so the first question
+    about a model takes a while and later ones are instant.
+    """
+    if view is None:
+        raise gr.Error(say(language, "dataset.unavailable"))
+    if name not in registry.available():
+        raise gr.Error(say(language, "errors.unknown_model", name=str(name)[:40], known=", ".join(registry.available()) or "-"))
+    config = registry.get(name).config
+    if true_class not in config.classes or predicted_class not in config.classes:
+        raise gr.Error(say(language, "errors.unknown_classes", known=", ".join(say_class(language, c) for c in config.classes)))
+    if name not in cache:
+        ids = [row["id"] for row in registry.entries[name].read_json("metrics.json")["per_image"] if view.has(row["id"])]
+        cache[name] = {image_id: segment_or_explain(registry, name, view.photo(image_id), language).full_resolution()[0]
+                       for image_id in ids}
+    true_index, predicted_index = config.classes.index(true_class), config.classes.index(predicted_class)
+    found = []
+    for image_id, labels in cache[name].items():
+        truth = view.truth(image_id, config.label_set)
+        of_class = int(np.sum(truth == true_index))
+        confused = int(np.sum((truth == true_index) & (labels == predicted_index)))
+        if confused:
+            found.append((image_id, confused, 100 * confused / of_class))
+    found.sort(key=lambda row: (-row[1], row[0]))
+    return say_table(language, "errors.confused_columns",
+                     [[rank, image_id, pixels, round(share, 1)] for rank, (image_id, pixels, share) in enumerate(found, start=1)])
 
 
 def build(registry, view):
@@ -107,6 +150,15 @@ def build(registry, view):
     model = gr.Dropdown([(model_label(registry.entries[n]), n) for n in names], value=names[0], label=t("model"))
     with gr.Row():
         confusion, per_class = gr.Plot(show_label=False), gr.Plot(show_label=False)
+    classes = registry.get(names[0]).config.classes
+    with gr.Accordion(t("errors.behind_a_cell"), open=False):
+        with gr.Row():
+            true_class = gr.Dropdown([(t(f"class.{c}"), c) for c in classes], value=classes[-2] if len(classes) > 1 else None,
+                                     label=t("errors.true_class"))
+            predicted_class = gr.Dropdown([(t(f"class.{c}"), c) for c in classes], value=classes[1] if len(classes) > 1 else None,
+                                          label=t("errors.predicted_class"))
+            find = gr.Button(t("errors.find"), variant="secondary")
+        confused = gr.Dataframe(label=t("errors.confused_photos"), interactive=False, max_height=300)
     with gr.Row():
         with gr.Column(scale=2):
             table = gr.Dataframe(label=t("errors.ranking"), interactive=False, max_height=420)
@@ -130,8 +182,20 @@ def build(registry, view):
     def on_row(evt: gr.SelectData):
         return evt.row_value[1]
 
+    segmented = {}  # model name -> {photo id: labels}, for the photos behind a confusion-matrix cell
+
+    def on_find(name, true_name, predicted_name, request: gr.Request):
+        return confused_photos(registry, view, name, true_name, predicted_name, segmented, language_of(request))
+
+    def on_model_classes(name):
+        names_of = [(t(f"class.{c}"), c) for c in registry.get(name).config.classes]
+        return gr.Dropdown(choices=names_of, value=names_of[-2][1]), gr.Dropdown(choices=names_of, value=names_of[1][1])
+
     overview = [confusion, per_class, table, photo_id]
     model.change(on_model, model, overview, api_name="error_overview")
+    model.change(on_model_classes, model, [true_class, predicted_class], api_name=False)
+    find.click(on_find, [model, true_class, predicted_class], confused, api_name="confused_photos")
+    confused.select(on_row, None, photo_id, api_name=False)
     photo_id.change(on_photo, [model, photo_id], [*panels, caption], api_name="inspect")
     table.select(on_row, None, photo_id, api_name=False)
 

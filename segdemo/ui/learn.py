@@ -82,7 +82,8 @@ def playground(object_side, shift_x, shift_y, grow, softness, gamma, request: gr
 
 
 def build():
-    gr.Markdown(t("learn.explanation"), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+    gr.Markdown(t("learn.explanation"), latex_delimiters=[{"left": "$", "right": "$", "display": False}],
+                elem_classes=["segdemo-wide-table"])
     gr.Markdown(t("learn.playground_title"))
     gr.Markdown(t("learn.playground_help"))
     with gr.Row():
@@ -96,7 +97,8 @@ def build():
         with gr.Column():
             picture = gr.Image(label=t("playground"), type="numpy", interactive=False)
             table = gr.Dataframe(headers=say_columns("en", "playground.columns"), label=t("metric_table"),
-                                 interactive=False, max_height=720, elem_id="playground-table")
+                                 interactive=False, max_height=720, elem_id="playground-table",
+                                 column_widths=["68%", "32%"], wrap=True)  # the value stays on a phone's screen
     controls = [side, shift_x, shift_y, grow, softness, gamma]
     for control in controls:
         control.change(playground, controls, [picture, table], api_name=False, show_progress="hidden")

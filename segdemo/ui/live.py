@@ -7,7 +7,7 @@ import gradio as gr
 
 from segdemo.imaging import ImageError, fit_within, overlay
 from segdemo.live import ViewerGates
-from segdemo.ui.common import legend_html, model_label
+from segdemo.ui.common import camera_help, legend_html, model_label
 from segdemo.ui.text import language_of, say, t
 
 STREAM_EVERY_S = 0.08  # the browser offers a frame this often; slower frames are dropped
@@ -51,6 +51,7 @@ def build(registry):
     gates = ViewerGates()
     fastest = fastest_model(registry)
     gr.Markdown(t("live.intro"))
+    camera_help()
     if fastest is None:
         gr.Markdown(t("no_models"))
         return

@@ -134,7 +134,8 @@ def redraw(drawn, opacity):
 
 
 def build(registry, capacity, view=None):
-    """The tab; returns its photo input, so other tabs can send a photo here."""
+    """The tab; returns its photo input and ``segment_after(event)``, so another tab can send a
+    photo here and have it segmented at once."""
     label_sets = registry.label_sets()
     default_set = "regions" if "regions" in label_sets else (label_sets[0] if label_sets else None)
 
@@ -154,19 +155,20 @@ def build(registry, capacity, view=None):
             opacity = gr.Slider(0.0, 1.0, value=0.55, step=0.05, label=t("opacity"))
             run = gr.Button(t("segment"), variant="primary", interactive=not missing)
             examples_gallery(photo)
-        with gr.Column():
-            shown = gr.ImageSlider(label=t("overlay"), type="filepath", interactive=False)
+        with gr.Column(elem_id="predict-result"):
+            # fixed heights: a portrait photo would otherwise make each picture (and the page) very tall
+            shown = gr.ImageSlider(label=t("overlay"), type="filepath", interactive=False, max_height=440)
             legend = gr.HTML(label=t("legend"))
-            confidence = gr.Image(label=t("confidence"), type="filepath", interactive=False)
+            confidence = gr.Image(label=t("confidence"), type="filepath", interactive=False, height=260)
             make_mask = gr.Button(t("predict.make_mask"), size="sm")
             mask = gr.File(label=t("download"))
     with gr.Row():
-        classes = ClassView(label=t("predict.hover"), show_legend=True, color_map=class_colour_map(registry))
+        classes = ClassView(label=t("predict.hover"), show_legend=True, color_map=class_colour_map(registry), height=420)
         with gr.Column():
             verdict = gr.Markdown()
             with gr.Row():
-                truth = gr.Image(label=t("predict.truth"), type="filepath", interactive=False)
-                errors = gr.Image(label=t("predict.errors"), type="filepath", interactive=False)
+                truth = gr.Image(label=t("predict.truth"), type="filepath", interactive=False, height=260, visible=False)
+                errors = gr.Image(label=t("predict.errors"), type="filepath", interactive=False, height=260, visible=False)
     with gr.Accordion(t("details"), open=False):
         details = gr.JSON()
     drawn = gr.State(time_to_live=60 * SESSION_MINUTES)
@@ -183,19 +185,29 @@ def build(registry, capacity, view=None):
         with capacity.turn(language):
             return predict(registry, image, name, alpha, language, view)
 
-    run.click(
-        on_segment,
-        [photo, model, opacity],
-        [shown, classes, confidence, legend, truth, errors, verdict, details, drawn, mask_source],
-        api_name="predict",
-        concurrency_id=SEGMENTING,
-        concurrency_limit=WAITING_LIMIT,
-    )
+    def show_truth_panels(truth_file):
+        """Truth and error map only for a photo whose truth is known: no empty boxes otherwise."""
+        return gr.Image(visible=bool(truth_file)), gr.Image(visible=bool(truth_file))
+
+    inputs = [photo, model, opacity]
+    outputs = [shown, classes, confidence, legend, truth, errors, verdict, details, drawn, mask_source]
+    run.click(on_segment, inputs, outputs, api_name="predict", concurrency_id=SEGMENTING,
+              concurrency_limit=WAITING_LIMIT).then(
+        show_truth_panels, truth, [truth, errors], api_name=False, show_progress="hidden")
     run.click(lambda: None, None, mask, api_name=False, queue=False)  # the previous photo's mask goes
+    # on a phone the results are below the inputs: go there at once, where the progress shows
+    run.click(None, js="() => { if (window.innerWidth < 700) document.getElementById('predict-result')"
+                       "?.scrollIntoView({behavior: 'smooth'}); }")
 
     def on_make_mask(source, request: gr.Request):
         return mask_file(source, language_of(request))
 
     make_mask.click(on_make_mask, mask_source, mask, api_name="mask")
     opacity.release(redraw, [drawn, opacity], shown, api_name=False, show_progress="hidden")
-    return photo
+
+    def segment_after(event):
+        return event.then(on_segment, inputs, outputs, api_name=False, concurrency_id=SEGMENTING,
+                          concurrency_limit=WAITING_LIMIT).then(
+            show_truth_panels, truth, [truth, errors], api_name=False, show_progress="hidden")
+
+    return photo, segment_after

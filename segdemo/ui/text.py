@@ -8,6 +8,14 @@ import gradio as gr
 EN = {
     "title": "segdemo: semantic segmentation, explained",
     "intro": "Upload an outdoor photo and every pixel gets a class: sky, tree, road, grass, water, building, mountain or foreground object. Models trained on the Stanford Background dataset (Gould et al., ICCV 2009).",
+    "join.title": "Join from phones (for the teacher: show this on the projector)",
+    "join.no_address": "No network address found: connect this computer to the room's Wi-Fi and reload the page.",
+    "join.https_warning": "<b>Students scan the code or type the address.</b> The first time, the phone warns that the connection is not private: this computer made its own certificate, which no authority has signed. Tap <b>Advanced</b> (Chrome) or <b>Show Details</b> (Safari), then <b>Proceed</b> / <b>visit this website</b>. The page then works, camera included. Nothing leaves the room's network.",
+    "join.http_no_camera": "<b>Students scan the code or type the address.</b> Photos can be uploaded, but phones will not open their cameras on this plain-HTTP address. For the Live camera and the webcam button, restart the app with <code>python app.py --https</code> and use the https:// address this panel then shows.",
+    "camera.insecure": "**The camera is blocked on this page.** Browsers allow a camera only on a secure (https://) page or on the computer that runs the app; this one was opened over plain http:// from another device. Ask the teacher to restart the app with `python app.py --https` and open the https:// address from the Join panel (accept the certificate warning once). Uploading a photo works meanwhile.",
+    # Gradio's own texts that its Japanese translation lacks (same keys as Gradio's)
+    "common.runs": "Runs", "common.runs_description": "View runs saved in this browser",
+    "image.no_webcam_support": "This browser will not open the camera here: the page is not secure (http://). Use the https:// address from the Join panel, or upload a photo.",
     "tab.predict": "Predict",
     "tab.compare": "Compare",
     "tab.curves": "Training curves",
@@ -28,7 +36,7 @@ EN = {
     "disagreement": "Where the models disagree (bright = more distinct answers)",
     "results": "Results",
     "curves_models": "Models",
-    "final_metrics": "Final validation metrics (metrics.json)",
+    "final_metrics": "Final scores on the validation photos (saved by the evaluation: metrics.json)",
     "playground": "Playground: move the predicted square against the true one",
     "shift_x": "Shift right (pixels)",
     "shift_y": "Shift down (pixels)",
@@ -45,11 +53,10 @@ EN = {
     "model_unloadable": "Not loaded, with the reason: ",
     "model_load_notes": "Loaded with a note: ",
     "runnable_here": "**Runnable here:** ",
-    "architectures.evidence": "### One encoder, different decoders: what the trained models measure\nThe models below share the MobileNetV2 encoder from the same ImageNet weights, the training photos, the loss and the input size; they differ in the decoder (and in how many epochs each trained: see Training curves). So the differences are mostly the decoders' own. Scores on the validation photos (`metrics.json`); HD95 is the 95th-percentile distance, in pixels, between the predicted and the true boundary of a class (lower = tighter outlines).",
+    "architectures.evidence": "### One encoder, different decoders: what the trained models measure\nThe models below share the MobileNetV2 encoder from the same ImageNet weights, the training photos, the loss and the input size; they differ in the decoder (and in how many epochs each trained: see Training curves). So the differences are mostly the decoders' own. Scores on the validation photos, saved when each model was evaluated. The boundary error is how far, in pixels, a predicted outline strays from the true one (95% of the outline is closer; experts call it HD95, the 95th-percentile Hausdorff distance): lower means tighter outlines.",
     "architectures.evidence_table": "The decoders compared on the validation photos",
-    "architectures.evidence_columns": "network|parameters|label map before the last upsampling|pixel accuracy|mIoU|mean HD95 px (boundary error)",
+    "architectures.evidence_columns": "network|parameters|label map before the last upsampling|pixel accuracy|mIoU|boundary error, px (HD95)",
     "nothing_runnable": "**Runnable here:** no trained model yet.",
-    "curves.plots": "Curves",
     "curves.per_class_plot": "Per-class IoU",
     "curves.none": "No checkpoint has a `history.json` yet: curves appear once a model is trained.",
     "curves.unevaluated": "No checkpoint has a `metrics.json` yet: run `python -m segdemo.evaluate checkpoints/NAME`.",
@@ -63,7 +70,14 @@ EN = {
     "predict.make_mask": "Make the mask file (PNG)",
     "error.choose_models": "Choose at least one model to compare.",
     "error.model_unavailable": "Model {name!r} is not available (available: {known}).",
-    "compare.columns": "model|architecture|parameters|inference ms|runs as|pixel accuracy|mIoU",
+    "compare.columns": "model|time ms|pixel accuracy|mIoU|classes|input (pixels)|parameters|runs as|architecture",
+    "compare.all_agree": "all models agree",
+    "compare.answers": "{count} different answers",
+    "disagreement_key": "Disagreement map",
+    "engine.LiteRT int8 weights": "compact network, 8-bit weights",
+    "engine.LiteRT float32": "compact network, full precision",
+    "engine.Keras float32": "TensorFlow, full precision",
+    "engine.Keras mixed_bfloat16": "TensorFlow, half precision",
     "compare.disagreement": "Disagreement among the {count} models of {label_set}: {share:.1f}% of pixels get more than one answer.",
     "compare.no_scores": "Scores appear when the photo is one of the bundled validation examples.",
     "compare.notes": "Note: {notes}.",
@@ -85,8 +99,12 @@ EN = {
     "loss.boundary": "loss: boundary F1",
     "curves.loss": "Loss", "curves.pixel_accuracy": "Pixel accuracy", "curves.miou": "mIoU", "curves.epoch": "epoch",
     "curves.training": "training", "curves.validation": "validation",
+    "curves.line_key": "solid: training photos, dashed: validation photos",
     "curves.per_class_title": "Validation IoU per class",
-    "curves.summary_columns": "model|pixel accuracy|mean accuracy|mIoU|FWIoU|mean F1|mAP|mean HD95 (px)|images",
+    "curves.summary_columns": "model|scored on|pixel accuracy|mean accuracy|mIoU|FWIoU|mean F1|mAP|boundary error px (HD95)|images",
+    "curves.scored_fixed": "{classes} classes, the app's 143 validation photos",
+    "curves.scored_own": "{classes} classes, its own validation photos: not comparable",
+    "curves.not_comparable": "**Not comparable:** the tutorial model from the seed notebook ({names}) sorted pixels into fewer classes (an easier task) and was scored on its own validation photos, so its scores cannot be set against the 8-class models'.",
     "tab.live": "Live camera",
     "live.intro": "Point the webcam at a scene (a window, a poster of a street, the schoolyard) and press record: each frame is segmented by the fastest model and the overlay follows the camera. Frames that arrive while one is being segmented are dropped rather than queued, so the picture never lags behind. The measured frame rate is shown under the overlay; a stream stops after five minutes.",
     "live.camera": "Webcam",
@@ -102,7 +120,7 @@ EN = {
     "predict.errors": "Error map",
     "predict.scores": "**This photo is from the dataset, so its truth is known:** pixel accuracy {pixel_accuracy:.3f}, mIoU {miou:.3f}. In the error map, red pixels are wrong and grey ones have no label.",
     "predict.no_truth": "The truth and an error map appear when the photo is a bundled example or a dataset photo (Dataset tab, *Segment in Predict*).",
-    "compare.label_sets": "The seed notebook's tutorial model (seed-recipe) predicts 3 surface classes (sky, horizontal, vertical) from a ResNet34 U-Net trained from scratch without augmentation, so it is compared with the others only by eye; the disagreement map uses the models of one label set.",
+    "compare.label_sets": "**Not comparable:** the tutorial model from the seed notebook (seed-recipe) sorts pixels into only 3 surface classes (sky, horizontal, vertical), an easier task, from a smaller 224x224 input (fewer pixels, so less time) and was scored on its own split of the photos: its scores and time do not compare with the 8-class models'. Compare it by eye; the disagreement map uses the models of one label set.",
     "dataset.unavailable": "The Stanford Background dataset is not available on this server.",
     "dataset.unknown_id": "There is no photo {image_id!r} in the dataset: ids are 7-digit numbers such as 0000047 ({count} photos).",
     "dataset.unavailable_page": "**The Stanford Background dataset is not on this server**, so photos cannot be browsed here. Get it with `python -m segdemo.data fetch` and restart the app.",
@@ -114,6 +132,7 @@ EN = {
     "dataset.validation": "validation",
     "dataset.photo_id": "Photo id",
     "dataset.found": "{count} of {total} photos match.",
+    "dataset.none_found": "No photo contains all of these classes together: untick one.",
     "dataset.random": "Random photo",
     "dataset.send": "Segment in Predict",
     "dataset.photo": "Photo",
@@ -134,8 +153,8 @@ EN = {
     "dataset.photos": "photos",
     "errors.intro": "Where each model goes wrong on the validation photos. The confusion matrix reads by row: of all pixels of a true class, what share went to each predicted class (the diagonal is right). The photos are ranked by their own mIoU, worst first: choose one (or click a row) to see photo, truth, prediction and errors.",
     "errors.none": "No evaluated model yet: run `python -m segdemo.evaluate checkpoints/NAME` to fill this tab.",
-    "errors.hover": "true %{{y}}, predicted %{{x}}<br>%{{z:.1%}} of the row, %{{customdata:,}} pixels",
-    "errors.share_of_row": "share of row",
+    "errors.hover": "true %{{y}}, predicted %{{x}}<br>%{{z:.1f}}% of the row, %{{customdata:,}} pixels",
+    "errors.share_of_row": "% of the row",
     "errors.confusion_title": "Confusion matrix on the validation photos<br>(% of each true class)",
     "errors.predicted": "predicted class",
     "errors.true": "true class",
@@ -144,7 +163,17 @@ EN = {
     "errors.columns": "rank|photo|mIoU|pixel accuracy",
     "errors.ranking": "Validation photos, worst first",
     "errors.choose_photo": "Photo (worst first)",
-    "errors.caption": "**Photo {image_id}** ({split} split) with {model}, run now as {engine}: pixel accuracy {accuracy:.3f}, mIoU {miou:.3f}; {wrong:.1f}% of labelled pixels wrong. The ranking holds the float32 scores of `metrics.json`.",
+    "errors.caption": "**Photo {image_id}** ({split}) with {model}, run now as {engine}: pixel accuracy {accuracy:.3f}, mIoU {miou:.3f}; {wrong:.1f}% of labelled pixels wrong. The ranking holds the scores saved when the model was evaluated at full precision, so they may differ slightly.",
+    "errors.app_split": "{split} split",
+    "errors.behind_a_cell": "Which photos are behind a cell of the matrix? (e.g. mountain taken for tree)",
+    "errors.true_class": "True class",
+    "errors.predicted_class": "Predicted as",
+    "errors.find": "Find the photos",
+    "errors.confused_photos": "Photos where it happens, most pixels first (click one to see it)",
+    "errors.confused_columns": "rank|photo|pixels|% of the true class in the photo",
+    "errors.unknown_classes": "Choose two of this model's classes: {known}.",
+    "errors.own_split": "one of this model's own validation photos; in the app's split it is a {split} photo",
+    "errors.own_split_title": "{classes} classes, its own validation photos: not comparable with the 8-class models",
     "errors.photo": "Photo",
     "errors.truth": "Truth",
     "errors.prediction": "Prediction",
@@ -181,6 +210,14 @@ The shipped models train on **class-weighted cross-entropy + Dice**: stable grad
 The dark outline is the **truth** (an object on background); the prediction is a square you move, resize and blur.
 Green = true positive, red = false positive, blue = false negative. Shrink the object to see class imbalance:
 pixel accuracy stays high while the object's IoU collapses.
+
+**Why a loss is not 0 when every metric reads 1:** metrics count the *labels* (the most probable class of each pixel);
+losses use the *probabilities*. Here the prediction is never more sure than 98%, and the softness slider blurs its edge,
+so the object's border pixels get, say, 60% instead of 100%: the labels are still right, but Dice and Tversky add up
+those missing percents over the whole object and, averaging over the classes, count the small object as much as the
+large background. A small, soft-edged object therefore keeps a Dice loss around 0.3. Set the softness to 0: the losses
+drop close to 0. Training lowers the loss by making the network surer, which is why it keeps improving after the
+labels are already right.
 """,
     "architectures.overview": """
 All of these are **encoder-decoder** networks: an image classifier (the *encoder* or *backbone*,
@@ -193,8 +230,8 @@ turns them back into a full-resolution label map. They differ in how the decoder
 | **SegNet** (Badrinarayanan et al.) | 2015 | the decoder reuses the encoder's max-pooling *indices* to place features back | light memory | still blurry boundaries |
 | **U-Net** (Ronneberger et al.) | 2015 | symmetric decoder; at every scale it *concatenates* the encoder's feature map (skip connections) | sharp outlines, small objects | little global context |
 | **PSPNet** (Zhao et al.) | 2017 | *pyramid pooling*: pool the feature map into 1x1, 2x2, 3x3, 6x6 grids and add all to every pixel | scene-level context (sky above, road below) | coarse output (upsampled 8x), so thin edges suffer |
-| **DeepLab v3+** (Chen et al.) | 2018 | *atrous* (dilated) convolutions at several rates, plus a small decoder | context and detail | heavier; not in segmentation-models 1.0.1, so not runnable here |
 | **FPN** (Lin et al.) | 2017 | a *feature pyramid*: top-down path that adds coarse semantics to finer maps, predicting from all scales | objects of every size | decoder output at 1/4 resolution |
+| **DeepLab v3+** (Chen et al.) | 2018 | *atrous* (dilated) convolutions at several rates, plus a small decoder | context and detail | heavier; not in segmentation-models 1.0.1, so not runnable here |
 
 **What to look for in the Compare tab:** U-Net keeps thin structures (poles, tree edges) and small
 objects; PSPNet is confident about large regions and their layout but rounds corners; FPN usually
@@ -205,6 +242,13 @@ sits between them. The disagreement map shows exactly those boundary pixels.
 JA = {
     "title": "segdemo: セマンティックセグメンテーションを理解する",
     "intro": "屋外の写真をアップロードすると、すべての画素にクラス(空・木・道路・草地・水・建物・山・前景物体)が割り当てられます。モデルは Stanford Background データセット(Gould ほか, ICCV 2009)で学習しています。",
+    "join.title": "スマートフォンから参加する(先生用: プロジェクターに映してください)",
+    "join.no_address": "ネットワークアドレスが見つかりません: このコンピューターを教室の Wi-Fi につないでページを再読み込みしてください。",
+    "join.https_warning": "<b>生徒はコードを読み取るか、アドレスを入力します。</b> 最初に、スマートフォンが「この接続ではプライバシーが保護されません」と警告します: このコンピューターが自分で作った証明書で、認証局の署名がないためです。<b>詳細設定</b>(Chrome)または<b>詳細を表示</b>(Safari)を押し、<b>アクセスする</b> / <b>このWebサイトを閲覧</b> を選んでください。その後はカメラも含めて使えます。データは教室のネットワークの外に出ません。",
+    "join.http_no_camera": "<b>生徒はコードを読み取るか、アドレスを入力します。</b> 写真のアップロードはできますが、この http:// のアドレスではスマートフォンのカメラは開きません。ライブカメラと Web カメラのボタンを使うには、<code>python app.py --https</code> でアプリを起動し直し、このパネルに表示される https:// のアドレスを使ってください。",
+    "camera.insecure": "**このページではカメラが使えません。** ブラウザーがカメラを許可するのは、安全な(https://)ページか、アプリを動かしているコンピューター上だけです。このページは別の端末から http:// で開かれています。先生に `python app.py --https` で起動し直してもらい、参加パネルの https:// のアドレスを開いてください(証明書の警告を一度だけ承認します)。その間も写真のアップロードは使えます。",
+    "common.runs": "実行履歴", "common.runs_description": "このブラウザーに保存された実行を見る",
+    "image.no_webcam_support": "このページは安全(https://)ではないため、ブラウザーがカメラを開きません。参加パネルの https:// のアドレスを使うか、写真をアップロードしてください。",
     "tab.predict": "予測",
     "tab.compare": "比較",
     "tab.curves": "学習曲線",
@@ -225,7 +269,7 @@ JA = {
     "disagreement": "モデル間で意見が分かれる場所(明るいほど答えが多様)",
     "results": "結果",
     "curves_models": "モデル",
-    "final_metrics": "最終検証指標(metrics.json)",
+    "final_metrics": "検証写真での最終スコア(評価時に保存: metrics.json)",
     "playground": "実験場: 予測した正方形を正解の正方形に対して動かす",
     "shift_x": "右へずらす(画素)",
     "shift_y": "下へずらす(画素)",
@@ -242,11 +286,10 @@ JA = {
     "model_unloadable": "読み込めなかったモデルとその理由: ",
     "model_load_notes": "注意付きで読み込んだモデル: ",
     "runnable_here": "**ここで実行できるモデル:** ",
-    "architectures.evidence": "### 同じエンコーダ、異なるデコーダ: 学習済みモデルで測る\n下のモデルは、同じ ImageNet の重みから始めた MobileNetV2 エンコーダ、学習写真、損失関数、入力サイズを共有し、デコーダ(と学習エポック数: 学習曲線タブ参照)が異なります。したがって違いの大部分はデコーダによるものです。スコアは検証写真での値(`metrics.json`)。HD95 は、クラスの予測境界と正解境界の距離の 95 パーセンタイル(画素)です(小さいほど輪郭が正確)。",
+    "architectures.evidence": "### 同じエンコーダ、異なるデコーダ: 学習済みモデルで測る\n下のモデルは、同じ ImageNet の重みから始めた MobileNetV2 エンコーダ、学習写真、損失関数、入力サイズを共有し、デコーダ(と学習エポック数: 学習曲線タブ参照)が異なります。したがって違いの大部分はデコーダによるものです。スコアは各モデルの評価時に保存した検証写真での値です。境界の誤差は、予測した輪郭が正解の輪郭から何画素ずれているか(輪郭の 95% はそれより近い。専門用語では HD95、95 パーセンタイルのハウスドルフ距離)で、小さいほど輪郭が正確です。",
     "architectures.evidence_table": "検証写真で比べたデコーダ",
-    "architectures.evidence_columns": "ネットワーク|パラメータ数|最後のアップサンプリング前のラベルマップ|画素精度|mIoU|平均 HD95 px(境界の誤差)",
+    "architectures.evidence_columns": "ネットワーク|パラメータ数|最後のアップサンプリング前のラベルマップ|画素精度|mIoU|境界の誤差 px(HD95)",
     "nothing_runnable": "**ここで実行できるモデル:** 学習済みモデルはまだありません。",
-    "curves.plots": "学習曲線",
     "curves.per_class_plot": "クラスごとの IoU",
     "curves.none": "`history.json` を持つチェックポイントはまだありません。モデルを学習すると曲線が表示されます。",
     "curves.unevaluated": "`metrics.json` を持つチェックポイントはまだありません。`python -m segdemo.evaluate checkpoints/NAME` を実行してください。",
@@ -259,7 +302,14 @@ JA = {
     "predict.make_mask": "マスクファイル(PNG)を作る",
     "error.choose_models": "比較するモデルを 1 つ以上選んでください。",
     "error.model_unavailable": "モデル {name!r} は利用できません(利用できるもの: {known})。",
-    "compare.columns": "モデル|アーキテクチャ|パラメータ数|推論 ms|実行方式|画素精度|mIoU",
+    "compare.columns": "モデル|時間 ms|画素精度|mIoU|クラス数|入力(画素)|パラメータ数|実行方式|アーキテクチャ",
+    "compare.all_agree": "全モデルが一致",
+    "compare.answers": "{count} 通りの答え",
+    "disagreement_key": "不一致マップ",
+    "engine.LiteRT int8 weights": "軽量版ネットワーク(8 ビットの重み)",
+    "engine.LiteRT float32": "軽量版ネットワーク(完全な精度)",
+    "engine.Keras float32": "TensorFlow(完全な精度)",
+    "engine.Keras mixed_bfloat16": "TensorFlow(半分の精度)",
     "compare.disagreement": "{label_set}の {count} 個のモデルの不一致: 画素の {share:.1f}% で答えが分かれています。",
     "compare.no_scores": "同梱の検証画像を使うと、正解に対するスコアが表示されます。",
     "compare.notes": "注: {notes}。",
@@ -281,8 +331,12 @@ JA = {
     "loss.boundary": "損失: 境界 F1",
     "curves.loss": "損失", "curves.pixel_accuracy": "画素精度", "curves.miou": "mIoU", "curves.epoch": "エポック",
     "curves.training": "学習", "curves.validation": "検証",
+    "curves.line_key": "実線: 学習用の写真、破線: 検証用の写真",
     "curves.per_class_title": "クラスごとの検証 IoU",
-    "curves.summary_columns": "モデル|画素精度|平均精度|mIoU|FWIoU|平均 F1|mAP|平均 HD95(画素)|画像数",
+    "curves.summary_columns": "モデル|評価の条件|画素精度|平均精度|mIoU|FWIoU|平均 F1|mAP|境界の誤差 px(HD95)|画像数",
+    "curves.scored_fixed": "{classes} クラス、アプリの検証写真 143 枚",
+    "curves.scored_own": "{classes} クラス、独自の検証写真: 比べられません",
+    "curves.not_comparable": "**比べられません:** シードノートブックのチュートリアルモデル({names})はより少ないクラス(より易しい課題)に分け、独自の検証写真で評価したので、8 クラスのモデルのスコアとは比べられません。",
     "tab.live": "ライブカメラ",
     "live.intro": "Web カメラを景色(窓の外、街の写真のポスター、校庭)に向けて録画を押してください。各フレームを最速のモデルでセグメントし、重ね表示がカメラに追従します。処理中に届いたフレームは待たせずに捨てるので、表示が遅れていくことはありません。計測したフレームレートを下に表示します。ストリームは 5 分で止まります。",
     "live.camera": "Web カメラ",
@@ -298,7 +352,7 @@ JA = {
     "predict.errors": "誤りマップ",
     "predict.scores": "**この写真はデータセットのものなので正解が分かります:** 画素精度 {pixel_accuracy:.3f}、mIoU {miou:.3f}。誤りマップでは赤が誤った画素、灰色がラベルのない画素です。",
     "predict.no_truth": "写真が同梱の例またはデータセットの写真(データセットタブの「予測でセグメント」)のとき、正解と誤りマップが表示されます。",
-    "compare.label_sets": "シードノートブックのチュートリアルモデル(seed-recipe)は、拡張なしでゼロから学習した ResNet34 U-Net で、3 つの面クラス(空・水平面・垂直面)を予測します。そのため他のモデルとは目で見て比べるだけで、不一致マップは同じラベルセットのモデルだけを使います。",
+    "compare.label_sets": "**比べられません:** シードノートブックのチュートリアルモデル(seed-recipe)は画素を 3 つの面クラス(空・水平面・垂直面)に分けるだけで、より易しい課題です。入力も 224x224 と小さく(画素が少ないので時間も短い)、写真の分け方も独自です。そのためスコアと時間は 8 クラスのモデルとは比べられません。目で見て比べてください。不一致マップは同じラベルセットのモデルだけを使います。",
     "dataset.unavailable": "このサーバーには Stanford Background データセットがありません。",
     "dataset.unknown_id": "データセットに写真 {image_id!r} はありません: id は 0000047 のような 7 桁の数字です({count} 枚)。",
     "dataset.unavailable_page": "**このサーバーには Stanford Background データセットがない**ため、写真を閲覧できません。`python -m segdemo.data fetch` で取得してアプリを再起動してください。",
@@ -310,6 +364,7 @@ JA = {
     "dataset.validation": "検証",
     "dataset.photo_id": "写真 id",
     "dataset.found": "{total} 枚中 {count} 枚が該当します。",
+    "dataset.none_found": "これらのクラスをすべて含む写真はありません: チェックを 1 つ外してください。",
     "dataset.random": "ランダムな写真",
     "dataset.send": "予測でセグメント",
     "dataset.photo": "写真",
@@ -330,8 +385,8 @@ JA = {
     "dataset.photos": "写真の枚数",
     "errors.intro": "検証写真で各モデルがどこを誤るか。混同行列は行ごとに読みます: ある正解クラスの画素のうち、どの予測クラスにどれだけ割り当てられたか(対角線が正解)。写真は自身の mIoU の低い順に並んでいます。1 枚選ぶ(または行をクリックする)と、写真・正解・予測・誤りが表示されます。",
     "errors.none": "評価済みのモデルがまだありません: `python -m segdemo.evaluate checkpoints/NAME` を実行してください。",
-    "errors.hover": "正解 %{{y}}、予測 %{{x}}<br>行の %{{z:.1%}}、%{{customdata:,}} 画素",
-    "errors.share_of_row": "行に占める割合",
+    "errors.hover": "正解 %{{y}}、予測 %{{x}}<br>行の %{{z:.1f}}%、%{{customdata:,}} 画素",
+    "errors.share_of_row": "行に占める %",
     "errors.confusion_title": "検証写真での混同行列<br>(各正解クラスの %)",
     "errors.predicted": "予測クラス",
     "errors.true": "正解クラス",
@@ -340,7 +395,17 @@ JA = {
     "errors.columns": "順位|写真|mIoU|画素精度",
     "errors.ranking": "検証写真(悪い順)",
     "errors.choose_photo": "写真(悪い順)",
-    "errors.caption": "**写真 {image_id}**({split}分割)、{model}({engine}で今実行): 画素精度 {accuracy:.3f}、mIoU {miou:.3f}。ラベル付き画素の {wrong:.1f}% が誤り。順位表は `metrics.json` の float32 での値です。",
+    "errors.caption": "**写真 {image_id}**({split})、{model}({engine}で今実行): 画素精度 {accuracy:.3f}、mIoU {miou:.3f}。ラベル付き画素の {wrong:.1f}% が誤り。順位表は評価時に完全な精度で保存したスコアなので、少し違うことがあります。",
+    "errors.app_split": "{split}分割",
+    "errors.behind_a_cell": "行列のマスの裏にある写真は?(例: 山を木と予測)",
+    "errors.true_class": "正解クラス",
+    "errors.predicted_class": "予測されたクラス",
+    "errors.find": "写真を探す",
+    "errors.confused_photos": "それが起きている写真(画素の多い順、クリックで表示)",
+    "errors.confused_columns": "順位|写真|画素数|写真中の正解クラスに占める %",
+    "errors.unknown_classes": "このモデルのクラスから 2 つ選んでください: {known}。",
+    "errors.own_split": "このモデル独自の検証写真。アプリの分割では{split}分割",
+    "errors.own_split_title": "{classes} クラス、独自の検証写真: 8 クラスのモデルとは比べられません",
     "errors.photo": "写真",
     "errors.truth": "正解",
     "errors.prediction": "予測",
@@ -353,7 +418,7 @@ JA = {
     "image.damaged": "画像ファイルが壊れているか途中で切れています({detail})。",
     "image.channels": "画像には 1、3、4 個の色チャンネルが必要ですが、この配列の形は {shape} です。",
     "image.no_image": "画像がありません: 先に写真をアップロードしてください。",
-    "image.too_large": "画像は {width}x{height} です。受け付けるのは最大 {megapixels} メガピクセルです。",
+    "image.shrunk": "大きな写真({width}x{height}): 読み込み時に {new_width}x{new_height} に縮小しました",
     "image.too_small": "画像は {width}x{height} です。各辺に少なくとも {min_side} 画素必要です。",
     "image.animated": "アニメーション画像: {frames} フレームのうち最初のフレームをセグメントしました",
     "image.exif": "EXIF の向き情報に従って正立させました",
@@ -391,6 +456,12 @@ $t$ を one-hot の正解、$p$ を画素の予測確率とすると:
 濃い輪郭が**正解**(背景上の物体)、予測は動かしたり大きさを変えたりぼかしたりできる正方形です。
 緑 = 真陽性、赤 = 偽陽性、青 = 偽陰性。物体を小さくするとクラス不均衡が見えます:
 画素精度は高いままなのに、物体の IoU は急落します。
+
+**指標がすべて 1 なのに損失が 0 にならない理由:** 指標は*ラベル*(各画素で最も確率の高いクラス)を数え、損失は*確率*を使います。
+ここでの予測は最大でも 98% の確信度で、なめらかさのスライダーが縁をぼかすため、物体の境界の画素は 100% ではなく例えば 60% になります。
+ラベルは正しいままですが、Dice と Tversky は物体全体でその足りない分を足し合わせ、クラスごとに平均するので、小さな物体も大きな背景と同じ重みになります。
+そのため縁のぼけた小さな物体では Dice 損失が 0.3 前後に残ります。なめらかさを 0 にすると損失はほぼ 0 まで下がります。
+ラベルが正しくなった後も学習が損失を下げ続けられるのは、ネットワークをより確信させるためです。
 """,
     "architectures.overview": """
 これらはすべて**エンコーダ・デコーダ**型のネットワークです。画像分類器(*エンコーダ*、*バックボーン*。
@@ -403,8 +474,8 @@ $t$ を one-hot の正解、$p$ を画素の予測確率とすると:
 | **SegNet** (Badrinarayanan ほか) | 2015 | デコーダがエンコーダの max-pooling の*位置*を使って特徴を元に戻す | 省メモリ | 輪郭はまだぼやける |
 | **U-Net** (Ronneberger ほか) | 2015 | 対称なデコーダ。各スケールでエンコーダの特徴マップを*連結*する(スキップ接続) | 鋭い輪郭、小さな物体 | 大域的な文脈が少ない |
 | **PSPNet** (Zhao ほか) | 2017 | *ピラミッドプーリング*: 特徴マップを 1x1・2x2・3x3・6x6 の格子にプールし、全画素に加える | シーン全体の文脈(上は空、下は道路) | 出力が粗い(8 倍アップサンプリング)ので細い輪郭が苦手 |
-| **DeepLab v3+** (Chen ほか) | 2018 | 複数のレートの *atrous*(膨張)畳み込みと小さなデコーダ | 文脈と細部の両立 | 重い。segmentation-models 1.0.1 にないためここでは実行できない |
 | **FPN** (Lin ほか) | 2017 | *特徴ピラミッド*: 粗い意味情報を細かいマップへ足すトップダウン経路で、全スケールから予測 | あらゆる大きさの物体 | デコーダ出力は 1/4 解像度 |
+| **DeepLab v3+** (Chen ほか) | 2018 | 複数のレートの *atrous*(膨張)畳み込みと小さなデコーダ | 文脈と細部の両立 | 重い。segmentation-models 1.0.1 にないためここでは実行できない |
 
 **比較タブで見るべき点:** U-Net は細い構造(電柱、木の縁)や小さな物体を保ち、PSPNet は大きな領域と
 その配置に自信を持つが角を丸め、FPN はたいていその中間です。不一致マップはまさにその境界の画素を示します。
@@ -448,6 +519,11 @@ def say_table(language, key, rows):
 def say_class(language, name):
     """A class name in ``language``; classes of a checkpoint unknown here keep their own name."""
     return TEXT.get(language, EN).get(f"class.{name}", name)
+
+
+def say_engine(language, engine):
+    """How a model runs, in plain words ("LiteRT int8 weights" -> "compact network, 8-bit weights")."""
+    return TEXT.get(language, EN).get(f"engine.{engine}", EN.get(f"engine.{engine}", engine))
 
 
 def say_message(language, message):
