@@ -72,3 +72,27 @@ def test_architectures_table_shows_a_missing_score_as_empty(trained_checkpoints,
     (tmp_path / "fpn" / "metrics.json").write_text(json.dumps({**metrics, "mean_hausdorff95": None}))
     rows = {row[0]: row for row in architectures.evidence_rows(ModelRegistry(tmp_path))}
     assert len(rows) == 2 and rows["FPN (MobileNetV2)"][5] is None
+
+
+def test_a_model_scored_on_its_own_split_is_said_not_comparable(trained_checkpoints, tmp_path):
+    """The seed recipe's scores (fewer classes, its own validation photos) are marked wherever they are listed."""
+    import shutil
+
+    from segdemo.ui import curves, errors
+
+    for name in ("unet", "fpn"):
+        shutil.copytree(trained_checkpoints / name, tmp_path / name)
+    metrics = json.loads((tmp_path / "fpn" / "metrics.json").read_text())
+    (tmp_path / "fpn" / "metrics.json").write_text(json.dumps({**metrics, "split": "sorted80"}))
+    registry = ModelRegistry(tmp_path)
+    rows = {row[0]: row for row in curves.summary_rows(registry)}
+    assert "not comparable" in rows["fpn"][1] and "not comparable" not in rows["unet"][1]
+    assert curves.not_comparable_names(registry) == ["fpn"]
+    classes = registry.get("fpn").config.classes
+    title = errors.iou_figure({**metrics, "split": "sorted80"}, classes).layout.title.text
+    assert "not comparable" in title and "not comparable" not in errors.iou_figure(metrics, classes).layout.title.text
+
+
+def test_compare_keys_name_every_class_colour_and_disagreement_shade(trained_checkpoints):
+    keys = compare.colour_keys(ModelRegistry(trained_checkpoints), "ja")
+    assert "前景物体" in keys and "全モデルが一致" in keys and "3 通りの答え" in keys
