@@ -17,6 +17,7 @@ from playwright.sync_api import sync_playwright
 VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 LOCALES = {"en": "en-US", "ja": "ja-JP"}
 TABS = ("predict", "compare", "live", "dataset", "curves", "errors", "learn", "architectures")
+PANELS = ("join",)  # not tabs: the Join panel at the top
 EXAMPLES = Path(__file__).resolve().parents[1] / "segdemo" / "assets" / "examples"
 
 
@@ -47,7 +48,7 @@ def main(argv=None):
     parser.add_argument("--own-photo", type=Path, help="also segment this photo (not from the dataset) in Predict and Compare")
     parser.add_argument("--languages", nargs="+", default=list(LOCALES), choices=list(LOCALES))
     parser.add_argument("--devices", nargs="+", default=list(VIEWPORTS), choices=list(VIEWPORTS))
-    parser.add_argument("--tabs", nargs="+", default=list(TABS), choices=list(TABS))
+    parser.add_argument("--tabs", nargs="+", default=list(TABS + PANELS), choices=list(TABS + PANELS))
     args = parser.parse_args(argv)
     example = args.example or next(iter(sorted(EXAMPLES.glob("*.jpg"))), None)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -60,6 +61,13 @@ def main(argv=None):
                 page = context.new_page()
                 page.goto(args.url, wait_until="load")
                 page.get_by_role("tab").first.wait_for(timeout=60_000)
+                if "join" in args.tabs:  # the teacher's Join panel, opened: addresses and QR codes
+                    page.locator("#join-panel").get_by_role("button").first.click()
+                    page.locator(".segdemo-join-card svg").first.wait_for(timeout=30_000)
+                    path = args.out / f"join-{language}-{device}.png"
+                    page.screenshot(path=str(path))
+                    print(path, flush=True)
+                    page.locator("#join-panel").get_by_role("button").first.click()  # folded again
                 for index, name in enumerate(TABS):
                     if name not in args.tabs:
                         continue

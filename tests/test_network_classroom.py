@@ -8,6 +8,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -147,6 +148,9 @@ def test_over_https_a_phone_gets_the_camera_and_the_teacher_a_join_panel(served_
         panel = page.locator("#join-panel")
         panel.locator(".segdemo-join-card svg").first.wait_for(timeout=30_000)  # the QR code
         assert url in panel.inner_text() and "certificate" in panel.inner_text()
+        shot = np.frombuffer(panel.locator(".segdemo-join-card").first.screenshot(), np.uint8)
+        decoded = cv2.QRCodeDetector().detectAndDecode(cv2.imdecode(shot, cv2.IMREAD_COLOR))[0]
+        assert decoded == url, "the QR code a phone scans opens the page"
         page.get_by_role("tab").nth(2).click()  # Live camera: Chromium's synthetic webcam starts
         page.get_by_role("tabpanel").get_by_text("Click to Access Webcam").first.click()
         page.wait_for_function("() => [...document.querySelectorAll('video')].some(v => v.readyState >= 2)", timeout=30_000)

@@ -127,3 +127,27 @@ def test_a_request_beyond_capacity_is_told_the_app_is_busy_in_its_language():
         worker.join()
     with capacity.turn():  # the turn is free again once the first request is done
         pass
+
+
+def test_a_model_scored_on_its_own_split_is_said_not_comparable(trained_checkpoints, tmp_path):
+    """The seed recipe's scores (fewer classes, its own validation photos) are marked wherever they are listed."""
+    import shutil
+
+    from segdemo.ui import curves, errors
+
+    for name in ("unet", "fpn"):
+        shutil.copytree(trained_checkpoints / name, tmp_path / name)
+    metrics = json.loads((tmp_path / "fpn" / "metrics.json").read_text())
+    (tmp_path / "fpn" / "metrics.json").write_text(json.dumps({**metrics, "split": "sorted80"}))
+    registry = ModelRegistry(tmp_path)
+    rows = {row[0]: row for row in curves.summary_rows(registry)}
+    assert "not comparable" in rows["fpn"][1] and "not comparable" not in rows["unet"][1]
+    assert curves.not_comparable_names(registry) == ["fpn"]
+    classes = registry.get("fpn").config.classes
+    title = errors.iou_figure({**metrics, "split": "sorted80"}, classes).layout.title.text
+    assert "not comparable" in title and "not comparable" not in errors.iou_figure(metrics, classes).layout.title.text
+
+
+def test_compare_keys_name_every_class_colour_and_disagreement_shade(trained_checkpoints):
+    keys = compare.colour_keys(ModelRegistry(trained_checkpoints), "ja")
+    assert "前景物体" in keys and "全モデルが一致" in keys and "3 通りの答え" in keys

@@ -5,7 +5,7 @@ import os
 
 import gradio as gr
 
-from segdemo.addresses import local_addresses
+from segdemo.addresses import is_loopback, local_addresses
 from segdemo.data import DatasetError
 from segdemo.dataset_view import open_dataset_view
 from segdemo.registry import ModelRegistry
@@ -143,14 +143,15 @@ def https_options():
 
 def launch(demo, port=None, host=None, https=False, **kwargs):
     """Start serving; only the app's own assets and Gradio's upload cache are reachable."""
+    host = host or os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0")
     port = int(port or os.environ.get("GRADIO_SERVER_PORT", 7860))
     if https:
         kwargs.update(https_options())
-    scheme = "https" if https else "http"
-    for address in local_addresses():
-        print(f"segdemo: phones on this network open {scheme}://{address}:{port}/", flush=True)
+    if host in ("0.0.0.0", "::") or not is_loopback(host):  # listening on the network, where phones are
+        for address in local_addresses():
+            print(f"segdemo: phones on this network open {'https' if https else 'http'}://{address}:{port}/", flush=True)
     return demo.launch(
-        server_name=host or os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
+        server_name=host,
         server_port=port,
         max_file_size=MAX_UPLOAD,
         i18n=I18N,

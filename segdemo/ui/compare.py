@@ -46,7 +46,7 @@ def compare(registry, image, model_names, language="en", view=None):
             scores = [round(summary["pixel_accuracy"], 4), round(summary["miou"], 4)]
         milliseconds = 1000 * (time.perf_counter() - started)
         gallery.append((save_image(overlay(shown_photo, labels, config.colours), name),
-                        f"{config.title}: {milliseconds:.0f} ms"))
+                        f"{config.title}, {input_size(config)}: {milliseconds:.0f} ms"))  # the input size sets the time
         # what a class compares first (a phone shows these without scrolling the table), then what explains it
         rows.append([name, round(milliseconds, 1), *scores, len(config.classes), input_size(config),
                      millions(entry.segmenter.parameter_count), say_engine(language, entry.segmenter.engine), config.title])
