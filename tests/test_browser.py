@@ -178,6 +178,11 @@ def test_compare_results_are_seen_without_scrolling_on_a_projector(open_page, ru
         assert box["y"] + box["height"] <= 768, f"overlay {index} ends at {box['y'] + box['height']:.0f} px"
         assert box["width"] >= 150, "big enough to see from the back row"
     assert "all models agree" in panel.locator(".segdemo-keys").inner_text()
+    thumbnail = page.locator("#compare-gallery img").first.bounding_box()
+    page.locator("#compare-gallery img").first.click()
+    page.wait_for_timeout(1500)
+    preview = page.locator("#compare-gallery img").first.bounding_box()
+    assert preview["height"] > 2 * thumbnail["height"], "a clicked result opens larger than its thumbnail"
 
 
 @pytest.mark.parametrize("locale", ["en-US", "ja-JP"])

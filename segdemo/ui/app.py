@@ -28,6 +28,9 @@ CSS = """
 #compare-gallery .thumbnail-item { aspect-ratio: 4 / 3; }
 #compare-gallery .caption-label { white-space: normal; overflow: visible; text-overflow: clip; max-width: 100%; }
 #compare-gallery.segdemo-portrait .thumbnail-item { aspect-ratio: 3 / 4; }
+/* a clicked result opens large (the gallery's own preview kept the thumbnails' row height) */
+#compare-gallery .gallery-container:has(> .preview) { height: min(72vh, 560px); }
+#compare-gallery .preview { height: 100%; }
 .segdemo-keys { display: flex; flex-wrap: wrap; gap: 4px 24px; }
 .segdemo-architectures td:nth-child(2), .segdemo-architectures th:nth-child(2) { white-space: nowrap; }
 @media (max-width: 640px) {
