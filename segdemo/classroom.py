@@ -63,7 +63,8 @@ class Student:
         import httpx
         from gradio_client import Client
 
-        self.client = Client(url, verbose=False, download_files=False)
+        # gradio_client's uploads give up after httpx's 5 s; a browser waits as long as the upload takes
+        self.client = Client(url, verbose=False, download_files=False, httpx_kwargs={"timeout": 120})
         self.pictures = httpx.Client(timeout=120)
         self.bytes = 0
 

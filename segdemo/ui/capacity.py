@@ -17,7 +17,7 @@ from segdemo.ui.text import say
 
 SEGMENTING = "segmenting"  # the concurrency id of Predict and Compare
 WORKERS = int(os.environ.get("SEGDEMO_WORKERS", 2))  # 2 cores: the network uses both, drawing overlaps it
-PATIENCE_S = float(os.environ.get("SEGDEMO_PATIENCE_S", 20))
+PATIENCE_S = float(os.environ.get("SEGDEMO_PATIENCE_S", 30))  # with the answer itself, well within a minute
 WAITING_LIMIT = 128
 QUEUE_SIZE = 256
 
