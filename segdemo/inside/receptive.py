@@ -100,6 +100,7 @@ class ReceptiveField:
     columns: tuple
     height: int  # the input's size, for clipping
     width: int
+    global_pooling: bool = False  # a layer pools a whole feature map into one value: every pixel sees the whole photo
 
     def box(self, row, column):
         """(top, left, bottom, right) of output pixel (row, column)'s field, clipped to the input, inclusive."""
@@ -149,4 +150,13 @@ def receptive_field(network):
                     reads[id(parent)] = (low, high)
         input_layer = network.inputs[0]._keras_history.layer
         axes.append(reads[id(input_layer)])
-    return ReceptiveField(rows=axes[0], columns=axes[1], height=height, width=width)
+    return ReceptiveField(rows=axes[0], columns=axes[1], height=height, width=width,
+                          global_pooling=any(pools_everything(layer) for layer in network.layers))
+
+
+def pools_everything(layer):
+    """True for global pooling, or a pooling layer whose output is a single cell (PSPNet's 1x1 level)."""
+    kind = type(layer).__name__
+    if kind.startswith("Global"):
+        return True
+    return "pool_size" in layer.get_config() and _spatial(layer.output_shape, 0) == _spatial(layer.output_shape, 1) == 1

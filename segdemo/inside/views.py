@@ -28,7 +28,7 @@ class PixelReport:
     picture: np.ndarray
     field_size: tuple  # theoretical (height, width) before clipping to the photo
     field_exceeds_photo: bool
-    field_is_global: bool  # every output pixel sees the whole photo (global pooling)
+    global_pooling: bool  # the network pools the whole feature map: every pixel sees the whole photo
     share_outside_window: float
     effective_radius: float  # pixels holding influence.EFFECTIVE_SHARE of the influence
     farthest_reach: float
@@ -51,7 +51,7 @@ def explain_pixel(probe, photo, row_fraction, column_fraction):
     picture = drawing.influence_picture(probe.network_input(photo), strength, box, window, (row, column), radius)
     size = probe.field.size(row, column)
     return PixelReport((row, column), label, probabilities, picture, size,
-                       size[0] > height or size[1] > width, probe.field.covers_everything(),
+                       size[0] > height or size[1] > width, probe.field.global_pooling,
                        influence.share_outside(strength, window), radius,
                        influence.farthest_reach(strength, row, column), width,
                        1000 * (time.perf_counter() - started))
