@@ -76,6 +76,9 @@ class NetworkProbe:
         self._forward, self._gradient = forward, gradient
         self._looks = OrderedDict()
         self._lock = threading.Lock()
+        blank = np.zeros((*self.size, 3), np.uint8)
+        self.predict(blank)  # trace both now, not on a student's first click
+        self.gradient(blank, 0, 0)
 
     def network_input(self, photo):
         """``photo`` (uint8 RGB, any size) resized to the network's input, as the Segmenter does."""

@@ -7,6 +7,7 @@ from segdemo.data import DatasetError
 from segdemo.dataset_view import open_dataset_view
 from segdemo.registry import ModelRegistry
 from segdemo.ui import architectures, compare, curves, dataset, errors, learn, live, predict
+from segdemo.ui import inside
 from segdemo.ui.common import availability_markdown
 from segdemo.ui.text import I18N, t
 
@@ -61,7 +62,11 @@ def build_demo(registry=None, view=None):
                 controls, picture, table = learn.build()
             with gr.Tab(t("tab.architectures"), id="architectures"):
                 draw_evidence = architectures.build(registry)
+                to_inside = gr.Button(t("architectures.to_inside"), size="sm")
+            with gr.Tab(t("tab.inside"), id="inside"):
+                inside.build(registry, view)
         demo.load(learn.playground, controls, [picture, table], api_name=False)
+        to_inside.click(lambda: gr.Tabs(selected="inside"), None, tabs, api_name=False)
         for drawing in (compare_headers, draw_curves, draw_errors, draw_evidence, browse and browse[:2]):
             if drawing:
                 demo.load(drawing[0], None, drawing[1], api_name=False)
