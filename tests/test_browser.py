@@ -158,3 +158,29 @@ def test_japanese_browser_gets_japanese_text(open_page, running_app, tmp_path):
     table = page.locator("#playground-table").inner_text()
     assert "画素精度" in table and "損失: 交差エントロピー" in table
     page.screenshot(path=str(tmp_path / "learn-ja.png"), full_page=True)
+
+
+def test_inside_tab_explains_a_clicked_pixel_and_hides_a_region(page, running_app, tmp_path):
+    """Reached from the Architectures tab's link; a click on the photo explains that pixel for the three models."""
+    page.get_by_role("tab", name="Architectures").click()
+    page.get_by_role("button", name="Look inside these networks").click()
+    page.get_by_text("What does each network look at?").wait_for(timeout=30_000)
+    example = sorted(Path(running_app["examples"]).glob("*.jpg"))[0]
+    page.get_by_role("tabpanel").first.locator("input[type=file]").first.set_input_files(str(example))
+    target = page.locator("#inside-target img")
+    target.wait_for(timeout=60_000)
+    target.scroll_into_view_if_needed()
+    box = target.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.75)
+    for model in ("unet", "pspnet", "fpn"):
+        page.locator(f"img[src*='influence-{model}-']").first.wait_for(timeout=90_000)
+    assert page.get_by_label("Row (0 top, 1 bottom)").input_value() == "0.75"
+    page.get_by_text("of the influence comes from outside the 65x65 window").first.wait_for(timeout=30_000)
+    page.get_by_text("the whole photo, whatever its size (global pooling)").wait_for(timeout=30_000)
+    page.screenshot(path=str(tmp_path / "inside-pixel.png"), full_page=True)
+    page.get_by_role("tab", name="4. Try it: hide a region").click()
+    page.get_by_role("button", name="Hide and compare").click()
+    for model in ("unet", "pspnet", "fpn"):
+        page.locator(f"img[src*='hidden-{model}-']").first.wait_for(timeout=90_000)
+    page.get_by_text("pixels changed beyond that reach").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(tmp_path / "inside-hide.png"), full_page=True)

@@ -157,3 +157,50 @@ def test_feature_maps_follow_each_architecture(trained_checkpoints):
     assert max(view.stage.stride for view in stages["pspnet"] if view.stage.role == "encoder") == 8
     pyramid = [view.stage.stride for view in stages["fpn"] if view.stage.role == "pyramid"]
     assert pyramid == [16, 8, 4, 2]
+
+
+@pytest.fixture(scope="module")
+def client(running_app):
+    from gradio_client import Client
+
+    return Client(running_app["url"], verbose=False)
+
+
+@pytest.fixture(scope="module")
+def example(running_app):
+    from gradio_client import handle_file
+
+    return handle_file(str(sorted(running_app["examples"].glob("*.jpg"))[0]))
+
+
+def test_inside_endpoints_answer_for_every_view(client, example):
+    gallery, table, note = client.predict(example, 0.2, 0.7, ["unet", "pspnet", "fpn"], api_name="/inside_pixel")
+    assert [str(item["image"]).split("/")[-1].split("-")[1] for item in gallery] == ["unet", "pspnet", "fpn"]
+    assert table["headers"][0] == "class" and len(table["headers"]) == 4 and len(table["data"]) == 8
+    for column in range(1, 4):
+        assert sum(row[column] for row in table["data"]) == pytest.approx(100, abs=0.5)
+    assert note.count("global pooling") == 1 and note.count("outside the 65x65 window") == 3
+    gallery, note = client.predict(example, "unet", api_name="/inside_probabilities")
+    assert len(gallery) == 9 and gallery[-1]["caption"] == "uncertainty (entropy)" and "mean uncertainty" in note
+    gallery, note = client.predict(example, "pspnet", api_name="/inside_features")
+    captions = [item["caption"] for item in gallery]
+    assert sum("grid" in c for c in captions) == 4 and any("6x6 grid" in c for c in captions)
+    gallery, note = client.predict(example, "centre", 0, 0, 0, 0, ["unet", "pspnet", "fpn"], api_name="/inside_hide")
+    assert len(gallery) == 3 and note.count("and 0 pixels changed beyond that reach") == 3
+
+
+def test_inside_bad_input_gets_a_message_in_the_browsers_language(client, example, running_app):
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="No image was given"):
+        client.predict(None, 0.5, 0.5, ["unet"], api_name="/inside_pixel")
+    with pytest.raises(AppError, match="The box is empty"):
+        client.predict(example, "box", 0.5, 0.5, 0.5, 0.9, ["unet"], api_name="/inside_hide")
+    with pytest.raises(AppError, match="Choose at least one model"):
+        client.predict(example, 0.5, 0.5, [], api_name="/inside_pixel")
+    japanese = Client(running_app["url"], verbose=False, headers={"Accept-Language": "ja-JP,ja;q=0.9"})
+    with pytest.raises(AppError, match="枠が空です"):
+        japanese.predict(example, "box", 0.5, 0.5, 0.5, 0.9, ["unet"], api_name="/inside_hide")
+    assert "クラス" == japanese.predict(example, 0.5, 0.5, ["unet"], api_name="/inside_pixel")[1]["headers"][0]
+    assert len(client.predict(example, 0.5, 0.5, ["unet"], api_name="/inside_pixel")[0]) == 1, "still serving"

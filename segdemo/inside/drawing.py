@@ -9,7 +9,8 @@ WINDOW_COLOUR = (0, 220, 255)  # local window
 RADIUS_COLOUR = (255, 170, 0)  # effective receptive field
 POINT_COLOUR = (255, 40, 40)
 CHANGED_COLOUR = (230, 30, 40)
-STRIP_HEIGHT = 96
+TILE = (144, 192)  # (height, width) of one picture in a feature grid
+GAP = 4
 
 
 def faded(image, keep=0.45):
@@ -58,20 +59,20 @@ def most_active_channels(feature, count=3):
     return [int(c) for c in np.argsort(-feature.reshape(-1, feature.shape[-1]).mean(0), kind="stable")[:count]]
 
 
-def channel_strip(feature, channels):
-    """The given channels side by side, each scaled to its own maximum and enlarged without smoothing,
-    so a coarse map shows its coarse grid."""
-    height, width = feature.shape[:2]
-    scale = max(1, STRIP_HEIGHT // height)
-    tiles = []
-    for channel in channels:
+def channel_grid(image, feature, channels):
+    """The photo and up to three channels in a 2x2 grid of the photo's shape, each channel scaled to its own
+    range and enlarged without smoothing, so a coarse map shows its coarse cells."""
+    height, width = TILE
+    tiles = [cv2.resize(np.asarray(image, np.uint8), (width, height), interpolation=cv2.INTER_AREA)]
+    for channel in channels[:3]:
         values = feature[..., channel]
         low, high = float(values.min()), float(values.max())
-        tile = heatmap(values, low, high if high > low else low + 1)
-        tile = cv2.resize(tile, (width * scale, height * scale), interpolation=cv2.INTER_NEAREST)
-        tile = cv2.resize(tile, (round(STRIP_HEIGHT * width / height), STRIP_HEIGHT), interpolation=cv2.INTER_NEAREST)
-        tiles += [tile, np.full((STRIP_HEIGHT, 4, 3), 255, np.uint8)]
-    return np.concatenate(tiles[:-1], axis=1)
+        tiles.append(cv2.resize(heatmap(values, low, high if high > low else low + 1), (width, height),
+                                interpolation=cv2.INTER_NEAREST))
+    tiles += [np.full((height, width, 3), 255, np.uint8)] * (4 - len(tiles))
+    gap = np.full((height, GAP, 3), 255, np.uint8)
+    rows = [np.concatenate([tiles[i], gap, tiles[i + 1]], axis=1) for i in (0, 2)]
+    return np.concatenate([rows[0], np.full((GAP, rows[0].shape[1], 3), 255, np.uint8), rows[1]], axis=0)
 
 
 def pooled_grid_picture(image, pooled, channel):

@@ -95,7 +95,7 @@ def feature_maps(probe, photo, count=3):
             picture = drawing.pooled_grid_picture(look.image, feature, channels[0])
             channels = channels[:1]
         else:
-            picture = drawing.channel_strip(feature, channels)
+            picture = drawing.channel_grid(look.image, feature, channels)
         views.append(StageView(stage, picture, channels))
     return views, 1000 * (time.perf_counter() - started)
 

@@ -26,6 +26,7 @@ CSS = """
   .segdemo-architectures td, .segdemo-architectures th { min-width: 9em; }
 }
 """
+CSS += inside.CSS
 
 
 def dataset_or_none():

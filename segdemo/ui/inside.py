@@ -16,6 +16,14 @@ from segdemo.ui.dataset import example_or_explain
 from segdemo.ui.text import EN, language_of, say, say_class, t
 
 PREFERRED = ("unet", "pspnet", "fpn")
+# galleries of 4:3 pictures without the gallery's fixed height; two per row on a phone
+CSS = """
+#inside-influence .grid-wrap, #inside-probabilities .grid-wrap, #inside-features .grid-wrap, #inside-hidden .grid-wrap { min-height: 0; max-height: none; }
+#inside-influence .thumbnail-item, #inside-probabilities .thumbnail-item, #inside-features .thumbnail-item, #inside-hidden .thumbnail-item { aspect-ratio: 4 / 3; }
+@media (max-width: 640px) {
+  #inside-influence .grid-container, #inside-probabilities .grid-container, #inside-features .grid-container, #inside-hidden .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+}
+"""
 TARGET_SIZE = (288, 384)  # the clickable photo, shown as the shipped models see it
 
 
@@ -68,7 +76,7 @@ def explain_pixel(registry, source, row, column, names, language="en"):
         classes = probe.config.classes
         label = say_class(language, classes[report.label])
         caption = say(language, "inside.pixel_caption", model=title_of(registry, name), label=label,
-                      probability=100 * report.probabilities[report.label], outside=100 * report.share_outside_window)
+                      probability=100 * report.probabilities[report.label])
         gallery.append((save_image(report.picture, f"influence-{name}"), caption))
         lines.append(say(language, "inside.pixel_line", model=title_of(registry, name), label=label,
                          probability=100 * report.probabilities[report.label], field=field_words(report, language),
@@ -164,7 +172,7 @@ def build(registry, view=None):
         with gr.Column():
             target = gr.Image(label=t("inside.target"), type="filepath", interactive=False, elem_id="inside-target")
             gr.Markdown(t("inside.target_help"))
-    with gr.Tabs():
+    with gr.Tabs(overflow_behavior="wrap"):  # every view visible on a phone too
         with gr.Tab(t("inside.pixel_tab"), id="inside-pixel"):
             gr.Markdown(t("inside.pixel_help"))
             with gr.Row():
@@ -173,14 +181,17 @@ def build(registry, view=None):
                 explain = gr.Button(t("inside.explain"), variant="primary", interactive=not missing)
             influence_gallery = gr.Gallery(label=t("inside.influence"), columns=3, object_fit="contain", height="auto",
                                            elem_id="inside-influence")
-            with gr.Row():
-                pixel_table = gr.Dataframe(label=t("inside.pixel_table"), interactive=False)
-                pixel_note = gr.Markdown()
+            with gr.Row():  # side by side on a projector, one under the other on a phone
+                with gr.Column(min_width=320):
+                    pixel_table = gr.Dataframe(label=t("inside.pixel_table"), interactive=False)
+                with gr.Column(min_width=320):
+                    pixel_note = gr.Markdown()
         with gr.Tab(t("inside.probabilities_tab"), id="inside-probabilities"):
             gr.Markdown(t("inside.probabilities_help"))
             with gr.Row():
                 chance_model = gr.Dropdown(choices, value=preferred[0] if preferred else None, label=t("model"))
-                show_chances = gr.Button(t("inside.show_probabilities"), variant="primary", interactive=not missing)
+                show_chances = gr.Button(t("inside.show_probabilities"), variant="primary", interactive=not missing,
+                                         elem_id="inside-show-probabilities")
             chance_gallery = gr.Gallery(label=t("inside.probabilities"), columns=3, object_fit="contain", height="auto",
                                         elem_id="inside-probabilities")
             chance_note = gr.Markdown()
@@ -188,9 +199,10 @@ def build(registry, view=None):
             gr.Markdown(t("inside.features_help"))
             with gr.Row():
                 feature_model = gr.Dropdown(choices, value=preferred[0] if preferred else None, label=t("model"))
-                show_features = gr.Button(t("inside.show_features"), variant="primary", interactive=not missing)
+                show_features = gr.Button(t("inside.show_features"), variant="primary", interactive=not missing,
+                                          elem_id="inside-show-features")
             feature_note = gr.Markdown()
-            feature_gallery = gr.Gallery(label=t("inside.features"), columns=2, object_fit="contain", height="auto",
+            feature_gallery = gr.Gallery(label=t("inside.features"), columns=3, object_fit="contain", height="auto",
                                          elem_id="inside-features")
         with gr.Tab(t("inside.hide_tab"), id="inside-hide"):
             gr.Markdown(t("inside.hide_help"))
@@ -200,7 +212,7 @@ def build(registry, view=None):
                 left = gr.Slider(0, 1, 0.0, step=0.01, label=t("inside.box_left"), min_width=140)
                 bottom = gr.Slider(0, 1, 0.4, step=0.01, label=t("inside.box_bottom"), min_width=140)
                 right = gr.Slider(0, 1, 1.0, step=0.01, label=t("inside.box_right"), min_width=140)
-            hide = gr.Button(t("inside.hide"), variant="primary", interactive=not missing)
+            hide = gr.Button(t("inside.hide"), variant="primary", interactive=not missing, elem_id="inside-hide")
             hide_gallery = gr.Gallery(label=t("inside.hidden"), columns=3, object_fit="contain", height="auto",
                                       elem_id="inside-hidden")
             hide_note = gr.Markdown()
