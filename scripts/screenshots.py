@@ -57,7 +57,8 @@ def inside_views(page, out, suffix):
         page.get_by_role("tab").nth(len(TABS) + offset).click()
         page.locator(button).click()
         page.locator(result).first.wait_for(timeout=90_000)
-        page.wait_for_timeout(1500)
+        page.evaluate("window.scrollTo(0, document.body.scrollHeight)")  # the gallery's lazy pictures load when seen
+        page.wait_for_timeout(2500)
         path = out / f"inside-{view}-{suffix}.png"
         page.screenshot(path=str(path), full_page=True)
         print(path, flush=True)

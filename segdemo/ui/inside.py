@@ -16,12 +16,14 @@ from segdemo.ui.dataset import example_or_explain
 from segdemo.ui.text import EN, language_of, say, say_class, t
 
 PREFERRED = ("unet", "pspnet", "fpn")
-# galleries of 4:3 pictures without the gallery's fixed height; two per row on a phone
+# galleries of 4:3 pictures without the gallery's fixed height; on a phone two per row, feature maps one
+# (their captions are long)
 CSS = """
 #inside-influence .grid-wrap, #inside-probabilities .grid-wrap, #inside-features .grid-wrap, #inside-hidden .grid-wrap { min-height: 0; max-height: none; }
 #inside-influence .thumbnail-item, #inside-probabilities .thumbnail-item, #inside-features .thumbnail-item, #inside-hidden .thumbnail-item { aspect-ratio: 4 / 3; }
 @media (max-width: 640px) {
-  #inside-influence .grid-container, #inside-probabilities .grid-container, #inside-features .grid-container, #inside-hidden .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+  #inside-influence .grid-container, #inside-probabilities .grid-container, #inside-hidden .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+  #inside-features .grid-container { grid-template-columns: minmax(0, 1fr); }
 }
 """
 TARGET_SIZE = (288, 384)  # the clickable photo, shown as the shipped models see it
