@@ -1,6 +1,7 @@
-"""Time each Inside view on the shipped checkpoints: python -m segdemo.inside [PHOTO] [--checkpoints DIR]
+"""Measure the Inside views on the shipped checkpoints: python -m segdemo.inside [PHOTO] [--point ROW COLUMN]
 
-Each view is timed warm (the models loaded and traced, as in a running app) on a fresh photo,
+Prints, per model, what decided the pixel at ROW, COLUMN (fractions of the photo) and how many
+labels change outside the hidden centre; then the time of each view.  Each view is timed warm (the models loaded and traced, as in a running app) on a fresh photo,
 so the probability and feature views include the forward pass they share.
 """
 import argparse
@@ -11,7 +12,7 @@ import numpy as np
 
 from segdemo.examples import list_examples
 from segdemo.imaging import load_rgb
-from segdemo.inside import views
+from segdemo.inside import influence, views
 from segdemo.inside.probe import probe_for
 from segdemo.registry import checkpoints_root
 
@@ -23,6 +24,7 @@ def main(argv=None):
     parser.add_argument("photo", nargs="?", help="default: the first bundled example")
     parser.add_argument("--checkpoints", type=Path, default=None)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--point", type=float, nargs=2, default=(0.6, 0.5), metavar=("ROW", "COLUMN"))
     args = parser.parse_args(argv)
     photo, _ = load_rgb(args.photo or list_examples()[0])
     root = checkpoints_root(args.checkpoints)
@@ -31,6 +33,16 @@ def main(argv=None):
     for probe in probes:  # trace every function once
         views.explain_pixel(probe, warm, 0.5, 0.5)
         views.hide_region(probe, warm, "centre")
+    for probe in probes:
+        pixel = views.explain_pixel(probe, photo, *args.point)
+        hidden = views.hide_region(probe, photo, "centre")
+        field = "the whole photo (global pooling)" if pixel.global_pooling else "{}x{} px".format(*pixel.field_size)
+        print(f"{probe.config.arch}: pixel {pixel.point} is {probe.config.classes[pixel.label]} "
+              f"({100 * pixel.probabilities[pixel.label]:.0f}%), theoretical field {field}, "
+              f"{100 * pixel.share_outside_window:.0f}% of its influence "
+              f"from outside the {influence.LOCAL_WINDOW}x{influence.LOCAL_WINDOW} window, 90% within "
+              f"{pixel.effective_radius:.0f} px; hiding the centre changes {100 * hidden.changed_share:.1f}% of the labels "
+              f"outside it ({hidden.changed_beyond_reach} beyond its reach)")
     print(f"photo {photo.shape[1]}x{photo.shape[0]}, models {', '.join(p.config.arch for p in probes)}; "
           f"median of {args.repeats} runs, each on a photo none of the models has seen")
     timings = {"pixel (3 models)": [], "probabilities": [], "feature maps": [], "hide the centre (3 models)": []}

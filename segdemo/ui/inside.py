@@ -68,7 +68,10 @@ def field_words(report, language):
 
 
 def explain_pixel(registry, source, row, column, names, language="en"):
-    """Influence maps, probability table and summary for one pixel; the ``inside_pixel`` API."""
+    """Influence maps, probability table and summary for one pixel; the ``inside_pixel`` API.
+
+    Yields after each model, so the first map shows while the next model computes.
+    """
     row, column = fraction_or_explain(row, language), fraction_or_explain(column, language)
     photo, _ = decode_or_explain(source, language)
     chosen = probes_or_explain(registry, names, language)
@@ -86,11 +89,15 @@ def explain_pixel(registry, source, row, column, names, language="en"):
                          radius=report.effective_radius, width_share=100 * report.effective_radius / report.input_width,
                          milliseconds=report.milliseconds))
         columns.append((title_of(registry, name), dict(zip(classes, report.probabilities))))
+        yield list(gallery), probability_table(columns, language), "\n".join(f"- {line}" for line in lines)
+
+
+def probability_table(columns, language):
+    """Rows of classes, one column of probabilities (%) per model: [(model title, {class: probability})]."""
     classes = list(dict.fromkeys(c for _, shares in columns for c in shares))
-    table = {"headers": [say(language, "inside.class")] + [title for title, _ in columns],
-             "data": [[say_class(language, c)] + [round(100 * float(shares.get(c, 0.0)), 1) for _, shares in columns]
-                      for c in classes]}
-    return gallery, table, "\n".join(f"- {line}" for line in lines)
+    return {"headers": [say(language, "inside.class")] + [title for title, _ in columns],
+            "data": [[say_class(language, c)] + [round(100 * float(shares.get(c, 0.0)), 1) for _, shares in columns]
+                     for c in classes]}
 
 
 def class_probabilities(registry, source, name, language="en"):
@@ -127,7 +134,7 @@ def feature_maps(registry, source, name, language="en"):
 
 
 def hide_region(registry, source, preset, top, left, bottom, right, names, language="en"):
-    """Per model, the labels that change outside a hidden region; the ``inside_hide`` API."""
+    """Per model, the labels that change outside a hidden region; the ``inside_hide`` API (yields after each model)."""
     if preset not in PRESETS:
         raise gr.Error(say(language, "inside.bad_region", region=str(preset)[:20], known=", ".join(PRESETS)))
     box = tuple(fraction_or_explain(v, language) for v in (top, left, bottom, right))
@@ -144,7 +151,7 @@ def hide_region(registry, source, preset, top, left, bottom, right, names, langu
         lines.append(say(language, "inside.hide_line", model=title_of(registry, name), changed=report.changed,
                          share=100 * report.changed_share, reach=100 * report.reach_share,
                          beyond=report.changed_beyond_reach, milliseconds=report.milliseconds))
-    return gallery, "\n".join(f"- {line}" for line in lines)
+        yield list(gallery), "\n".join(f"- {line}" for line in lines)
 
 
 def clickable(source, language="en"):
@@ -236,7 +243,7 @@ def build(registry, view=None):
         return round(row / TARGET_SIZE[0], 4), round(column / TARGET_SIZE[1], 4)
 
     def on_pixel(source, row, column, names, request: gr.Request):
-        return explain_pixel(registry, source, row, column, names, language_of(request))
+        yield from explain_pixel(registry, source, row, column, names, language_of(request))
 
     pixel_outputs = [influence_gallery, pixel_table, pixel_note]
     target.select(on_click, None, [row_fraction, column_fraction], api_name=False).then(
@@ -254,7 +261,7 @@ def build(registry, view=None):
     show_features.click(on_features, [photo, feature_model], [feature_gallery, feature_note], api_name="inside_features")
 
     def on_hide(source, preset, top, left, bottom, right, names, request: gr.Request):
-        return hide_region(registry, source, preset, top, left, bottom, right, names, language_of(request))
+        yield from hide_region(registry, source, preset, top, left, bottom, right, names, language_of(request))
 
     hide.click(on_hide, [photo, region, top, left, bottom, right, models], [hide_gallery, hide_note], api_name="inside_hide")
 
