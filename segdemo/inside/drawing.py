@@ -2,7 +2,7 @@
 import cv2
 import numpy as np
 
-from segdemo.imaging import heatmap
+from segdemo.imaging import faded, heatmap
 
 FIELD_COLOUR = (255, 255, 255)  # theoretical receptive field
 WINDOW_COLOUR = (0, 220, 255)  # local window
@@ -11,11 +11,6 @@ POINT_COLOUR = (255, 40, 40)
 CHANGED_COLOUR = (230, 30, 40)
 TILE = (144, 192)  # (height, width) of one picture in a feature grid
 GAP = 4
-
-
-def faded(image, keep=0.45):
-    """The photo pale, so colours drawn over it stand out."""
-    return cv2.addWeighted(np.asarray(image, np.uint8), keep, np.full_like(image, 255), 1.0 - keep, 0.0)
 
 
 def display_influence(influence):

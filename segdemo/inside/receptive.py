@@ -14,8 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ELEMENT_WISE_HINT = "same spatial size in and out"
-
 
 class UnsupportedLayer(ValueError):
     """A layer changes the spatial size in a way this walker does not know."""

@@ -5,7 +5,6 @@ checkpoint (``segdemo.inside``); nothing is computed on page load.  Points and b
 as fractions of the photo, so the API takes the same values whatever the models' input size.
 """
 import gradio as gr
-import numpy as np
 
 from segdemo.imaging import resize
 from segdemo.inside import influence, views
