@@ -70,13 +70,12 @@ def channel_grid(image, feature, channels):
     return np.concatenate([rows[0], np.full((GAP, rows[0].shape[1], 3), 255, np.uint8), rows[1]], axis=0)
 
 
-def pooled_grid_picture(image, pooled, channel):
-    """PSPNet's pooled grid over the photo: each cell tinted by one channel's pooled value, grid lines white."""
+def pooled_grid_picture(image, pooled, channel, low, high):
+    """PSPNet's pooled grid over the photo: each cell tinted by one channel's pooled value on the scale
+    [low, high] shared by the four grids (so the 1x1 cell reads as the average of the finer ones), lines white."""
     height, width = image.shape[:2]
     rows, columns = pooled.shape[:2]
-    values = pooled[..., channel]
-    low, high = float(values.min()), float(values.max())
-    cells = heatmap(values, low, high if high > low else low + 1)
+    cells = heatmap(pooled[..., channel], low, high if high > low else low + 1)
     tint = cv2.resize(cells, (width, height), interpolation=cv2.INTER_NEAREST)
     picture = cv2.addWeighted(np.asarray(image, np.uint8), 0.45, tint, 0.55, 0.0)
     for r in range(1, rows):

@@ -87,13 +87,18 @@ def feature_maps(probe, photo, count=3):
     """For every stage, its ``count`` most active channels (PSPNet's pooled grids drawn over the photo); and milliseconds."""
     started = time.perf_counter()
     look = probe.look(photo)
+    grids = [look.features[stage.layer] for stage in probe.stages if stage.role == "pooled"]
+    if grids:  # one channel on one scale for all of PSPNet's grids, chosen on the finest
+        pooled_channel = drawing.most_active_channels(grids[-1], 1)[0]
+        low = min(float(grid[..., pooled_channel].min()) for grid in grids)
+        high = max(float(grid[..., pooled_channel].max()) for grid in grids)
     views = []
     for stage in probe.stages:
         feature = look.features[stage.layer]
         channels = drawing.most_active_channels(feature, count)
         if stage.role == "pooled":
-            picture = drawing.pooled_grid_picture(look.image, feature, channels[0])
-            channels = channels[:1]
+            channels = [pooled_channel]
+            picture = drawing.pooled_grid_picture(look.image, feature, pooled_channel, low, high)
         else:
             picture = drawing.channel_grid(look.image, feature, channels)
         views.append(StageView(stage, picture, channels))
