@@ -16,8 +16,12 @@ from playwright.sync_api import sync_playwright
 
 VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 LOCALES = {"en": "en-US", "ja": "ja-JP"}
-TABS = ("predict", "compare", "live", "dataset", "curves", "errors", "learn", "architectures")
+TABS = ("predict", "compare", "live", "dataset", "curves", "errors", "learn", "architectures", "inside")
 PANELS = ("join",)  # not tabs: the Join panel at the top
+# the Inside tab's own views after its pixel view: (name, button, picture the result writes)
+INSIDE_VIEWS = (("probabilities", "#inside-show-probabilities", "img[src*='entropy-']"),
+                ("features", "#inside-show-features", "img[src*='feature-decoder-'], img[src*='feature-joined-']"),
+                ("hide", "#inside-hide", "img[src*='hidden-']"))
 EXAMPLES = Path(__file__).resolve().parents[1] / "segdemo" / "assets" / "examples"
 
 
@@ -35,9 +39,33 @@ def run_tab(page, index, name, example):
         page.wait_for_function("([marker, before]) => { const img = document.querySelector(marker);"
                                " return img && img.getAttribute('src') !== before; }", arg=[marker, before], timeout=90_000)
         page.wait_for_timeout(1000)
+    if name == "inside" and example:
+        panel = page.get_by_role("tabpanel").first
+        panel.locator("input[type=file]").first.set_input_files(str(example))
+        target = page.locator("#inside-target img")
+        target.wait_for(timeout=90_000)
+        page.wait_for_timeout(1500)
+        target.scroll_into_view_if_needed()
+        box = target.bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.6)
+        page.locator("img[src*='influence-']").nth(2).wait_for(timeout=90_000)
+        page.wait_for_timeout(1000)
     if name == "errors":
         page.locator("img[src*='-errors-']").first.wait_for(state="attached", timeout=90_000)
         page.wait_for_timeout(1500)
+
+
+def inside_views(page, out, suffix):
+    """The Inside tab's other views, each opened, computed and shot on its own."""
+    for offset, (view, button, result) in enumerate(INSIDE_VIEWS, start=1):
+        page.get_by_role("tab").nth(len(TABS) + offset).click()
+        page.locator(button).click()
+        page.locator(result).first.wait_for(timeout=90_000)
+        page.evaluate("window.scrollTo(0, document.body.scrollHeight)")  # the gallery's lazy pictures load when seen
+        page.wait_for_timeout(2500)
+        path = out / f"inside-{view}-{suffix}.png"
+        page.screenshot(path=str(path), full_page=True)
+        print(path, flush=True)
 
 
 def main(argv=None):
@@ -78,6 +106,8 @@ def main(argv=None):
                         path = args.out / f"{name}{suffix}-{language}-{device}.png"
                         page.screenshot(path=str(path), full_page=True)
                         print(path, flush=True)
+                    if name == "inside" and example:
+                        inside_views(page, args.out, f"{language}-{device}")
                 context.close()
         browser.close()
 

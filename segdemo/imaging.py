@@ -201,6 +201,11 @@ def heatmap(values, low=0.0, high=1.0):
     return cv2.cvtColor(coloured, cv2.COLOR_BGR2RGB)
 
 
+def faded(image, keep=0.45):
+    """The photo pale (blended with white), so colours drawn over it stand out."""
+    return cv2.addWeighted(np.asarray(image, np.uint8), keep, np.full_like(image, 255), 1.0 - keep, 0.0)
+
+
 ERROR_RED = (230, 30, 40)
 UNKNOWN_GREY = (128, 128, 128)
 
@@ -211,8 +216,7 @@ def error_map(image, truth, labels):
     Correct pixels keep a faded copy of the photo, so the eye goes to the mistakes and can
     still tell what they are mistakes on.
     """
-    faded = cv2.addWeighted(image, 0.45, np.full_like(image, 255), 0.55, 0.0)
-    picture = faded.copy()
+    picture = faded(image)
     picture[(truth >= 0) & (labels != truth)] = ERROR_RED
     picture[truth < 0] = UNKNOWN_GREY
     return picture

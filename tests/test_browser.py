@@ -253,3 +253,29 @@ def test_a_dataset_filter_matching_nothing_says_so_without_error_badges(open_pag
     page.wait_for_timeout(1500)
     assert visible_error_badges(page) == 0
     assert page.locator(".toast-body").count() == 0
+
+
+def test_inside_tab_explains_a_clicked_pixel_and_hides_a_region(page, running_app, tmp_path):
+    """Reached from the Architectures tab's link; a click on the photo explains that pixel for the three models."""
+    page.get_by_role("tab", name="Architectures").click()
+    page.get_by_role("button", name="Look inside these networks").click()
+    page.get_by_text("What does each network look at?").wait_for(timeout=30_000)
+    example = sorted(Path(running_app["examples"]).glob("*.jpg"))[0]
+    page.get_by_role("tabpanel").first.locator("input[type=file]").first.set_input_files(str(example))
+    target = page.locator("#inside-target img")
+    target.wait_for(timeout=60_000)
+    target.scroll_into_view_if_needed()
+    box = target.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.75)
+    for model in ("unet", "pspnet", "fpn"):
+        page.locator(f"img[src*='influence-{model}-']").first.wait_for(timeout=90_000)
+    assert float(page.get_by_label("Row (0 top, 1 bottom)").input_value()) == pytest.approx(0.75, abs=0.02)
+    page.get_by_text("of the influence comes from outside the 65x65 window").first.wait_for(timeout=30_000)
+    page.get_by_text("the whole photo, whatever its size (global pooling)").wait_for(timeout=30_000)
+    page.screenshot(path=str(tmp_path / "inside-pixel.png"), full_page=True)
+    page.get_by_role("tab", name="4. Try it: hide a region").click()
+    page.get_by_role("button", name="Hide and compare").click()
+    for model in ("unet", "pspnet", "fpn"):
+        page.locator(f"img[src*='hidden-{model}-']").first.wait_for(timeout=90_000)
+    page.get_by_text("pixels changed beyond that reach").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(tmp_path / "inside-hide.png"), full_page=True)

@@ -9,7 +9,7 @@ from segdemo.addresses import is_loopback, local_addresses
 from segdemo.data import DatasetError
 from segdemo.dataset_view import open_dataset_view
 from segdemo.registry import ModelRegistry
-from segdemo.ui import architectures, compare, curves, dataset, errors, join, learn, live, predict
+from segdemo.ui import architectures, compare, curves, dataset, errors, inside, join, learn, live, predict
 from segdemo.ui.capacity import QUEUE_SIZE, WAITING_LIMIT, Capacity
 from segdemo.ui.common import availability_markdown, servable_copy
 from segdemo.ui.text import I18N, t
@@ -79,6 +79,7 @@ HEAD = """
 })();
 </script>
 """
+CSS += inside.CSS
 
 
 def dataset_or_none():
@@ -117,7 +118,11 @@ def build_demo(registry=None, view=None):
                 controls, picture, table = learn.build()
             with gr.Tab(t("tab.architectures"), id="architectures"):
                 draw_evidence = architectures.build(registry)
+                to_inside = gr.Button(t("architectures.to_inside"), size="sm")
+            with gr.Tab(t("tab.inside"), id="inside"):
+                inside.build(registry, view)
         demo.load(learn.playground, controls, [picture, table], api_name=False)
+        to_inside.click(lambda: gr.Tabs(selected="inside"), None, tabs, api_name=False)
         for drawing in (join_panel, compare_headers, draw_curves, draw_errors, draw_evidence, browse and browse[:2]):
             if drawing:
                 demo.load(drawing[0], None, drawing[1], api_name=False)

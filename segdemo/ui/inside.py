@@ -1,0 +1,271 @@
+"""Inside the network tab: what decided a pixel, class probabilities, feature maps, and hiding a region.
+
+Every view runs on demand (a click or a button), on the float32 Keras rebuild of each
+checkpoint (``segdemo.inside``); nothing is computed on page load.  Points and boxes travel
+as fractions of the photo, so the API takes the same values whatever the models' input size.
+"""
+import gradio as gr
+
+from segdemo.imaging import resize
+from segdemo.inside import influence, views
+from segdemo.inside.occlusion import PRESETS, NothingToHide
+from segdemo.inside.probe import probe_for
+from segdemo.ui.common import decode_or_explain, examples_gallery, model_label, no_model_notice, photo_input, save_image
+from segdemo.ui.dataset import example_or_explain
+from segdemo.ui.text import EN, language_of, say, say_class, t
+
+PREFERRED = ("unet", "pspnet", "fpn")
+# galleries of 4:3 pictures without the gallery's fixed height; on a phone two per row, feature maps one
+# (their captions are long)
+CSS = """
+#inside-influence .grid-wrap, #inside-probabilities .grid-wrap, #inside-features .grid-wrap, #inside-hidden .grid-wrap { min-height: 0; max-height: none; }
+#inside-influence .thumbnail-item, #inside-probabilities .thumbnail-item, #inside-features .thumbnail-item, #inside-hidden .thumbnail-item { aspect-ratio: 4 / 3; }
+@media (max-width: 640px) {
+  #inside-influence .grid-container, #inside-probabilities .grid-container, #inside-hidden .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+  #inside-features .grid-container { grid-template-columns: minmax(0, 1fr); }
+}
+"""
+TARGET_SIZE = (288, 384)  # the clickable photo, shown as the shipped models see it
+
+
+def probes_or_explain(registry, names, language):
+    """[(name, probe)] for the chosen models, or a message the user sees."""
+    if not names:
+        raise gr.Error(say(language, "error.choose_models"))
+    if isinstance(names, str):
+        names = [names]
+    chosen = []
+    for name in names:
+        try:
+            chosen.append((name, probe_for(registry.get(name).folder)))
+        except KeyError:
+            known = ", ".join(registry.available()) or "-"
+            raise gr.Error(say(language, "error.model_unavailable", name=name, known=known)) from None
+    return chosen
+
+
+def fraction_or_explain(value, language):
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise gr.Error(say(language, "inside.bad_fraction", value=str(value)[:20])) from None
+    if not 0.0 <= value <= 1.0:
+        raise gr.Error(say(language, "inside.bad_fraction", value=str(value)[:20]))
+    return value
+
+
+def title_of(registry, name):
+    return registry.entries[name].config.title
+
+
+def field_words(report, language):
+    if report.global_pooling:
+        return say(language, "inside.field_global")
+    height, width = report.field_size
+    key = "inside.field_exceeds" if report.field_exceeds_photo else "inside.field_size"
+    return say(language, key, height=height, width=width)
+
+
+def explain_pixel(registry, source, row, column, names, language="en"):
+    """Influence maps, probability table and summary for one pixel; the ``inside_pixel`` API.
+
+    Yields after each model, so the first map shows while the next model computes.
+    """
+    row, column = fraction_or_explain(row, language), fraction_or_explain(column, language)
+    photo, _ = decode_or_explain(source, language)
+    chosen = probes_or_explain(registry, names, language)
+    gallery, lines, columns = [], [], []
+    for name, probe in chosen:
+        report = views.explain_pixel(probe, photo, row, column)
+        classes = probe.config.classes
+        label = say_class(language, classes[report.label])
+        caption = say(language, "inside.pixel_caption", model=title_of(registry, name), label=label,
+                      probability=100 * report.probabilities[report.label])
+        gallery.append((save_image(report.picture, f"influence-{name}"), caption))
+        lines.append(say(language, "inside.pixel_line", model=title_of(registry, name), label=label,
+                         probability=100 * report.probabilities[report.label], field=field_words(report, language),
+                         outside=100 * report.share_outside_window, window=influence.LOCAL_WINDOW,
+                         radius=report.effective_radius, width_share=100 * report.effective_radius / report.input_width,
+                         milliseconds=report.milliseconds))
+        columns.append((title_of(registry, name), dict(zip(classes, report.probabilities))))
+        yield list(gallery), probability_table(columns, language), "\n".join(f"- {line}" for line in lines)
+
+
+def probability_table(columns, language):
+    """Rows of classes, one column of probabilities (%) per model: [(model title, {class: probability})]."""
+    classes = list(dict.fromkeys(c for _, shares in columns for c in shares))
+    return {"headers": [say(language, "inside.class")] + [title for title, _ in columns],
+            "data": [[say_class(language, c)] + [round(100 * float(shares.get(c, 0.0)), 1) for _, shares in columns]
+                     for c in classes]}
+
+
+def class_probabilities(registry, source, name, language="en"):
+    """A heatmap per class and the entropy map for one model; the ``inside_probabilities`` API."""
+    photo, _ = decode_or_explain(source, language)
+    (_, probe), = probes_or_explain(registry, name, language)
+    report = views.class_probabilities(probe, photo)
+    gallery = [(save_image(picture, f"probability-{c}"), say_class(language, c))
+               for c, picture in zip(probe.config.classes, report.pictures)]
+    gallery.append((save_image(report.entropy_picture, "entropy"), say(language, "inside.entropy_caption")))
+    note = say(language, "inside.probabilities_note", model=title_of(registry, name), mean=report.mean_entropy,
+               uncertain=100 * report.uncertain_share, milliseconds=report.milliseconds)
+    return gallery, note
+
+
+def stage_caption(view, language):
+    stage = view.stage
+    height, width, channels = stage.shape
+    shown = ", ".join(str(c) for c in view.channels)
+    return say(language, f"inside.stage.{stage.role}", step=stage.step, stride=stage.stride, height=height, width=width,
+               channels=channels, shown=shown, layer=stage.layer)
+
+
+def feature_maps(registry, source, name, language="en"):
+    """The most active channels of every encoder and decoder stage of one model; the ``inside_features`` API."""
+    photo, _ = decode_or_explain(source, language)
+    (_, probe), = probes_or_explain(registry, name, language)
+    shown, milliseconds = views.feature_maps(probe, photo)
+    gallery = [(save_image(view.picture, f"feature-{view.stage.role}"), stage_caption(view, language)) for view in shown]
+    key = f"inside.features_note.{probe.config.arch}"
+    note = say(language, key if key in EN else "inside.features_note.other", model=title_of(registry, name),
+               milliseconds=milliseconds)
+    return gallery, note
+
+
+def hide_region(registry, source, preset, top, left, bottom, right, names, language="en"):
+    """Per model, the labels that change outside a hidden region; the ``inside_hide`` API (yields after each model)."""
+    if preset not in PRESETS:
+        raise gr.Error(say(language, "inside.bad_region", region=str(preset)[:20], known=", ".join(PRESETS)))
+    box = tuple(fraction_or_explain(v, language) for v in (top, left, bottom, right))
+    photo, _ = decode_or_explain(source, language)
+    chosen = probes_or_explain(registry, names, language)
+    gallery, lines = [], []
+    for name, probe in chosen:
+        try:
+            report = views.hide_region(probe, photo, preset, box, sky_from=chosen[0][1])
+        except NothingToHide:
+            raise gr.Error(say(language, f"inside.nothing_to_hide.{'sky' if preset == 'sky' else 'box'}")) from None
+        caption = say(language, "inside.hide_caption", model=title_of(registry, name), share=100 * report.changed_share)
+        gallery.append((save_image(report.picture, f"hidden-{name}"), caption))
+        lines.append(say(language, "inside.hide_line", model=title_of(registry, name), changed=report.changed,
+                         share=100 * report.changed_share, reach=100 * report.reach_share,
+                         beyond=report.changed_beyond_reach, milliseconds=report.milliseconds))
+        yield list(gallery), "\n".join(f"- {line}" for line in lines)
+
+
+def clickable(source, language="en"):
+    """The photo at the shipped models' input size, for clicking; None when the photo is cleared."""
+    if source is None:
+        return None
+    photo, _ = decode_or_explain(source, language)
+    return save_image(resize(photo, TARGET_SIZE[1], TARGET_SIZE[0]), "inside-target")
+
+
+def build(registry, view=None):
+    """The tab.  Heavy views run only when asked for."""
+    available = registry.available()
+    choices = [(model_label(registry.entries[n]), n) for n in available]
+    preferred = [n for n in PREFERRED if n in available] or available[:3]
+    missing = no_model_notice(registry)
+    gr.Markdown(t("inside.intro"))
+    with gr.Row():
+        with gr.Column():
+            photo = photo_input(t("photo"))
+            examples_gallery(photo)
+            if view is not None:
+                with gr.Row():
+                    image_id = gr.Textbox(label=t("dataset.photo_id"), placeholder="0000047", min_width=160)
+                    open_id = gr.Button(t("inside.open_dataset_photo"), size="sm")
+            models = gr.CheckboxGroup(choices, value=preferred, label=t("inside.models"))
+        with gr.Column():
+            target = gr.Image(label=t("inside.target"), type="filepath", interactive=False, elem_id="inside-target")
+            gr.Markdown(t("inside.target_help"))
+    with gr.Tabs(overflow_behavior="wrap"):  # every view visible on a phone too
+        with gr.Tab(t("inside.pixel_tab"), id="inside-pixel"):
+            gr.Markdown(t("inside.pixel_help"))
+            with gr.Row():
+                row_fraction = gr.Number(0.5, label=t("inside.row"), minimum=0, maximum=1, step=0.01, min_width=120)
+                column_fraction = gr.Number(0.5, label=t("inside.column"), minimum=0, maximum=1, step=0.01, min_width=120)
+                explain = gr.Button(t("inside.explain"), variant="primary", interactive=not missing)
+            influence_gallery = gr.Gallery(label=t("inside.influence"), columns=3, object_fit="contain", height="auto",
+                                           elem_id="inside-influence")
+            with gr.Row():  # side by side on a projector, one under the other on a phone
+                with gr.Column(min_width=320):
+                    pixel_table = gr.Dataframe(label=t("inside.pixel_table"), interactive=False)
+                with gr.Column(min_width=320):
+                    pixel_note = gr.Markdown()
+        with gr.Tab(t("inside.probabilities_tab"), id="inside-probabilities"):
+            gr.Markdown(t("inside.probabilities_help"))
+            with gr.Row():
+                chance_model = gr.Dropdown(choices, value=preferred[0] if preferred else None, label=t("model"))
+                show_chances = gr.Button(t("inside.show_probabilities"), variant="primary", interactive=not missing,
+                                         elem_id="inside-show-probabilities")
+            chance_gallery = gr.Gallery(label=t("inside.probabilities"), columns=3, object_fit="contain", height="auto",
+                                        elem_id="inside-probabilities")
+            chance_note = gr.Markdown()
+        with gr.Tab(t("inside.features_tab"), id="inside-features"):
+            gr.Markdown(t("inside.features_help"))
+            with gr.Row():
+                feature_model = gr.Dropdown(choices, value=preferred[0] if preferred else None, label=t("model"))
+                show_features = gr.Button(t("inside.show_features"), variant="primary", interactive=not missing,
+                                          elem_id="inside-show-features")
+            feature_note = gr.Markdown()
+            feature_gallery = gr.Gallery(label=t("inside.features"), columns=3, object_fit="contain", height="auto",
+                                         elem_id="inside-features")
+        with gr.Tab(t("inside.hide_tab"), id="inside-hide"):
+            gr.Markdown(t("inside.hide_help"))
+            region = gr.Radio([(t(f"inside.region.{p}"), p) for p in PRESETS], value="centre", label=t("inside.region"))
+            with gr.Row():
+                top = gr.Slider(0, 1, 0.0, step=0.01, label=t("inside.box_top"), min_width=140)
+                left = gr.Slider(0, 1, 0.0, step=0.01, label=t("inside.box_left"), min_width=140)
+                bottom = gr.Slider(0, 1, 0.4, step=0.01, label=t("inside.box_bottom"), min_width=140)
+                right = gr.Slider(0, 1, 1.0, step=0.01, label=t("inside.box_right"), min_width=140)
+            hide = gr.Button(t("inside.hide"), variant="primary", interactive=not missing, elem_id="inside-hide")
+            hide_gallery = gr.Gallery(label=t("inside.hidden"), columns=3, object_fit="contain", height="auto",
+                                      elem_id="inside-hidden")
+            hide_note = gr.Markdown()
+
+    def on_photo(source, request: gr.Request):
+        return clickable(source, language_of(request))
+
+    def prepare(names):
+        """Load and trace the chosen models while the student looks at the photo, not on their first click."""
+        for name in names or []:
+            if name in registry.available():
+                probe_for(registry.get(name).folder)
+
+    photo.change(on_photo, photo, target, api_name=False).then(prepare, models, None, api_name=False,
+                                                                show_progress="hidden")
+
+    def on_click(event: gr.SelectData):
+        column, row = event.index
+        return round(row / TARGET_SIZE[0], 4), round(column / TARGET_SIZE[1], 4)
+
+    def on_pixel(source, row, column, names, request: gr.Request):
+        yield from explain_pixel(registry, source, row, column, names, language_of(request))
+
+    pixel_outputs = [influence_gallery, pixel_table, pixel_note]
+    target.select(on_click, None, [row_fraction, column_fraction], api_name=False).then(
+        on_pixel, [photo, row_fraction, column_fraction, models], pixel_outputs, api_name=False)
+    explain.click(on_pixel, [photo, row_fraction, column_fraction, models], pixel_outputs, api_name="inside_pixel")
+
+    def on_probabilities(source, name, request: gr.Request):
+        return class_probabilities(registry, source, name, language_of(request))
+
+    show_chances.click(on_probabilities, [photo, chance_model], [chance_gallery, chance_note], api_name="inside_probabilities")
+
+    def on_features(source, name, request: gr.Request):
+        return feature_maps(registry, source, name, language_of(request))
+
+    show_features.click(on_features, [photo, feature_model], [feature_gallery, feature_note], api_name="inside_features")
+
+    def on_hide(source, preset, top, left, bottom, right, names, request: gr.Request):
+        yield from hide_region(registry, source, preset, top, left, bottom, right, names, language_of(request))
+
+    hide.click(on_hide, [photo, region, top, left, bottom, right, models], [hide_gallery, hide_note], api_name="inside_hide")
+
+    if view is not None:
+        def on_open(chosen, request: gr.Request):
+            return str(view.photo_path(example_or_explain(view, chosen, language_of(request))))
+
+        open_id.click(on_open, image_id, photo, api_name=False)

@@ -1,0 +1,206 @@
+"""Inside the network: receptive fields, influence, class probabilities, feature maps and occlusion, checked on small models."""
+import numpy as np
+import pytest
+
+import tensorflow as tf
+
+from segdemo.inside import influence, occlusion, views
+from segdemo.inside.probe import NetworkProbe, probe_for
+from segdemo.inside.receptive import receptive_field
+from segdemo.models import ModelConfig, build_model
+
+WIDE = {"unet": (64, 1024), "fpn": (64, 1024), "pspnet": (48, 1056)}  # wider than any MobileNetV2 field
+
+
+@pytest.fixture(scope="module")
+def wide_probe():
+    """Untrained MobileNetV2 networks on an input so wide that a field without global pooling ends inside it."""
+    probes = {}
+
+    def make(arch):
+        if arch not in probes:
+            height, width = WIDE[arch]
+            config = ModelConfig(arch=arch, backbone="mobilenetv2", label_set="regions", height=height, width=width)
+            tf.keras.utils.set_random_seed(0)
+            probes[arch] = NetworkProbe(build_model(config), config)
+        return probes[arch]
+
+    return make
+
+
+def photo_for(probe, seed=0):
+    height, width = probe.size
+    return np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+
+
+def test_field_of_a_plain_stack_matches_the_textbook_formula():
+    """3x3 convolutions with strides 1, 2, 1: field 1 + 2 + 2 + 2*2 = 9 pixels, every output pixel sees 9x9 around it."""
+    inputs = tf.keras.Input((32, 32, 3))
+    x = tf.keras.layers.Conv2D(4, 3, padding="same")(inputs)
+    x = tf.keras.layers.Conv2D(4, 3, strides=2, padding="same")(x)
+    x = tf.keras.layers.Conv2D(4, 3, padding="same")(x)
+    x = tf.keras.layers.UpSampling2D(2)(x)
+    field = receptive_field(tf.keras.Model(inputs, x))
+    assert field.size(16, 16) == (9, 9) and not field.covers_everything() and not field.global_pooling
+    pooled = tf.keras.layers.GlobalAveragePooling2D(keepdims=True)(inputs)
+    x = tf.keras.layers.Concatenate()([tf.keras.layers.UpSampling2D(32)(pooled), inputs])
+    field = receptive_field(tf.keras.Model(inputs, x))
+    assert field.covers_everything() and field.global_pooling
+
+
+@pytest.mark.parametrize("arch", ["unet", "fpn"])
+def test_influence_is_zero_outside_the_theoretical_field_without_global_pooling(wide_probe, arch):
+    probe = wide_probe(arch)
+    height, width = probe.size
+    row, column = height // 2, 40
+    gradient, _ = probe.gradient(photo_for(probe), row, column)
+    strength = influence.influence_map(gradient)
+    top, left, bottom, right = probe.field.box(row, column)
+    assert right < width // 2, "the field ends well inside the wide photo"
+    outside = np.ones_like(strength, bool)
+    outside[top:bottom + 1, left:right + 1] = False
+    assert strength[outside].max() == 0.0
+    reached = np.flatnonzero(strength.any(axis=0)).max()
+    assert reached > column + 0.6 * (right - column), "the theoretical field is not a gross overestimate"
+    assert not probe.field.covers_everything()
+
+
+def test_pspnet_global_pooling_reaches_the_far_end_of_the_photo(wide_probe):
+    probe = wide_probe("pspnet")
+    height, width = probe.size
+    gradient, _ = probe.gradient(photo_for(probe), height // 2, 20)
+    strength = influence.influence_map(gradient)
+    assert probe.field.covers_everything()
+    assert strength[:, width - 100:].max() > 0.0
+    report = views.explain_pixel(probe, photo_for(probe), 0.5, 20 / width)
+    assert report.global_pooling and report.farthest_reach > width - 100
+
+
+def test_occlusion_changes_nothing_outside_the_reach_of_the_hidden_box(wide_probe):
+    probe = wide_probe("unet")
+    photo = photo_for(probe, seed=1)
+    height, width = probe.size
+    mask = np.zeros(probe.size, bool)
+    mask[:, width - 120:width - 60] = True
+    before = probe.look(photo).probabilities
+    after = probe.predict(occlusion.hide(probe.network_input(photo), mask))
+    reach = probe.field.reach(mask)
+    assert 0 < reach[0].sum() < width * 0.75
+    difference = np.abs(after - before).max(-1)
+    assert difference[~reach].max() == 0.0
+    assert difference[reach & ~mask].max() > 0.0, "pixels near the box do notice it"
+    report = views.hide_region(probe, photo, "box", box=(0.0, (width - 120) / width, 1.0, (width - 60) / width))
+    assert report.changed_beyond_reach == 0 and report.reach_share < 0.75
+
+
+def test_share_outside_and_effective_radius_on_known_maps():
+    point = np.zeros((101, 101))
+    point[50, 50] = 1.0
+    assert influence.share_outside(point, influence.window_box(50, 50, point.shape, 5)) == 0.0
+    assert influence.effective_radius(point, 50, 50) == 0.0
+    rows, columns = np.indices((101, 101))
+    disc = (np.hypot(rows - 50, columns - 50) <= 30).astype(float)
+    assert influence.effective_radius(disc, 50, 50) == pytest.approx(30 * np.sqrt(0.9), abs=1.0)
+    assert influence.share_outside(disc, influence.window_box(50, 50, disc.shape, 21)) == pytest.approx(
+        1 - 21 * 21 / disc.sum(), abs=1e-9)
+    assert influence.farthest_reach(disc, 50, 50) == 30.0
+    assert influence.window_box(0, 0, disc.shape, 21) == (0, 0, 10, 10)
+
+
+def test_presets_hide_what_they_say_and_refuse_an_empty_region():
+    shape = (30, 60)
+    assert occlusion.preset_mask("centre", shape).sum() == 10 * 20
+    assert occlusion.preset_mask("left", shape)[:, :30].all()
+    assert occlusion.preset_mask("box", shape, box=(0.5, 0.5, 0.0, 0.0)).sum() == 15 * 30
+    labels = np.zeros(shape, int)
+    labels[:5] = 3
+    np.testing.assert_array_equal(occlusion.preset_mask("sky", shape, labels=labels, sky_index=3), labels == 3)
+    with pytest.raises(occlusion.NothingToHide):
+        occlusion.preset_mask("sky", shape, labels=labels, sky_index=0 + 7)
+    with pytest.raises(ValueError, match="unknown region"):
+        occlusion.preset_mask("moon", shape)
+    image = np.zeros((*shape, 3), np.uint8)
+    assert (occlusion.hide(image, labels == 3)[:5] == occlusion.FILL).all()
+    changed, count, share = occlusion.changes_outside(np.zeros(shape), labels, labels == 3)
+    assert count == 0 and share == 0.0 and not changed.any()
+
+
+def test_views_on_trained_checkpoints(trained_checkpoints):
+    probes = {arch: probe_for(trained_checkpoints / arch) for arch in ("unet", "pspnet", "fpn")}
+    photo = np.random.default_rng(2).integers(0, 256, (75, 100, 3), dtype=np.uint8)  # any size, like an upload
+    for arch, probe in probes.items():
+        report = views.explain_pixel(probe, photo, 0.5, 0.25)
+        assert report.point == (48, 24) and report.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+        assert report.label == int(probe.look(photo).labels[48, 24]), "the gradient's pass agrees with the cached one"
+        assert report.picture.shape == (96, 96, 3)
+        assert 0.0 <= report.share_outside_window <= 1.0
+        assert report.global_pooling == (arch == "pspnet")
+        chances = views.class_probabilities(probe, photo)
+        assert len(chances.pictures) == len(probe.config.classes) and 0.0 <= chances.mean_entropy <= 1.0
+        hidden = views.hide_region(probe, photo, "centre")
+        assert hidden.changed_beyond_reach == 0 and 0.0 <= hidden.changed_share <= 1.0
+
+
+def test_feature_maps_follow_each_architecture(trained_checkpoints):
+    stages = {}
+    for arch in ("unet", "pspnet", "fpn"):
+        probe = probe_for(trained_checkpoints / arch)
+        shown, _ = views.feature_maps(probe, np.zeros((96, 96, 3), np.uint8))
+        stages[arch] = shown
+        assert all(view.picture.ndim == 3 and view.channels for view in shown)
+    encoder = [view.stage.stride for view in stages["unet"] if view.stage.role == "encoder"]
+    assert encoder == [2, 4, 8, 16, 32]
+    roles = [view.stage.role for view in stages["unet"]]
+    assert roles.count("skip") == 4 and roles.count("upsampled") == 5  # the last stage has no skip
+    grids = [view.stage.shape[:2] for view in stages["pspnet"] if view.stage.role == "pooled"]
+    assert grids == [(1, 1), (2, 2), (3, 3), (6, 6)]
+    assert max(view.stage.stride for view in stages["pspnet"] if view.stage.role == "encoder") == 8
+    pyramid = [view.stage.stride for view in stages["fpn"] if view.stage.role == "pyramid"]
+    assert pyramid == [16, 8, 4, 2]
+
+
+@pytest.fixture(scope="module")
+def client(running_app):
+    from gradio_client import Client
+
+    return Client(running_app["url"], verbose=False)
+
+
+@pytest.fixture(scope="module")
+def example(running_app):
+    from gradio_client import handle_file
+
+    return handle_file(str(sorted(running_app["examples"].glob("*.jpg"))[0]))
+
+
+def test_inside_endpoints_answer_for_every_view(client, example):
+    gallery, table, note = client.predict(example, 0.2, 0.7, ["unet", "pspnet", "fpn"], api_name="/inside_pixel")
+    assert [str(item["image"]).split("/")[-1].split("-")[1] for item in gallery] == ["unet", "pspnet", "fpn"]
+    assert table["headers"][0] == "class" and len(table["headers"]) == 4 and len(table["data"]) == 8
+    for column in range(1, 4):
+        assert sum(row[column] for row in table["data"]) == pytest.approx(100, abs=0.5)
+    assert note.count("global pooling") == 1 and note.count("outside the 65x65 window") == 3
+    gallery, note = client.predict(example, "unet", api_name="/inside_probabilities")
+    assert len(gallery) == 9 and gallery[-1]["caption"] == "uncertainty (entropy)" and "mean uncertainty" in note
+    gallery, note = client.predict(example, "pspnet", api_name="/inside_features")
+    captions = [item["caption"] for item in gallery]
+    assert sum("grid" in c for c in captions) == 4 and any("6x6 grid" in c for c in captions)
+    gallery, note = client.predict(example, "centre", 0, 0, 0, 0, ["unet", "pspnet", "fpn"], api_name="/inside_hide")
+    assert len(gallery) == 3 and note.count("and 0 pixels changed beyond that reach") == 3
+
+
+def test_inside_bad_input_gets_a_message_in_the_browsers_language(client, example, running_app):
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="No image was given"):
+        client.predict(None, 0.5, 0.5, ["unet"], api_name="/inside_pixel")
+    with pytest.raises(AppError, match="The box is empty"):
+        client.predict(example, "box", 0.5, 0.5, 0.5, 0.9, ["unet"], api_name="/inside_hide")
+    with pytest.raises(AppError, match="Choose at least one model"):
+        client.predict(example, 0.5, 0.5, [], api_name="/inside_pixel")
+    japanese = Client(running_app["url"], verbose=False, headers={"Accept-Language": "ja-JP,ja;q=0.9"})
+    with pytest.raises(AppError, match="枠が空です"):
+        japanese.predict(example, "box", 0.5, 0.5, 0.5, 0.9, ["unet"], api_name="/inside_hide")
+    assert "クラス" == japanese.predict(example, 0.5, 0.5, ["unet"], api_name="/inside_pixel")[1]["headers"][0]
+    assert len(client.predict(example, 0.5, 0.5, ["unet"], api_name="/inside_pixel")[0]) == 1, "still serving"
