@@ -17,12 +17,15 @@ import numpy as np
 import tensorflow as tf
 
 from segdemo.imaging import resize
-from segdemo.inference import NETWORK_LOCK
 from segdemo.inside.receptive import receptive_field
 from segdemo.inside.stages import network_stages
 from segdemo.models import load_checkpoint, segmentation_network
 
 LOOKS_KEPT = 4  # forward passes remembered per model (one per recent photo)
+
+# One float32 pass at a time per process: TensorFlow already spreads one pass over every core,
+# and two at once only thrash (the app's own engines have their own interpreters or lock).
+PASS_LOCK = threading.Lock()
 
 
 @dataclass
@@ -92,7 +95,7 @@ class NetworkProbe:
             if key in self._looks:
                 self._looks.move_to_end(key)
                 return self._looks[key]
-        with NETWORK_LOCK:
+        with PASS_LOCK:
             features, logits = self._forward(tf.constant(image[None], tf.float32))
         logits = logits.numpy()[0].astype(np.float32)
         look = Look(image, logits, softmax(logits), {name: value.numpy()[0] for name, value in features.items()})
@@ -104,7 +107,7 @@ class NetworkProbe:
 
     def predict(self, image):
         """Class probabilities of an image already at the input size (e.g. with a region hidden)."""
-        with NETWORK_LOCK:
+        with PASS_LOCK:
             _, logits = self._forward(tf.constant(np.asarray(image, np.float32)[None]))
         return softmax(logits.numpy()[0])
 
@@ -114,7 +117,7 @@ class NetworkProbe:
         One forward and one backward pass; ``class_index`` -1 takes the class the pixel is given.
         """
         image = self.network_input(photo)
-        with NETWORK_LOCK:
+        with PASS_LOCK:
             gradient, logits = self._gradient(tf.constant(image[None], tf.float32), tf.constant(row, tf.int32),
                                               tf.constant(column, tf.int32), tf.constant(class_index, tf.int32))
         return gradient.numpy(), logits.numpy()
