@@ -161,6 +161,26 @@ def clickable(source, language="en"):
     return save_image(resize(photo, TARGET_SIZE[1], TARGET_SIZE[0]), "inside-target")
 
 
+def one_model_view(view, choices, preferred, missing, note_first=False):
+    """A view of one model at a time: its help, a model choice and button, a gallery and a note.
+
+    Returns (model dropdown, button, gallery, note); ``note_first`` puts the note above the gallery.
+    """
+    gr.Markdown(t(f"inside.{view}_help"))
+    with gr.Row():
+        model = gr.Dropdown(choices, value=preferred[0] if preferred else None, label=t("model"))
+        show = gr.Button(t(f"inside.show_{view}"), variant="primary", interactive=not missing,
+                         elem_id=f"inside-show-{view}")
+    note = gr.Markdown(render=False)
+    if note_first:
+        note.render()
+    gallery = gr.Gallery(label=t(f"inside.{view}"), columns=3, object_fit="contain", height="auto",
+                         elem_id=f"inside-{view}")
+    if not note_first:
+        note.render()
+    return model, show, gallery, note
+
+
 def build(registry, view=None):
     """The tab.  Heavy views run only when asked for."""
     available = registry.available()
@@ -195,23 +215,11 @@ def build(registry, view=None):
                 with gr.Column(min_width=320):
                     pixel_note = gr.Markdown()
         with gr.Tab(t("inside.probabilities_tab"), id="inside-probabilities"):
-            gr.Markdown(t("inside.probabilities_help"))
-            with gr.Row():
-                chance_model = gr.Dropdown(choices, value=preferred[0] if preferred else None, label=t("model"))
-                show_chances = gr.Button(t("inside.show_probabilities"), variant="primary", interactive=not missing,
-                                         elem_id="inside-show-probabilities")
-            chance_gallery = gr.Gallery(label=t("inside.probabilities"), columns=3, object_fit="contain", height="auto",
-                                        elem_id="inside-probabilities")
-            chance_note = gr.Markdown()
+            chance_model, show_chances, chance_gallery, chance_note = one_model_view(
+                "probabilities", choices, preferred, missing)
         with gr.Tab(t("inside.features_tab"), id="inside-features"):
-            gr.Markdown(t("inside.features_help"))
-            with gr.Row():
-                feature_model = gr.Dropdown(choices, value=preferred[0] if preferred else None, label=t("model"))
-                show_features = gr.Button(t("inside.show_features"), variant="primary", interactive=not missing,
-                                          elem_id="inside-show-features")
-            feature_note = gr.Markdown()
-            feature_gallery = gr.Gallery(label=t("inside.features"), columns=3, object_fit="contain", height="auto",
-                                         elem_id="inside-features")
+            feature_model, show_features, feature_gallery, feature_note = one_model_view(
+                "features", choices, preferred, missing, note_first=True)
         with gr.Tab(t("inside.hide_tab"), id="inside-hide"):
             gr.Markdown(t("inside.hide_help"))
             region = gr.Radio([(t(f"inside.region.{p}"), p) for p in PRESETS], value="centre", label=t("inside.region"))
