@@ -305,11 +305,14 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     args.argv = argv
+    previous = tf.keras.mixed_precision.global_policy()
     try:
         train(args)
     except (DatasetError, PretrainedWeightsError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    finally:  # called in-process (tests, the notebook's kernel), training's precision must not outlive it
+        tf.keras.mixed_precision.set_global_policy(previous)
     return 0
 
 
