@@ -12,13 +12,13 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 import segmentation_models as sm
 import tensorflow as tf
 
 from segdemo import shards
+from segdemo.imaging import resize
 from segdemo.labels import get_label_set
 
 ARCHITECTURES = {"unet": sm.Unet, "pspnet": sm.PSPNet, "fpn": sm.FPN, "linknet": sm.Linknet}
@@ -174,8 +174,7 @@ def load_local_encoder(network, config, folder, normalise, calibration_photos):
     from segdemo.pretrained_efficientnet import load_encoder_weights
 
     photos = sample_photos() if calibration_photos is None else calibration_photos
-    resized = np.stack([cv2.resize(np.asarray(p, np.float32), (config.width, config.height), interpolation=cv2.INTER_AREA)
-                        for p in photos])
+    resized = np.stack([resize(np.asarray(p, np.float32), config.width, config.height) for p in photos])
     return load_encoder_weights(network, folder, normalise(resized).numpy())
 
 

@@ -24,7 +24,6 @@ import tensorflow as tf
 from segdemo.pretrained import PretrainedWeightsError, read_arrays
 
 SHARED_WEIGHTS = Path(__file__).resolve().parents[1].parent / "shared" / "weights" / "efficientnet_b0_imagenet_bnfolded_npy"
-CLASSIFIER = "probs"
 BATCHES_OF = 8
 
 
@@ -54,7 +53,7 @@ def _weighted_layers(model):
 def _check_shape(array, weight, name):
     if array.shape != tuple(weight.shape):
         raise PretrainedWeightsError(f"{name}.npy has shape {array.shape}, the layer needs {tuple(weight.shape)}")
-    return array.astype(weight.dtype.as_numpy_dtype if hasattr(weight.dtype, "as_numpy_dtype") else weight.dtype)
+    return array.astype(weight.dtype.as_numpy_dtype)
 
 
 def _conv_names(arrays):
@@ -65,10 +64,8 @@ def _set_convolutions(layers, arrays):
     """Kernels (and SE biases) into their layers; returns {bn layer: folded bias} still to place."""
     pending = {}
     for conv in _conv_names(arrays):
-        if conv == CLASSIFIER and conv not in layers:
-            continue  # a no-top encoder has no classifier
         if conv not in layers:
-            continue  # PSPNet cuts the encoder short; the deeper layers are simply not there
+            continue  # no classifier in a no-top encoder; PSPNet cuts the encoder short
         layer = layers[conv]
         bias_name = f"{conv}_bias"
         if bias_name not in arrays:
@@ -130,9 +127,8 @@ def load_encoder_weights(model, folder, calibration_images):
         raise PretrainedWeightsError(f"{model.name} has none of the efficientnetb0 encoder layers")
     bn_layers = [layers[name] for name in pending]
     for layer in bn_layers:  # first the plain exact form, so the probe sees the folded network
-        epsilon = layer.epsilon
-        gamma, beta, _, _ = layer.get_weights()
-        layer.set_weights([np.ones_like(gamma), pending[layer.name], np.zeros_like(gamma), np.full_like(gamma, 1 - epsilon)])
+        gamma = layer.get_weights()[0]
+        layer.set_weights([np.ones_like(gamma), pending[layer.name], np.zeros_like(gamma), np.full_like(gamma, 1 - layer.epsilon)])
     images = np.asarray(calibration_images, np.float32)
     if images.ndim != 4 or len(images) == 0:
         raise PretrainedWeightsError("EfficientNet's folded batch norms need calibration photos (N, H, W, 3)")
