@@ -14,20 +14,23 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from segdemo.ui.app import PANELS, TABS
+from segdemo.ui.tab import tab_button
+
 VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 LOCALES = {"en": "en-US", "ja": "ja-JP"}
-TABS = ("predict", "compare", "live", "dataset", "curves", "errors", "learn", "architectures", "inside")
-PANELS = ("join",)  # not tabs: the Join panel at the top
-# the Inside tab's own views after its pixel view: (name, button, picture the result writes)
+TAB_IDS = tuple(tab.ID for tab in TABS)
+PANEL_IDS = tuple(panel.ID for panel in PANELS)  # not tabs: the Join panel at the top
+# the Inside tab's own views after its pixel view: (its tab id, button, picture the result writes)
 INSIDE_VIEWS = (("probabilities", "#inside-show-probabilities", "img[src*='entropy-']"),
                 ("features", "#inside-show-features", "img[src*='feature-decoder-'], img[src*='feature-joined-']"),
                 ("hide", "#inside-hide", "img[src*='hidden-']"))
 EXAMPLES = Path(__file__).resolve().parents[1] / "segdemo" / "assets" / "examples"
 
 
-def run_tab(page, index, name, example):
-    """Open tab ``index``; on Predict and Compare, segment the example and wait for the result."""
-    page.get_by_role("tab").nth(index).click()
+def run_tab(page, name, example):
+    """Open tab ``name``; on Predict and Compare, segment the example and wait for the result."""
+    page.locator(tab_button(name)).click()
     page.wait_for_timeout(1500)
     if name in ("predict", "compare") and example:
         panel = page.get_by_role("tabpanel")
@@ -57,8 +60,8 @@ def run_tab(page, index, name, example):
 
 def inside_views(page, out, suffix):
     """The Inside tab's other views, each opened, computed and shot on its own."""
-    for offset, (view, button, result) in enumerate(INSIDE_VIEWS, start=1):
-        page.get_by_role("tab").nth(len(TABS) + offset).click()
+    for view, button, result in INSIDE_VIEWS:
+        page.locator(tab_button(f"inside-{view}")).click()
         page.locator(button).click()
         page.locator(result).first.wait_for(timeout=90_000)
         page.evaluate("window.scrollTo(0, document.body.scrollHeight)")  # the gallery's lazy pictures load when seen
@@ -76,7 +79,7 @@ def main(argv=None):
     parser.add_argument("--own-photo", type=Path, help="also segment this photo (not from the dataset) in Predict and Compare")
     parser.add_argument("--languages", nargs="+", default=list(LOCALES), choices=list(LOCALES))
     parser.add_argument("--devices", nargs="+", default=list(VIEWPORTS), choices=list(VIEWPORTS))
-    parser.add_argument("--tabs", nargs="+", default=list(TABS + PANELS), choices=list(TABS + PANELS))
+    parser.add_argument("--tabs", nargs="+", default=list(TAB_IDS + PANEL_IDS), choices=list(TAB_IDS + PANEL_IDS))
     args = parser.parse_args(argv)
     example = args.example or next(iter(sorted(EXAMPLES.glob("*.jpg"))), None)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -96,12 +99,12 @@ def main(argv=None):
                     page.screenshot(path=str(path))
                     print(path, flush=True)
                     page.locator("#join-panel").get_by_role("button").first.click()  # folded again
-                for index, name in enumerate(TABS):
+                for name in TAB_IDS:
                     if name not in args.tabs:
                         continue
                     photos = [("", example)] + ([("-own", args.own_photo)] if args.own_photo and name in ("predict", "compare") else [])
                     for suffix, photo in photos:
-                        run_tab(page, index, name, photo)
+                        run_tab(page, name, photo)
                         page.evaluate("window.scrollTo(0, 0)")
                         path = args.out / f"{name}{suffix}-{language}-{device}.png"
                         page.screenshot(path=str(path), full_page=True)

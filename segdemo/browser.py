@@ -25,7 +25,7 @@ def open_context(playwright, profile, locale="en-US"):
 
 def follow_webcam(page, seconds=6):
     """Start the Live tab's stream on an open English page; (frames/s shown, the rate line) after ``seconds``."""
-    page.get_by_role("tab", name="Live camera").click()
+    page.locator(tab_button("live")).click()
     panel = page.get_by_role("tabpanel")
     panel.get_by_text("Click to Access Webcam").first.click()
     page.wait_for_timeout(3000)

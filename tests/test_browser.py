@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 
 from segdemo.browser import CHROMIUM, CHROMIUM_MISSING, follow_webcam, open_context
+from segdemo.ui.app import TABS
+from segdemo.ui.tab import tab_button
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=CHROMIUM_MISSING)
 
@@ -59,7 +61,7 @@ def test_predict_tab_shows_overlay_and_legend(page, running_app, tmp_path):
 
 
 def test_compare_tab_runs_every_model(page, running_app, tmp_path):
-    page.get_by_role("tab", name="Compare").click()
+    page.locator(tab_button("compare")).click()
     example = sorted(Path(running_app["examples"]).glob("*.jpg"))[0]
     page.locator("input[type=file]").nth(1).set_input_files(str(example))
     page.wait_for_timeout(1000)
@@ -73,7 +75,7 @@ def test_compare_tab_runs_every_model(page, running_app, tmp_path):
 
 
 def test_dataset_tab_shows_a_validation_photo_and_sends_it_to_predict(page, tmp_path):
-    page.get_by_role("tab", name="Dataset").click()
+    page.locator(tab_button("dataset")).click()
     page.get_by_text("Share of labelled pixels per class").first.wait_for(timeout=30_000)
     page.get_by_label("validation").check()
     page.get_by_text("validation split").first.wait_for(timeout=30_000)
@@ -89,7 +91,7 @@ def test_dataset_tab_shows_a_validation_photo_and_sends_it_to_predict(page, tmp_
 
 
 def test_error_analysis_tab_inspects_the_worst_photo(page, running_app, tmp_path):
-    page.get_by_role("tab", name="Error analysis").click()
+    page.locator(tab_button("errors")).click()
     page.get_by_text("Confusion matrix on the validation photos").first.wait_for(timeout=30_000)
     caption = page.get_by_text("of labelled pixels wrong").first
     caption.wait_for(timeout=60_000)  # the worst photo is chosen and inspected by itself
@@ -117,19 +119,26 @@ def test_live_tab_follows_the_webcam(page, tmp_path):
 
 
 @pytest.mark.parametrize("tab, expected", [
-    ("Compare", "Models to compare"),
-    ("Training curves", "Validation IoU per class"),
-    ("Learn: metrics and losses", "Frequency-weighted IoU"),
-    ("Architectures", "label map before the last upsampling"),  # the decoders' measured table
+    ("compare", "Models to compare"),
+    ("curves", "Validation IoU per class"),
+    ("learn", "Frequency-weighted IoU"),
+    ("architectures", "label map before the last upsampling"),  # the decoders' measured table
 ])
 def test_each_tab_opens(page, tab, expected, tmp_path):
-    page.get_by_role("tab", name=tab).click()
+    page.locator(tab_button(tab)).click()
     page.get_by_text(expected).first.wait_for(timeout=30_000)
-    page.screenshot(path=str(tmp_path / f"{tab.split(':')[0].lower().replace(' ', '-')}.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / f"{tab}.png"), full_page=True)
+
+
+def test_the_page_has_every_tab_of_the_list_in_order(page):
+    """The page is built from ``ui.app.TABS``: one button per entry, in that order."""
+    expected = [tab_button(tab.ID)[1:] for tab in TABS]
+    ids = page.eval_on_selector_all("[role=tab][id^='tab-']", "buttons => buttons.map(b => b.id)")
+    assert [i for i in ids if i in expected] == expected
 
 
 def test_learn_playground_recomputes(page):
-    page.get_by_role("tab", name="Learn: metrics and losses").click()
+    page.locator(tab_button("learn")).click()
     table = page.get_by_text("IoU (object)").first
     table.wait_for(timeout=30_000)
     scores = page.locator("#playground-table")
@@ -153,9 +162,9 @@ def test_japanese_browser_gets_japanese_text(open_page, running_app, tmp_path):
     assert "空" in legend and "前景物体" in legend and "sky" not in legend
     page.screenshot(path=str(tmp_path / "predict-ja.png"), full_page=True)
 
-    page.get_by_role("tab", name="学習曲線").click()
+    page.locator(tab_button("curves")).click()
     page.get_by_text("クラスごとの検証 IoU").first.wait_for(timeout=30_000)
-    page.get_by_role("tab", name="学ぶ: 評価指標と損失関数").click()
+    page.locator(tab_button("learn")).click()
     page.get_by_text("頻度重み付き IoU").first.wait_for(timeout=30_000)
     table = page.locator("#playground-table").inner_text()
     assert "画素精度" in table and "損失: 交差エントロピー" in table
@@ -166,7 +175,7 @@ def test_compare_results_are_seen_without_scrolling_on_a_projector(open_page, ru
     """At 1366x768 the overlays and the class-colour key are within the first screen, not below the fold."""
     page = open_page("en-US")
     page.set_viewport_size({"width": 1366, "height": 768})
-    page.get_by_role("tab", name="Compare").click()
+    page.locator(tab_button("compare")).click()
     panel = page.get_by_role("tabpanel")
     panel.locator("input[type=file]").first.set_input_files(str(sorted(Path(running_app["examples"]).glob("*.jpg"))[0]))
     page.wait_for_timeout(1000)
@@ -190,12 +199,11 @@ def test_no_tab_is_wider_than_a_phone(open_page, locale):
     """At 390 px every tab fits the screen's width: wide tables scroll inside themselves, charts stack."""
     page = open_page(locale)
     page.set_viewport_size({"width": 390, "height": 844})
-    tabs = page.get_by_role("tab")
-    for index in range(tabs.count()):
-        tabs.nth(index).click()
+    for tab in TABS:
+        page.locator(tab_button(tab.ID)).click()
         page.wait_for_timeout(1500)
         width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= 390, f"tab {tabs.nth(index).inner_text()!r} is {width} px wide"
+        assert width <= 390, f"tab {tab.ID!r} is {width} px wide"
 
 
 def test_on_a_phone_segment_goes_to_the_results_and_hides_empty_truth_panels(open_page, tmp_path):
@@ -244,7 +252,7 @@ def test_a_file_that_is_not_a_photo_is_explained_once_in_japanese(open_page, tmp
 
 def test_a_dataset_filter_matching_nothing_says_so_without_error_badges(open_page):
     page = open_page("en-US")
-    page.get_by_role("tab", name="Dataset").click()
+    page.locator(tab_button("dataset")).click()
     page.get_by_text("Share of labelled pixels per class").first.wait_for(timeout=30_000)
     for name in ("water", "mountain"):  # the tiny test dataset has neither (the real one: no photo has all eight)
         page.get_by_role("tabpanel").get_by_label(name, exact=True).check()
@@ -257,7 +265,7 @@ def test_a_dataset_filter_matching_nothing_says_so_without_error_badges(open_pag
 
 def test_inside_tab_explains_a_clicked_pixel_and_hides_a_region(page, running_app, tmp_path):
     """Reached from the Architectures tab's link; a click on the photo explains that pixel for the three models."""
-    page.get_by_role("tab", name="Architectures").click()
+    page.locator(tab_button("architectures")).click()
     page.get_by_role("button", name="Look inside these networks").click()
     page.get_by_text("What does each network look at?").wait_for(timeout=30_000)
     example = sorted(Path(running_app["examples"]).glob("*.jpg"))[0]
@@ -273,7 +281,7 @@ def test_inside_tab_explains_a_clicked_pixel_and_hides_a_region(page, running_ap
     page.get_by_text("of the influence comes from outside the 65x65 window").first.wait_for(timeout=30_000)
     page.get_by_text("the whole photo, whatever its size (global pooling)").wait_for(timeout=30_000)
     page.screenshot(path=str(tmp_path / "inside-pixel.png"), full_page=True)
-    page.get_by_role("tab", name="4. Try it: hide a region").click()
+    page.locator(tab_button("inside-hide")).click()
     page.get_by_role("button", name="Hide and compare").click()
     for model in ("unet", "pspnet", "fpn"):
         page.locator(f"img[src*='hidden-{model}-']").first.wait_for(timeout=90_000)

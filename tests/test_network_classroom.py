@@ -121,7 +121,7 @@ def test_over_plain_http_from_a_phone_the_page_says_why_the_camera_is_blocked(se
         for locale, words in (("en-US", "The camera is blocked on this page"), ("ja-JP", "このページではカメラが使えません")):
             context, page = open_in_chromium(playwright, tmp_path, url, locale)
             assert page.evaluate("window.isSecureContext") is False
-            page.get_by_role("tab").nth(2).click()  # Live camera
+            page.locator(tab_button("live")).click()
             notice = page.get_by_role("tabpanel").locator(".prose.segdemo-camera-help").locator("visible=true").first
             notice.wait_for(timeout=30_000)
             assert words in notice.inner_text() and "python app.py --https" in notice.inner_text()
@@ -151,7 +151,7 @@ def test_over_https_a_phone_gets_the_camera_and_the_teacher_a_join_panel(served_
         shot = np.frombuffer(panel.locator(".segdemo-join-card").first.screenshot(), np.uint8)
         decoded = cv2.QRCodeDetector().detectAndDecode(cv2.imdecode(shot, cv2.IMREAD_COLOR))[0]
         assert decoded == url, "the QR code a phone scans opens the page"
-        page.get_by_role("tab").nth(2).click()  # Live camera: Chromium's synthetic webcam starts
+        page.locator(tab_button("live")).click()  # Chromium's synthetic webcam starts
         page.get_by_role("tabpanel").get_by_text("Click to Access Webcam").first.click()
         page.wait_for_function("() => [...document.querySelectorAll('video')].some(v => v.readyState >= 2)", timeout=30_000)
         assert page.locator(".toast-body").count() == 0

@@ -11,7 +11,8 @@ from segdemo.dataset_view import open_dataset_view
 from segdemo.registry import ModelRegistry
 from segdemo.ui import architectures, compare, curves, dataset, errors, inside, join, learn, live, predict
 from segdemo.ui.capacity import QUEUE_SIZE, WAITING_LIMIT, Capacity
-from segdemo.ui.common import availability_markdown, servable_copy
+from segdemo.ui.common import availability_markdown
+from segdemo.ui.tab import Page, tab_element_id
 from segdemo.ui.text import I18N, t
 
 MAX_UPLOAD = "25mb"
@@ -80,6 +81,9 @@ HEAD = """
 </script>
 """
 CSS += inside.CSS
+# the page's tabs in order (each module: ID and build(page)); Dataset comes after Predict, whose photo box it uses
+TABS = (predict, compare, live, dataset, curves, errors, learn, architectures, inside)
+PANELS = (join,)  # above the tabs
 
 
 def dataset_or_none():
@@ -92,47 +96,23 @@ def dataset_or_none():
 
 
 def build_demo(registry=None, view=None):
-    registry = registry or ModelRegistry()
-    view = view or dataset_or_none()
-    capacity = Capacity()
+    """The page: the intro, the Join panel, then every tab of ``TABS`` in order, each built on the
+    same ``Page`` and filled in the visitor's language when the page loads."""
+    page = Page(registry or ModelRegistry(), Capacity(), view or dataset_or_none())
     with gr.Blocks(title="segdemo", delete_cache=(CACHE_SWEEP_S, CACHE_AGE_S)) as demo:
         gr.Markdown("# segdemo")
         gr.Markdown(t("intro"))
-        for line in availability_markdown(registry):
+        for line in availability_markdown(page.registry):
             gr.Markdown(line)
-        join_panel = join.build()
-        with gr.Tabs(overflow_behavior="wrap") as tabs:  # every tab visible on a phone too
-            with gr.Tab(t("tab.predict"), id="predict"):
-                predict_photo, segment_after = predict.build(registry, capacity, view)
-            with gr.Tab(t("tab.compare"), id="compare"):
-                compare_headers = compare.build(registry, capacity, view)
-            with gr.Tab(t("tab.live"), id="live"):
-                live.build(registry)
-            with gr.Tab(t("tab.dataset"), id="dataset"):
-                browse = dataset.build(view)
-            with gr.Tab(t("tab.curves"), id="curves"):
-                draw_curves = curves.build(registry)
-            with gr.Tab(t("tab.errors"), id="errors"):
-                draw_errors = errors.build(registry, view)
-            with gr.Tab(t("tab.learn"), id="learn"):
-                controls, picture, table = learn.build()
-            with gr.Tab(t("tab.architectures"), id="architectures"):
-                draw_evidence = architectures.build(registry)
-                to_inside = gr.Button(t("architectures.to_inside"), size="sm")
-            with gr.Tab(t("tab.inside"), id="inside"):
-                inside.build(registry, view)
-        demo.load(learn.playground, controls, [picture, table], api_name=False)
-        to_inside.click(lambda: gr.Tabs(selected="inside"), None, tabs, api_name=False)
-        for drawing in (join_panel, compare_headers, draw_curves, draw_errors, draw_evidence, browse and browse[:2]):
-            if drawing:
-                demo.load(drawing[0], None, drawing[1], api_name=False)
-        if browse:
-            _, _, image_id, send = browse
-
-            def send_to_predict(chosen):
-                return servable_copy(view.photo_path(chosen)), gr.Tabs(selected="predict")
-
-            segment_after(send.click(send_to_predict, image_id, [predict_photo, tabs], api_name=False))
+        for panel in PANELS:
+            page.built[panel.ID] = panel.build(page)
+        with gr.Tabs(overflow_behavior="wrap") as page.tabs:  # every tab visible on a phone too
+            for tab in TABS:
+                with gr.Tab(t(f"tab.{tab.ID}"), id=tab.ID, elem_id=tab_element_id(tab.ID)):
+                    page.built[tab.ID] = tab.build(page)
+        for built in page.built.values():
+            for hook in built.on_load:
+                demo.load(hook.function, hook.inputs, hook.outputs, api_name=False)
     demo.queue(default_concurrency_limit=2, max_size=QUEUE_SIZE)
     return demo
 

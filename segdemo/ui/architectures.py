@@ -4,7 +4,10 @@ from collections import Counter
 import gradio as gr
 
 from segdemo.ui.common import millions, model_label, rounded
+from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say_table, t
+
+ID = "architectures"
 
 
 def output_stride(config):
@@ -35,18 +38,22 @@ def evidence_rows(registry):
     return rows
 
 
-def build(registry):
-    """The tab; returns (the evidence table in the browser's language on page load, its output), or None."""
+def build(page: Page) -> Built:
+    """The tab; its evidence table is filled in the browser's language on page load."""
+    registry = page.registry
     gr.Markdown(t("architectures.overview"), elem_classes=["segdemo-architectures", "segdemo-wide-table"])
     runnable = [model_label(registry.entries[name]) for name in registry.available()]
     gr.Markdown(t("runnable_here") + "; ".join(runnable) if runnable else t("nothing_runnable"))
+    built = Built()
     rows = evidence_rows(registry)
-    if len(rows) < 2:
-        return None
-    gr.Markdown(t("architectures.evidence"))
-    table = gr.Dataframe(label=t("architectures.evidence_table"), interactive=False)
+    if len(rows) >= 2:
+        gr.Markdown(t("architectures.evidence"))
+        table = gr.Dataframe(label=t("architectures.evidence_table"), interactive=False)
 
-    def draw(request: gr.Request = None):
-        return say_table(language_of(request), "architectures.evidence_columns", rows)
+        def draw(request: gr.Request = None):
+            return say_table(language_of(request), "architectures.evidence_columns", rows)
 
-    return draw, [table]
+        built.fill_on_load(draw, [table])
+    to_inside = gr.Button(t("architectures.to_inside"), size="sm")
+    to_inside.click(lambda: gr.Tabs(selected="inside"), None, page.tabs, api_name=False)
+    return built

@@ -11,7 +11,10 @@ from segdemo.ui.capacity import SEGMENTING, WAITING_LIMIT
 from segdemo.ui.common import (DISPLAY_SIDE, decode_or_explain, examples_gallery, input_size, known_truth, legend_html,
                                millions, model_label, no_model_notice, photo_input, save_image, segment_or_explain,
                                shown_labels)
+from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, say_columns, say_engine, say_message, say_table, t
+
+ID = "compare"
 
 
 def disagreement(label_maps):
@@ -80,12 +83,13 @@ def colour_keys(registry, language="en"):
     return "<div class='segdemo-keys'>" + "".join(f"<div>{key}</div>" for key in keys) + "</div>"
 
 
-def build(registry, capacity, view=None):
-    """The tab; returns (score table and colour keys in the browser's language on page load, their outputs).
+def build(page: Page) -> Built:
+    """The tab; its score table and colour keys are filled in the browser's language on page load.
 
     Laid out for a projector: the results beside the photo, high enough to be seen without
     scrolling at 1366x768, with what their colours mean next to them.
     """
+    registry, capacity, view = page.registry, page.capacity, page.view
     choices = [(model_label(registry.entries[n]), n) for n in registry.available()]
     missing = no_model_notice(registry)
     with gr.Row():
@@ -119,4 +123,4 @@ def build(registry, capacity, view=None):
         language = language_of(request)
         return say_table(language, "compare.columns", []), colour_keys(registry, language)
 
-    return on_load, [table, keys]
+    return Built().fill_on_load(on_load, [table, keys])

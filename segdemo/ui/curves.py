@@ -6,7 +6,10 @@ import gradio as gr
 import plotly.graph_objects as go
 
 from segdemo.ui.common import rounded
+from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, say_class, say_table, t
+
+ID = "curves"
 
 PANELS = ("loss", "pixel_accuracy", "miou")
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
@@ -83,12 +86,13 @@ def not_comparable_names(registry):
             if (entry.read_json("metrics.json") or {}).get("split", "fixed") != "fixed"]
 
 
-def build(registry):
-    """The tab's components, and the (function, outputs) that fill them when the page loads."""
+def build(page: Page) -> Built:
+    """The tab; its curves and tables are drawn in the browser's language when the page loads."""
+    registry = page.registry
     all_histories = histories(registry)
     if not all_histories:
         gr.Markdown(t("curves.none"))
-        return None
+        return Built()
     with gr.Row():  # side by side on a projector, stacked on a phone
         curves = [gr.Plot(show_label=False, min_width=320) for _ in PANELS]
     per_class = gr.Plot(label=t("curves.per_class_plot"))
@@ -106,4 +110,4 @@ def build(registry):
         return (*curves_figures(all_histories, language), per_class_figure(registry, all_histories, language),
                 say_table(language, "curves.summary_columns", summary_rows(registry, language)), warning)
 
-    return draw, [*curves, per_class, summary, caveat]
+    return Built().fill_on_load(draw, [*curves, per_class, summary, caveat])

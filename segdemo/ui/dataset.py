@@ -13,8 +13,11 @@ import plotly.graph_objects as go
 from segdemo.dataset_view import layer_colours
 from segdemo.imaging import colorize
 from segdemo.labels import REGIONS, SURFACES
-from segdemo.ui.common import legend_html, save_image
+from segdemo.ui.common import legend_html, save_image, servable_copy
+from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, say_class, t
+
+ID = "dataset"
 
 
 def example_or_explain(view, image_id, language="en"):
@@ -86,11 +89,12 @@ def statistics_figures(view, language="en"):
     return shares, size_figure, unknown
 
 
-def build(view):
-    """The tab; returns (draw statistics on page load, its outputs, the id box, the "send to Predict" button)."""
+def build(page: Page) -> Built:
+    """The tab: browse the photos and their three label sets, and send one to Predict."""
+    view = page.view
     if view is None:
         gr.Markdown(t("dataset.unavailable_page"))
-        return None
+        return Built()
     gr.Markdown(t("dataset.intro"))
     first = view.ids[0]
     with gr.Row():
@@ -140,4 +144,10 @@ def build(view):
         language = language_of(request)
         return (*statistics_figures(view, language), *show_example(view, first, language))
 
-    return draw, [*charts, *outputs], image_id, send
+    photo, segment_after = page.handle("predict", "photo"), page.handle("predict", "segment_after")
+    if photo is not None:
+        def send_to_predict(chosen):
+            return servable_copy(view.photo_path(chosen)), gr.Tabs(selected="predict")
+
+        segment_after(send.click(send_to_predict, image_id, [photo, page.tabs], api_name=False))
+    return Built().fill_on_load(draw, [*charts, *outputs])

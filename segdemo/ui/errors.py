@@ -12,7 +12,10 @@ from segdemo import metrics
 from segdemo.imaging import colorize, error_map, overlay
 from segdemo.ui.common import model_label, save_image, segment_or_explain
 from segdemo.ui.dataset import example_or_explain
+from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, say_class, say_engine, say_table, t
+
+ID = "errors"
 
 
 def evaluated_models(registry):
@@ -139,12 +142,13 @@ def confused_photos(registry, view, name, true_class, predicted_class, cache, la
                      [[rank, image_id, pixels, round(share, 1)] for rank, (image_id, pixels, share) in enumerate(found, start=1)])
 
 
-def build(registry, view):
-    """The tab; returns (draw on page load, outputs) or None when there is nothing to analyse."""
+def build(page: Page) -> Built:
+    """The tab; the first model's errors are drawn when the page loads."""
+    registry, view = page.registry, page.view
     evaluated_by_model = evaluated_models(registry)
     if not evaluated_by_model:
         gr.Markdown(t("errors.none"))
-        return None
+        return Built()
     gr.Markdown(t("errors.intro"))
     names = list(evaluated_by_model)
     model = gr.Dropdown([(model_label(registry.entries[n]), n) for n in names], value=names[0], label=t("model"))
@@ -202,4 +206,4 @@ def build(registry, view):
     def draw(request: gr.Request = None):
         return model_overview(registry, evaluated_by_model, names[0], language_of(request))
 
-    return draw, overview
+    return Built().fill_on_load(draw, overview)

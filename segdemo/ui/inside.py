@@ -12,7 +12,10 @@ from segdemo.inside.occlusion import PRESETS, NothingToHide
 from segdemo.inside.probe import probe_for
 from segdemo.ui.common import decode_or_explain, examples_gallery, model_label, no_model_notice, photo_input, save_image
 from segdemo.ui.dataset import example_or_explain
+from segdemo.ui.tab import Built, Page, tab_element_id
 from segdemo.ui.text import EN, language_of, say, say_class, t
+
+ID = "inside"
 
 PREFERRED = ("unet", "pspnet", "fpn")
 # galleries of 4:3 pictures without the gallery's fixed height; on a phone two per row, feature maps one
@@ -181,8 +184,9 @@ def one_model_view(view, choices, preferred, missing, note_first=False):
     return model, show, gallery, note
 
 
-def build(registry, view=None):
+def build(page: Page) -> Built:
     """The tab.  Heavy views run only when asked for."""
+    registry, view = page.registry, page.view
     available = registry.available()
     choices = [(model_label(registry.entries[n]), n) for n in available]
     preferred = [n for n in PREFERRED if n in available] or available[:3]
@@ -201,7 +205,7 @@ def build(registry, view=None):
             target = gr.Image(label=t("inside.target"), type="filepath", interactive=False, elem_id="inside-target")
             gr.Markdown(t("inside.target_help"))
     with gr.Tabs(overflow_behavior="wrap"):  # every view visible on a phone too
-        with gr.Tab(t("inside.pixel_tab"), id="inside-pixel"):
+        with gr.Tab(t("inside.pixel_tab"), id="inside-pixel", elem_id=tab_element_id("inside-pixel")):
             gr.Markdown(t("inside.pixel_help"))
             with gr.Row():
                 row_fraction = gr.Number(0.5, label=t("inside.row"), minimum=0, maximum=1, step=0.01, min_width=120)
@@ -214,13 +218,13 @@ def build(registry, view=None):
                     pixel_table = gr.Dataframe(label=t("inside.pixel_table"), interactive=False)
                 with gr.Column(min_width=320):
                     pixel_note = gr.Markdown()
-        with gr.Tab(t("inside.probabilities_tab"), id="inside-probabilities"):
+        with gr.Tab(t("inside.probabilities_tab"), id="inside-probabilities", elem_id=tab_element_id("inside-probabilities")):
             chance_model, show_chances, chance_gallery, chance_note = one_model_view(
                 "probabilities", choices, preferred, missing)
-        with gr.Tab(t("inside.features_tab"), id="inside-features"):
+        with gr.Tab(t("inside.features_tab"), id="inside-features", elem_id=tab_element_id("inside-features")):
             feature_model, show_features, feature_gallery, feature_note = one_model_view(
                 "features", choices, preferred, missing, note_first=True)
-        with gr.Tab(t("inside.hide_tab"), id="inside-hide"):
+        with gr.Tab(t("inside.hide_tab"), id="inside-hide", elem_id=tab_element_id("inside-hide")):
             gr.Markdown(t("inside.hide_help"))
             region = gr.Radio([(t(f"inside.region.{p}"), p) for p in PRESETS], value="centre", label=t("inside.region"))
             with gr.Row():
@@ -277,3 +281,4 @@ def build(registry, view=None):
             return str(view.photo_path(example_or_explain(view, chosen, language_of(request))))
 
         open_id.click(on_open, image_id, photo, api_name=False)
+    return Built()

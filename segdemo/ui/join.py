@@ -6,7 +6,10 @@ import gradio as gr
 import segno
 
 from segdemo.addresses import join_urls
+from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, t
+
+ID = "join"
 
 
 def scheme_of(request):
@@ -35,12 +38,12 @@ def join_html(request, language="en"):
     return f"<div class='segdemo-join'>{cards}</div><p>{advice}</p>"
 
 
-def build():
-    """The panel (closed: the teacher opens it on the projector); returns (fill it on page load, its output)."""
+def build(page: Page) -> Built:
+    """The panel (closed: the teacher opens it on the projector), filled on page load."""
     with gr.Accordion(t("join.title"), open=False, elem_id="join-panel"):
         panel = gr.HTML()
 
     def fill(request: gr.Request):
         return join_html(request, language_of(request))
 
-    return fill, [panel]
+    return Built().fill_on_load(fill, [panel])

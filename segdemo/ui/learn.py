@@ -8,7 +8,10 @@ import numpy as np
 from scipy import ndimage
 
 from segdemo import losses, metrics
+from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, say_columns, say_table, t
+
+ID = "learn"
 
 CANVAS = 96
 
@@ -81,7 +84,8 @@ def playground(object_side, shift_x, shift_y, grow, softness, gamma, request: gr
     return outcome_picture(truth, labels), table
 
 
-def build():
+def build(page: Page) -> Built:
+    """The tab: the explanation, and the playground drawn once when the page loads."""
     gr.Markdown(t("learn.explanation"), latex_delimiters=[{"left": "$", "right": "$", "display": False}],
                 elem_classes=["segdemo-wide-table"])
     gr.Markdown(t("learn.playground_title"))
@@ -102,4 +106,4 @@ def build():
     controls = [side, shift_x, shift_y, grow, softness, gamma]
     for control in controls:
         control.change(playground, controls, [picture, table], api_name=False, show_progress="hidden")
-    return controls, picture, table
+    return Built().fill_on_load(playground, [picture, table], inputs=controls)

@@ -8,7 +8,10 @@ import gradio as gr
 from segdemo.imaging import ImageError, fit_within, overlay
 from segdemo.live import ViewerGates
 from segdemo.ui.common import camera_help, legend_html, model_label
+from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, t
+
+ID = "live"
 
 STREAM_EVERY_S = 0.08  # the browser offers a frame this often; slower frames are dropped
 # Frames are segmented and sent back at most this big: the overlay is shown 360 px high, and a
@@ -47,14 +50,16 @@ def live_frame(registry, gates, frame, model_name, viewer, language="en"):
     return overlay(result.image, result.labels, config.colours), rate, legend
 
 
-def build(registry):
+def build(page: Page) -> Built:
+    """The tab: the camera's frames segmented as they come, by the fastest model."""
+    registry = page.registry
     gates = ViewerGates()
     fastest = fastest_model(registry)
     gr.Markdown(t("live.intro"))
     camera_help()
     if fastest is None:
         gr.Markdown(t("no_models"))
-        return
+        return Built()
     with gr.Row():
         with gr.Column():
             camera = gr.Image(label=t("live.camera"), sources=["webcam"], streaming=True, type="numpy", height=360,
@@ -71,3 +76,4 @@ def build(registry):
 
     camera.stream(on_frame, [camera, model], [shown, rate, legend], stream_every=STREAM_EVERY_S, time_limit=SESSION_LIMIT_S,
                   concurrency_limit=None, show_progress="hidden", api_name="live_frame")
+    return Built()

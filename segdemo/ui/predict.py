@@ -13,7 +13,10 @@ from segdemo.inference import class_shares, full_resolution_labels
 from segdemo.ui.capacity import SEGMENTING, WAITING_LIMIT
 from segdemo.ui.common import (DISPLAY_SIDE, examples_gallery, known_truth, legend_html, model_label, no_model_notice, photo_input,
                                save_highlight, save_image, segment_or_explain, shown_labels)
+from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import TEXT, language_of, say, say_class, say_message, t
+
+ID = "predict"
 
 SESSION_MINUTES = 30  # how long a student's last answer is kept for the opacity slider and the mask file
 
@@ -133,9 +136,10 @@ def redraw(drawn, opacity):
     return photo_file, save_image(overlay(photo, labels, colours, float(opacity)), "overlay")
 
 
-def build(registry, capacity, view=None):
-    """The tab; returns its photo input and ``segment_after(event)``, so another tab can send a
+def build(page: Page) -> Built:
+    """The tab; lends its photo box and ``segment_after(event)``, so another tab can send a
     photo here and have it segmented at once."""
+    registry, capacity, view = page.registry, page.capacity, page.view
     label_sets = registry.label_sets()
     default_set = "regions" if "regions" in label_sets else (label_sets[0] if label_sets else None)
 
@@ -210,4 +214,4 @@ def build(registry, capacity, view=None):
                           concurrency_limit=WAITING_LIMIT).then(
             show_truth_panels, truth, [truth, errors], api_name=False, show_progress="hidden")
 
-    return photo, segment_after
+    return Built(handles={"photo": photo, "segment_after": segment_after})
