@@ -9,6 +9,8 @@ import re
 import shutil
 import tempfile
 
+from segdemo.ui.tab import tab_button
+
 CHROMIUM = os.environ.get("SEGDEMO_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_MISSING = "Debian's chromium is not installed (apt-get install chromium fonts-noto-cjk)"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

@@ -18,6 +18,7 @@ from segdemo.browser import CHROMIUM, CHROMIUM_FLAGS
 from segdemo.certificate import certificate_covers, classroom_certificate
 from segdemo.imaging import BOMB_PIXELS, MAX_PIXELS, ImageError, load_rgb
 from segdemo.loadtest import APP, free_port
+from segdemo.ui.tab import tab_button
 
 
 def test_a_photo_over_the_limit_is_shrunk_while_decoding(tmp_path):
