@@ -1,6 +1,6 @@
 """segdemo's entry point: ``python app.py`` serves the dashboard on 0.0.0.0:7860 (``--https`` for
 a classroom whose phones use their cameras; ``--help`` for the options)."""
-from segdemo.memory import limit_allocator
+from segdemo.serving.memory import limit_allocator
 from segdemo.ui.app import build_demo, command_line, launch
 
 limit_allocator()  # before the models and the requests allocate

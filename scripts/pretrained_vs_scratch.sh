@@ -16,7 +16,7 @@ OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 for init in none "$ARRAYS"; do
   name=$([ "$init" = none ] && echo scratch || echo imagenet)
-  nice -n 10 python -m segdemo.train --arch unet --backbone "$BACKBONE" --labels regions --size 288x384 \
+  nice -n 10 python -m segdemo.networks.train --arch unet --backbone "$BACKBONE" --labels regions --size 288x384 \
     --crop 192x288 --batch 8 --loss ce+dice --class-weights inverse-sqrt --epochs "$EPOCHS" \
     --encoder-weights "$init" --out "$OUT/$name" --resume-dir "$OUT/$name-resume"
 done

@@ -26,8 +26,8 @@ train_and_evaluate() {  # NAME ARCH EPOCHS EXTRA-ARGS...: train until EPOCHS are
   local name=$1 arch=$2 epochs=$3
   shift 3
   if [ "$(epochs_done "$name")" -lt "$epochs" ] || [ ! -f "checkpoints/$name/metrics.json" ]; then
-    nice -n 10 python -m segdemo.train --arch "$arch" "${COMMON[@]}" --epochs "$epochs" "$@" --out "checkpoints/$name"
-    python -m segdemo.evaluate "checkpoints/$name"
+    nice -n 10 python -m segdemo.networks.train --arch "$arch" "${COMMON[@]}" --epochs "$epochs" "$@" --out "checkpoints/$name"
+    python -m segdemo.serving.evaluate "checkpoints/$name"
   fi
 }
 train_and_evaluate unet unet 26 --crop 192x288 "${MOBILENET[@]}"
@@ -45,13 +45,13 @@ train_and_evaluate pspnet-efficientnetb0 pspnet 40 --crop 192x288 "${EFFICIENTNE
 train_and_evaluate pspnet-efficientnetb0 pspnet 46 "${EFFICIENTNET[@]}"
 # the seed notebook's recipe, for the "tutorial vs ours" comparison (its own sorted 80/20 split)
 if [ ! -f checkpoints/seed-recipe/metrics.json ]; then
-  nice -n 10 python -m segdemo.train --arch unet --backbone resnet34 --labels surfaces --size 224x224 --epochs 20 \
+  nice -n 10 python -m segdemo.networks.train --arch unet --backbone resnet34 --labels surfaces --size 224x224 --epochs 20 \
     --batch 16 --loss ce --lr 1e-3 --schedule constant --weight-decay 0 --encoder-weights none --split sorted80 \
     --no-augment --bn-momentum 0 --out checkpoints/seed-recipe --resume
-  python -m segdemo.evaluate checkpoints/seed-recipe --split sorted80
+  python -m segdemo.serving.evaluate checkpoints/seed-recipe --split sorted80
 fi
 python -m segdemo.data examples --count 6
 # the fastest way to run each one that keeps its float32 answers (network.tflite + engine.json)
-python -m segdemo.export checkpoints/unet checkpoints/pspnet checkpoints/fpn checkpoints/seed-recipe \
+python -m segdemo.serving.export checkpoints/unet checkpoints/pspnet checkpoints/fpn checkpoints/seed-recipe \
   checkpoints/unet-efficientnetb0 checkpoints/fpn-efficientnetb0 checkpoints/pspnet-efficientnetb0
-python -m segdemo.report --readme
+python -m tools.report --readme

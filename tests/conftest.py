@@ -1,15 +1,11 @@
 """Shared fixtures: a tiny dataset in the real file format and small checkpoints trained on it."""
 import os
-import sys
 from pathlib import Path
 
 import pytest
+import synthetic
 
 HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
-
-import synthetic  # noqa: E402
 
 TINY_SIZE = "96x96"  # a multiple of 32 (U-Net, FPN) and of 48 (PSPNet)
 SHARED_ARCHIVE = HERE.parent.parent / "shared" / "data" / "iccv09Data.tar.gz"
@@ -29,7 +25,8 @@ def tiny_data(tmp_path_factory):
 @pytest.fixture(scope="session")
 def trained_checkpoints(tiny_data, tmp_path_factory):
     """U-Net, PSPNet and FPN trained for two epochs on the tiny dataset and evaluated (about 40 s in all)."""
-    from segdemo import evaluate, train
+    from segdemo.networks import train
+    from segdemo.serving import evaluate
 
     root = tmp_path_factory.mktemp("checkpoints")
     for arch in ("unet", "pspnet", "fpn"):
@@ -53,15 +50,15 @@ def real_data():
     return resolve_data_root(SHARED_ARCHIVE)
 
 
-from segdemo.loadtest import free_port  # noqa: E402  (shared with the benchmark; tests import it from here)
+from tools.loadtest import free_port  # noqa: E402  (shared with the benchmark; tests import it from here)
 
 
 @pytest.fixture(scope="session")
 def app_examples(tiny_data, tmp_path_factory):
     """Two validation images of the tiny dataset bundled as the app's examples."""
     from segdemo.data import load_dataset, load_split
-    from segdemo.examples import export_examples
-    from segdemo.labels import REGIONS
+    from segdemo.data.examples import export_examples
+    from segdemo.data.labels import REGIONS
 
     dataset = load_dataset(REGIONS, tiny_data)
     _, val = load_split(dataset.ids)
@@ -93,7 +90,7 @@ def running_app(trained_checkpoints, app_examples, tiny_data, user_cache, tmp_pa
     """
     import shutil
 
-    from segdemo.loadtest import start_app
+    from tools.loadtest import start_app
 
     root = tmp_path_factory.mktemp("served")
     checkpoints = root / "checkpoints"

@@ -12,7 +12,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from segdemo.labels import REGIONS
+from segdemo.data.labels import REGIONS
 
 REGION_MODELS = ["unet", "pspnet", "fpn"]
 LEGEND, DETAILS = 3, 7  # positions in what /predict returns
@@ -53,7 +53,7 @@ def test_predict_endpoint(client, photo):
 
 
 def test_the_mask_file_is_made_when_asked_at_the_photos_own_size(client, photo, running_app):
-    from segdemo.inference import Segmenter
+    from segdemo.serving.inference import Segmenter
 
     predict(client, photo, model="fpn")
     mask = np.asarray(Image.open(client.predict(api_name="/mask")))
@@ -213,7 +213,7 @@ def test_every_bad_input_gets_a_message_and_the_app_keeps_serving(client, photo,
 
 
 def test_eight_concurrent_clients(running_app, photo):
-    from segdemo.loadtest import concurrent_predictions
+    from tools.loadtest import concurrent_predictions
 
     small = photo.with_name("small.jpg")
     Image.open(photo).resize((320, 240)).save(small)

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from segdemo.browser import CHROMIUM, CHROMIUM_MISSING, follow_webcam, open_context
 from segdemo.ui.app import TABS
 from segdemo.ui.tab import tab_button
+from tools.browser import CHROMIUM, CHROMIUM_MISSING, follow_webcam, open_context
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=CHROMIUM_MISSING)
 

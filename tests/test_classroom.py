@@ -1,6 +1,6 @@
 """A class on a served app with small models: bursts, the busy answer beyond capacity, a cache that is cleaned.
 
-Timings are the benchmark's (``python -m segdemo.bench --classroom``); here only what must hold
+Timings are the benchmark's (``python -m tools.bench --classroom``); here only what must hold
 whatever the machine: every answer arrives, nobody hangs, a refusal is the busy message.
 """
 import time
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from segdemo.classroom import Student, classroom_markdown, file_urls, predict_asker, run_classroom
-from segdemo.loadtest import free_port, start_app
 from segdemo.ui.text import EN
+from tools.classroom import Student, classroom_markdown, file_urls, predict_asker, run_classroom
+from tools.loadtest import free_port, start_app
 
 
 @pytest.mark.slow
@@ -27,7 +27,7 @@ def test_a_small_class_gets_every_answer_and_the_overflow_is_told_busy(trained_c
     assert overload["answered"] + overload["busy"] == 24 and overload["other_failures"] == [] and overload["hung"] == 0
     assert overload["busy"] > 0 and overload["busy_messages"] == [EN["error.busy"]]
     assert results["after_overload_ms"] > 0, "still serving"
-    text = classroom_markdown(results, "python -m segdemo.bench --classroom", "a test machine")
+    text = classroom_markdown(results, "python -m tools.bench --classroom", "a test machine")
     assert "| 2: 2 students x 2 | 4 | 0 |" in text and "24 users at once" in text
     assert "4032x3024" in text, "phone-size photos are part of the class"
 

@@ -4,13 +4,13 @@ import time
 
 import numpy as np
 import pytest
-
 import synthetic
+
 from segdemo.data import DatasetError, load_dataset, load_split, read_label_matrix, resolve_data_root
 from segdemo.data import split as split_module
 from segdemo.data.fetch import fetch
-from segdemo.data.stanford import cache_dir
-from segdemo.labels import REGIONS, SURFACES
+from segdemo.data.labels import REGIONS, SURFACES
+from segdemo.paths import cache_dir
 
 
 def test_label_matrix_round_trip_and_errors(tmp_path):
@@ -184,7 +184,7 @@ def test_corrupt_or_incomplete_archive_names_the_file(tmp_path, monkeypatch):
 
 
 def test_bundled_examples_are_chosen_to_show_every_class(tiny_data):
-    from segdemo.examples import varied_ids
+    from segdemo.data.examples import varied_ids
 
     dataset = load_dataset(REGIONS, tiny_data)
     everywhere = set(np.unique(np.concatenate([m[m >= 0] for m in dataset.masks])).tolist())

@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from segdemo import pretrained_efficientnet as effnet
-from segdemo.models import ModelConfig, build_model, segmentation_network
-from segdemo.pretrained import PretrainedWeightsError, sample_photos
+from segdemo.networks import encoder_proofs
+from segdemo.networks import pretrained_efficientnet as effnet
+from segdemo.networks.models import ModelConfig, build_model, segmentation_network
+from segdemo.networks.pretrained import PretrainedWeightsError, sample_photos
 
 CONFIG = ModelConfig(arch="unet", backbone="efficientnetb0", label_set="regions", height=64, width=64)
 
@@ -122,7 +123,7 @@ def test_loader_fails_loudly(fake_folded_folder, tmp_path):
 def test_shared_imagenet_weights_classify_real_photos():
     """Proof on the task the weights were trained for: ImageNet top-1 of scikit-image's photos
     (coffee -> 967 espresso, chelsea -> 285 Egyptian cat), with the calibrated batch norms."""
-    classifier = effnet.imagenet_classifier(effnet.SHARED_WEIGHTS)
+    classifier = encoder_proofs.imagenet_classifier(effnet.SHARED_WEIGHTS)
     probabilities = classifier(sample_photos())
     top = probabilities.argmax(-1)
     assert top[1] == 967 and top[2] == 285, top

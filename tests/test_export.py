@@ -1,4 +1,4 @@
-"""segdemo.export picks the fastest way that keeps the float32 answers; the app runs it only while it is current."""
+"""segdemo.serving.export picks the fastest way that keeps the float32 answers; the app runs it only while it is current."""
 import json
 import shutil
 import sys
@@ -6,15 +6,15 @@ import sys
 import numpy as np
 import pytest
 
-from segdemo import export, fidelity
-from segdemo.engine import ENGINE_FILE, NETWORK_FILE
-from segdemo.inference import Segmenter
-from segdemo.models import load_checkpoint, save_weights, weights_digest
+from segdemo.networks.models import load_checkpoint, save_weights, weights_digest
+from segdemo.serving import export, fidelity
+from segdemo.serving.engine import ENGINE_FILE, NETWORK_FILE
+from segdemo.serving.inference import Segmenter
 
 
 @pytest.fixture(scope="module")
 def exported(trained_checkpoints, tiny_data, tmp_path_factory):
-    """A copy of the tiny PSPNet checkpoint after ``python -m segdemo.export``, with its engine.json."""
+    """A copy of the tiny PSPNet checkpoint after ``python -m segdemo.serving.export``, with its engine.json."""
     folder = tmp_path_factory.mktemp("exported") / "pspnet"
     shutil.copytree(trained_checkpoints / "pspnet", folder)
     assert export.main([str(folder), "--data", str(tiny_data), "--repeats", "3"]) == 0
@@ -32,7 +32,7 @@ def test_export_keeps_the_fastest_way_that_meets_the_bar(exported):
     meeting = [row for row in rows.values() if row["meets_bar"]]
     assert choice["engine"] == min(meeting, key=lambda row: row["ms"])["engine"]
     assert choice["weights_sha256"] == weights_digest(folder)
-    assert "python -m segdemo.export" in (folder / "command.txt").read_text()
+    assert "python -m segdemo.serving.export" in (folder / "command.txt").read_text()
     assert (folder / NETWORK_FILE).exists() == choice["engine"].startswith("litert")
 
 
@@ -58,7 +58,7 @@ def test_a_stale_or_damaged_export_falls_back_to_keras_with_a_note(exported, tmp
     save_weights(model, folder)  # retrained, not re-exported
     stale = Segmenter(folder)
     assert stale.engine.startswith("Keras") and "exported from other weights" in stale.load_notes[0]
-    assert "python -m segdemo.export" in stale.load_notes[0]
+    assert "python -m segdemo.serving.export" in stale.load_notes[0]
     labels = stale.predict(np.zeros((1, *stale.size, 3), np.float32))[0].numpy()
     assert labels.shape == (1, *stale.size)
 

@@ -1,13 +1,12 @@
 """Inside the network: receptive fields, influence, class probabilities, feature maps and occlusion, checked on small models."""
 import numpy as np
 import pytest
-
 import tensorflow as tf
 
 from segdemo.inside import influence, occlusion, views
 from segdemo.inside.probe import NetworkProbe, probe_for
 from segdemo.inside.receptive import receptive_field
-from segdemo.models import ModelConfig, build_model
+from segdemo.networks.models import ModelConfig, build_model
 
 WIDE = {"unet": (64, 1024), "fpn": (64, 1024), "pspnet": (48, 1056)}  # wider than any MobileNetV2 field
 

@@ -4,7 +4,7 @@ import time
 
 import numpy as np
 
-from segdemo.live import FrameGate, ViewerGates
+from segdemo.serving.live import FrameGate, ViewerGates
 
 
 def test_a_frame_arriving_while_one_is_in_flight_is_dropped():
@@ -57,7 +57,7 @@ def test_live_frame_segments_or_skips(trained_checkpoints):
     """The Live tab's handler (gradio_client cannot drive a streaming event; the browser test does)."""
     import gradio as gr
 
-    from segdemo.registry import ModelRegistry
+    from segdemo.serving.registry import ModelRegistry
     from segdemo.ui.live import fastest_model, live_frame
 
     registry, gates = ModelRegistry(trained_checkpoints), ViewerGates()

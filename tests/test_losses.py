@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from segdemo import losses
+from segdemo.networks import losses
 
 # two pixels, two classes: pixel 0 is class 0 predicted 0.8, pixel 1 is class 1 predicted 0.6; a third is unknown
 Y_TRUE = np.array([[[0, 1, -1]]])

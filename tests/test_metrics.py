@@ -1,10 +1,10 @@
-"""segdemo.metrics cross-checked against scikit-learn and SciPy on random data."""
+"""segdemo.networks.metrics cross-checked against scikit-learn and SciPy on random data."""
 import numpy as np
 import pytest
 from scipy.spatial.distance import directed_hausdorff
 from sklearn import metrics as sk
 
-from segdemo import metrics
+from segdemo.networks import metrics
 
 
 @pytest.fixture

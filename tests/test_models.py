@@ -4,9 +4,8 @@ import json
 import numpy as np
 import pytest
 
-from segdemo import pretrained
-from segdemo.models import (CheckpointError, ModelConfig, build_model, load_checkpoint, save_weights,
-                            segmentation_network)
+from segdemo.networks import encoder_proofs, pretrained
+from segdemo.networks.models import CheckpointError, ModelConfig, build_model, load_checkpoint, save_weights, segmentation_network
 
 
 def test_input_size_rules():
@@ -115,15 +114,15 @@ def test_loader_fails_loudly(fake_slim_folder, tmp_path):
 
 @pytest.mark.skipif(not pretrained.SHARED_WEIGHTS.is_dir(), reason=f"no shared weights at {pretrained.SHARED_WEIGHTS}")
 def test_shared_imagenet_weights_match_the_encoder_statistics():
-    """Measured proof of the mapping (``python -m segdemo.pretrained`` prints it): on real photos,
+    """Measured proof of the mapping (``python -m segdemo.networks.encoder_proofs mobilenetv2`` prints it): on real photos,
     the variance reaching each batch norm tracks the variance it learnt on ImageNet, channel by
     channel; shuffling the channels destroys the agreement."""
     config = ModelConfig(arch="unet", backbone="mobilenetv2", label_set="regions", height=224, width=224)
     model = build_model(config, encoder_weights=str(pretrained.SHARED_WEIGHTS))
-    matched, shuffled, count = pretrained.batchnorm_agreement(model, pretrained.sample_photos())
+    matched, shuffled, count = encoder_proofs.batchnorm_agreement(model, pretrained.sample_photos())
     assert count == 52
     assert matched > 0.75, matched
     assert abs(shuffled) < 0.2, shuffled
     scratch = build_model(config)
-    scratch_matched, _, _ = pretrained.batchnorm_agreement(scratch, pretrained.sample_photos())
+    scratch_matched, _, _ = encoder_proofs.batchnorm_agreement(scratch, pretrained.sample_photos())
     assert not scratch_matched > 0.5, "random weights must not pass the check"

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from segdemo.addresses import is_loopback, join_urls, local_addresses
-from segdemo.browser import CHROMIUM, CHROMIUM_FLAGS
-from segdemo.certificate import certificate_covers, classroom_certificate
 from segdemo.imaging import BOMB_PIXELS, MAX_PIXELS, ImageError, load_rgb
-from segdemo.loadtest import APP, free_port
+from segdemo.serving.addresses import is_loopback, join_urls, local_addresses
+from segdemo.serving.certificate import certificate_covers, classroom_certificate
 from segdemo.ui.tab import tab_button
+from tools.browser import CHROMIUM, CHROMIUM_FLAGS
+from tools.loadtest import APP, free_port
 
 
 def test_a_photo_over_the_limit_is_shrunk_while_decoding(tmp_path):

@@ -2,9 +2,9 @@
 import numpy as np
 import tensorflow as tf
 
-from segdemo.data.pipeline import augment, eval_dataset, pad_stack, train_dataset
 from segdemo.data import load_dataset
-from segdemo.labels import REGIONS
+from segdemo.data.labels import REGIONS
+from segdemo.data.pipeline import augment, eval_dataset, pad_stack, train_dataset
 
 COLOURS = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255]], np.uint8)
 

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from segdemo.data import load_dataset, read_label_matrix
+from segdemo.data.labels import REGIONS, SURFACES
 from segdemo.data.split import SPLIT_FILE, read_split_file, seeded_split
-from segdemo.labels import REGIONS, SURFACES
-from segdemo.pretrained import SHARED_WEIGHTS
+from segdemo.networks.pretrained import SHARED_WEIGHTS
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 SHIPPED = sorted(path.parent for path in CHECKPOINTS.glob("*/metrics.json"))
@@ -46,7 +46,7 @@ def _inference_and_batch_statistics_accuracy(checkpoint, real_data, size, count=
 
     from segdemo.data import load_split
     from segdemo.data.pipeline import eval_dataset
-    from segdemo.models import load_checkpoint
+    from segdemo.networks.models import load_checkpoint
 
     dataset = load_dataset(REGIONS, real_data)
     _, val = load_split(dataset.ids)
@@ -71,7 +71,7 @@ def test_batchnorm_moving_statistics_follow_a_short_real_run(real_data, tmp_path
 
     Two epochs, not one: a one-epoch run is all warm-up, its weights move fastest in its last
     steps, and even momentum 0.9 then trailed by 0.04 to 0.09 from run to run on this test."""
-    from segdemo import train
+    from segdemo.networks import train
 
     gaps = {}
     for name, momentum in (("segdemo", "0.9"), ("keras-default", "0")):
@@ -96,8 +96,8 @@ def test_checkpoints_are_shipped():
 def test_shipped_checkpoint_reproduces_its_metrics(checkpoint, real_data):
     """Re-scoring the committed weights on the validation images gives the committed figures."""
     from segdemo.data import load_split
-    from segdemo.evaluate import evaluate
-    from segdemo.inference import Segmenter
+    from segdemo.serving.evaluate import evaluate
+    from segdemo.serving.inference import Segmenter
 
     committed = json.loads((checkpoint / "metrics.json").read_text())
     segmenter = Segmenter(checkpoint, precision=committed.get("precision", "float32"))
@@ -113,13 +113,13 @@ def test_shipped_checkpoint_reproduces_its_metrics(checkpoint, real_data):
 @pytest.mark.parametrize("checkpoint", SHIPPED, ids=[path.name for path in SHIPPED])
 def test_shipped_engine_keeps_the_float32_answers(checkpoint, real_data):
     """What the app runs for a shipped checkpoint is current and meets the bar on the validation photos, re-measured."""
-    from segdemo import fidelity
-    from segdemo.engine import read_choice
-    from segdemo.inference import Segmenter
-    from segdemo.models import weights_digest
+    from segdemo.networks.models import weights_digest
+    from segdemo.serving import fidelity
+    from segdemo.serving.engine import read_choice
+    from segdemo.serving.inference import Segmenter
 
     choice = read_choice(checkpoint)
-    assert choice is not None, f"run: python -m segdemo.export {checkpoint.relative_to(CHECKPOINTS.parent)}"
+    assert choice is not None, f"run: python -m segdemo.serving.export {checkpoint.relative_to(CHECKPOINTS.parent)}"
     assert choice["weights_sha256"] == weights_digest(checkpoint)
     app, reference = Segmenter(checkpoint), Segmenter(checkpoint, precision="float32")
     assert app.engine == choice["title"] and not app.load_notes

@@ -6,11 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from segdemo import bench, report
-from segdemo.browser import CHROMIUM, CHROMIUM_MISSING
 from segdemo.data import load_dataset, load_split
-from segdemo.inference import Segmenter
-from segdemo.labels import REGIONS
+from segdemo.data.labels import REGIONS
+from segdemo.serving.inference import Segmenter
+from tools import bench, report
+from tools.browser import CHROMIUM, CHROMIUM_MISSING
 
 
 def test_results_table_comes_from_metrics_files(trained_checkpoints, tmp_path):

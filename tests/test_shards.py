@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from segdemo import shards
-from segdemo.models import CheckpointError, ModelConfig, build_model, load_checkpoint, save_weights
+from segdemo.networks import shards
+from segdemo.networks.models import CheckpointError, ModelConfig, build_model, load_checkpoint, save_weights
 
 ROOT = Path(__file__).resolve().parents[1]
 SPACES_LIMIT = 10 * 10**6

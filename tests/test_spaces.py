@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import free_port
-from segdemo.loadtest import start_app
+
+from tools.loadtest import start_app
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTUP_TARGET_S = 20

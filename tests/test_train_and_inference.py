@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import TINY_SIZE
 from PIL import Image
 
-from conftest import TINY_SIZE
-from segdemo import evaluate, train
 from segdemo.imaging import ImageError
-from segdemo import shards
-from segdemo.inference import Segmenter
+from segdemo.networks import shards, train
+from segdemo.serving import evaluate
+from segdemo.serving.inference import Segmenter
 
 
 def has_weights(folder):
@@ -77,7 +77,7 @@ def test_resume_on_a_fresh_machine_continues_from_the_committed_checkpoint(tiny_
 def test_mirrored_strategy_over_two_cpu_devices_trains(tiny_data, tmp_path):
     script = textwrap.dedent(f"""
         import sys
-        from segdemo import train
+        from segdemo.networks import train
         sys.exit(train.main(["--data", {str(tiny_data)!r}, "--size", "{TINY_SIZE}", "--epochs", "1", "--batch", "2",
                              "--limit", "4", "--cpu-replicas", "2", "--out", {str(tmp_path / 'mirrored')!r}]))
     """)
@@ -170,12 +170,12 @@ def test_unusable_encoder_weights_are_reported(tiny_data, tmp_path, capsys):
 
 
 def test_command_list_keeps_the_order_the_checkpoint_was_made_in(tmp_path):
-    train_line, evaluate_line = "python -m segdemo.train --epochs 2 --out x", "python -m segdemo.evaluate x"
+    train_line, evaluate_line = "python -m segdemo.networks.train --epochs 2 --out x", "python -m segdemo.serving.evaluate x"
     (tmp_path / "command.txt").write_text(f"{train_line}\n")
     evaluate.record_command(tmp_path, evaluate_line)
     evaluate.record_command(tmp_path, evaluate_line)  # evaluated twice: listed once
     with (tmp_path / "command.txt").open("a") as commands:
-        commands.write("python -m segdemo.train --epochs 3 --resume --out x\n")
+        commands.write("python -m segdemo.networks.train --epochs 3 --resume --out x\n")
     evaluate.record_command(tmp_path, evaluate_line)  # after more training: listed again, last
     assert (tmp_path / "command.txt").read_text().splitlines() == [
-        train_line, evaluate_line, "python -m segdemo.train --epochs 3 --resume --out x", evaluate_line]
+        train_line, evaluate_line, "python -m segdemo.networks.train --epochs 3 --resume --out x", evaluate_line]

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from segdemo.registry import ModelRegistry
+from segdemo.serving.registry import ModelRegistry
 from segdemo.ui import architectures, compare, learn
 from segdemo.ui.app import build_demo
 from segdemo.ui.text import EN, t
@@ -78,20 +78,20 @@ def test_compare_gives_every_model_the_decoded_upload(trained_checkpoints, tmp_p
     """Each model sees the upload itself, not the previous model's smaller preview of it."""
     from PIL import Image
 
-    import segdemo.inference
+    import segdemo.serving.inference
 
     upload = tmp_path / "big.jpg"
     rng = np.random.default_rng(0)
     Image.fromarray(rng.integers(0, 255, (30, 40, 3), dtype=np.uint8)).resize((3200, 2400)).save(upload)
     seen = []
-    real_load_rgb = segdemo.inference.load_rgb
+    real_load_rgb = segdemo.serving.inference.load_rgb
 
     def recording_load_rgb(source):
         image, notes = real_load_rgb(source)
         seen.append(image.shape)
         return image, notes
 
-    monkeypatch.setattr(segdemo.inference, "load_rgb", recording_load_rgb)
+    monkeypatch.setattr(segdemo.serving.inference, "load_rgb", recording_load_rgb)
     gallery, *_ = compare.compare(ModelRegistry(trained_checkpoints), str(upload), ["unet", "pspnet", "fpn"])
     assert seen == [(2400, 3200, 3)] * 3
     assert len(gallery) == 3

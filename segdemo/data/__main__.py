@@ -4,11 +4,11 @@ import sys
 import time
 from pathlib import Path
 
+from segdemo.data.examples import BUNDLED, export_examples, varied_ids
 from segdemo.data.fetch import OFFICIAL_URL, fetch, fetched_root
+from segdemo.data.labels import LABEL_SETS
 from segdemo.data.split import SPLIT_FILE, load_split, write_split_file
 from segdemo.data.stanford import DatasetError, list_ids, load_dataset, resolve_data_root
-from segdemo.examples import BUNDLED, export_examples, varied_ids
-from segdemo.labels import LABEL_SETS
 
 
 def main(argv=None):

@@ -11,11 +11,12 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from segdemo.data.stanford import PROJECT_ROOT, DatasetError, cache_dir, list_ids
+from segdemo.data.layout import DatasetError, list_ids
+from segdemo.paths import SHARED, cache_dir
 
 OFFICIAL_URL = "http://dags.stanford.edu/data/iccv09Data.tar.gz"
 FOLDER_NAME = "iccv09Data"
-SHARED_ARCHIVE = PROJECT_ROOT.parent / "shared" / "data" / f"{FOLDER_NAME}.tar.gz"
+SHARED_ARCHIVE = SHARED / "data" / f"{FOLDER_NAME}.tar.gz"
 FILE_SUMS = f"{FOLDER_NAME}.files.sha256"
 READY_MARK = ".segdemo-ready"
 

@@ -8,7 +8,7 @@ transform, and masks are only ever resized with nearest neighbour.
 import numpy as np
 import tensorflow as tf
 
-from segdemo.labels import UNKNOWN
+from segdemo.data.labels import UNKNOWN
 
 AUTOTUNE = tf.data.AUTOTUNE
 

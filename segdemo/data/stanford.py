@@ -13,17 +13,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from segdemo.labels import UNKNOWN, LabelSet
+from segdemo.data.fetch import SHARED_ARCHIVE, fetched_root, unpack_once
+from segdemo.data.labels import UNKNOWN, LabelSet
+from segdemo.data.layout import DatasetError, list_ids
+from segdemo.paths import SHARED, cache_dir
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SHARED_DATA = PROJECT_ROOT.parent / "shared" / "iccv09Data"
+SHARED_DATA = SHARED / "iccv09Data"
 DATA_ENV = "SEGDEMO_DATA"
-CACHE_ENV = "SEGDEMO_CACHE"
 CACHE_FORMAT = 1
-
-
-class DatasetError(RuntimeError):
-    """The dataset is missing, incomplete or malformed; the message names the file."""
 
 
 @dataclass
@@ -59,8 +56,6 @@ def resolve_data_root(explicit=None) -> Path:
     the archive ``../shared/data/iccv09Data.tar.gz`` (unpacked once into the cache and
     checked file by file), then the copy ``python -m segdemo.data fetch`` put in the cache.
     """
-    from segdemo.data.fetch import SHARED_ARCHIVE, fetched_root, unpack_once
-
     for candidate, origin in ((explicit, "--data"), (os.environ.get(DATA_ENV), f"${DATA_ENV}")):
         if candidate:
             path = Path(candidate).expanduser()
@@ -80,13 +75,6 @@ def resolve_data_root(explicit=None) -> Path:
         f"Stanford Background not found (tried --data, ${DATA_ENV}, {SHARED_DATA}, {SHARED_ARCHIVE} "
         f"and {fetched}). Get it with `python -m segdemo.data fetch` or pass --data / set ${DATA_ENV}."
     )
-
-
-def list_ids(root: Path) -> list:
-    ids = sorted(path.stem for path in (root / "images").glob("*.jpg"))
-    if not ids:
-        raise DatasetError(f"{root / 'images'} holds no .jpg images")
-    return ids
 
 
 def read_label_matrix(path: Path) -> np.ndarray:
@@ -140,10 +128,6 @@ def source_fingerprint(root: Path, ids, label_set: LabelSet) -> str:
             stat = path.stat() if path.exists() else None
             digest.update(f"{path.name}:{stat and stat.st_size}:{stat and stat.st_mtime_ns};".encode())
     return digest.hexdigest()[:16]
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get(CACHE_ENV, Path.home() / ".cache" / "segdemo"))
 
 
 def _write_cache(path: Path, dataset: StanfordBackground):

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from segdemo.examples import list_examples
+from segdemo.data.examples import list_examples
 from segdemo.imaging import load_rgb
 from segdemo.inside import influence, views
 from segdemo.inside.probe import probe_for
-from segdemo.registry import checkpoints_root
+from segdemo.serving.registry import checkpoints_root
 
 MODELS = ("unet", "pspnet", "fpn")
 

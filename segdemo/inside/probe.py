@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 import tensorflow as tf
 
 from segdemo.imaging import resize
 from segdemo.inside.receptive import receptive_field
 from segdemo.inside.stages import network_stages
-from segdemo.models import load_checkpoint, segmentation_network
+from segdemo.networks.models import load_checkpoint, segmentation_network
 
 LOOKS_KEPT = 4  # forward passes remembered per model (one per recent photo)
 

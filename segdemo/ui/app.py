@@ -5,10 +5,10 @@ import os
 
 import gradio as gr
 
-from segdemo.addresses import is_loopback, local_addresses
 from segdemo.data import DatasetError
-from segdemo.dataset_view import open_dataset_view
-from segdemo.registry import ModelRegistry
+from segdemo.data.view import open_dataset_view
+from segdemo.serving.addresses import is_loopback, local_addresses
+from segdemo.serving.registry import ModelRegistry
 from segdemo.ui import architectures, compare, curves, dataset, errors, inside, join, learn, live, predict
 from segdemo.ui.capacity import QUEUE_SIZE, WAITING_LIMIT, Capacity
 from segdemo.ui.common import availability_markdown
@@ -123,7 +123,7 @@ def https_options():
     Gradio checks that it serves by fetching its own page, which a self-signed certificate
     would fail: hence ``ssl_verify=False`` (browsers still show their warning).
     """
-    from segdemo.certificate import classroom_certificate
+    from segdemo.serving.certificate import classroom_certificate
 
     certificate, key = classroom_certificate(local_addresses())
     return {"ssl_certfile": certificate, "ssl_keyfile": key, "ssl_verify": False}

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import gradio as gr
 
-from segdemo.memory import give_back_freed_memory
+from segdemo.serving.memory import give_back_freed_memory
 from segdemo.ui.text import say
 
 SEGMENTING = "segmenting"  # the concurrency id of Predict and Compare

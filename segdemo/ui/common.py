@@ -10,7 +10,7 @@ import numpy as np
 from gradio.utils import get_upload_folder
 from PIL import Image, UnidentifiedImageError
 
-from segdemo.examples import ground_truth_for, list_examples
+from segdemo.data.examples import ground_truth_for, list_examples
 from segdemo.imaging import ImageError, Message, load_rgb
 from segdemo.ui.text import language_of, say, say_class, say_message, t
 

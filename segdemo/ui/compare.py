@@ -5,12 +5,11 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from segdemo import metrics
 from segdemo.imaging import fit_within, heatmap, overlay
+from segdemo.networks import metrics
 from segdemo.ui.capacity import SEGMENTING, WAITING_LIMIT
-from segdemo.ui.common import (DISPLAY_SIDE, decode_or_explain, examples_gallery, input_size, known_truth, legend_html,
-                               millions, model_label, no_model_notice, photo_input, save_image, segment_or_explain,
-                               shown_labels)
+from segdemo.ui.common import (DISPLAY_SIDE, decode_or_explain, examples_gallery, input_size, known_truth, legend_html, millions,
+                               model_label, no_model_notice, photo_input, save_image, segment_or_explain, shown_labels)
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, say_columns, say_engine, say_message, say_table, t
 

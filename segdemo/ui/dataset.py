@@ -10,9 +10,9 @@ import gradio as gr
 import numpy as np
 import plotly.graph_objects as go
 
-from segdemo.dataset_view import layer_colours
+from segdemo.data.labels import REGIONS, SURFACES
+from segdemo.data.view import layer_colours
 from segdemo.imaging import colorize
-from segdemo.labels import REGIONS, SURFACES
 from segdemo.ui.common import legend_html, save_image, servable_copy
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, say_class, t

@@ -1,15 +1,15 @@
 """Error analysis tab: where each model goes wrong on the 143 validation photos.
 
 Everything but the chosen photo's prediction comes from the checkpoint's ``metrics.json``
-(written once by ``python -m segdemo.evaluate``): the confusion matrix, per-class IoU and
+(written once by ``python -m segdemo.serving.evaluate``): the confusion matrix, per-class IoU and
 each photo's own scores, so the tab opens without running a network.
 """
 import gradio as gr
 import numpy as np
 import plotly.graph_objects as go
 
-from segdemo import metrics
 from segdemo.imaging import colorize, error_map, overlay
+from segdemo.networks import metrics
 from segdemo.ui.common import model_label, save_image, segment_or_explain
 from segdemo.ui.dataset import example_or_explain
 from segdemo.ui.tab import Built, Page

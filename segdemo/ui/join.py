@@ -5,7 +5,7 @@ import html
 import gradio as gr
 import segno
 
-from segdemo.addresses import join_urls
+from segdemo.serving.addresses import join_urls
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, t
 

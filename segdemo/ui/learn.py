@@ -1,13 +1,13 @@
 """Learn tab: what each metric and loss means, and a playground that computes them live.
 
-Every number in the playground comes from ``segdemo.metrics`` and ``segdemo.losses``, the
+Every number in the playground comes from ``segdemo.networks.metrics`` and ``segdemo.networks.losses``, the
 same functions that score and train the shipped models.
 """
 import gradio as gr
 import numpy as np
 from scipy import ndimage
 
-from segdemo import losses, metrics
+from segdemo.networks import losses, metrics
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, say_columns, say_table, t
 

@@ -1,12 +1,12 @@
 """Live tab: the webcam's frames segmented as they come, by the fastest model, with the frame rate.
 
-Frames arriving while the previous one is segmented are dropped (``segdemo.live``), so the
+Frames arriving while the previous one is segmented are dropped (``segdemo.serving.live``), so the
 overlay follows the camera instead of lagging behind it.
 """
 import gradio as gr
 
 from segdemo.imaging import ImageError, fit_within, overlay
-from segdemo.live import ViewerGates
+from segdemo.serving.live import ViewerGates
 from segdemo.ui.common import camera_help, legend_html, model_label
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, t

@@ -4,15 +4,15 @@ import time
 
 import gradio as gr
 import numpy as np
-from gradio.components.annotated_image import Annotation, AnnotatedImageData
+from gradio.components.annotated_image import AnnotatedImageData, Annotation
 from gradio.data_classes import FileData
 
-from segdemo import metrics
 from segdemo.imaging import colorize, error_map, fit_within, heatmap, overlay
-from segdemo.inference import class_shares, full_resolution_labels
+from segdemo.networks import metrics
+from segdemo.serving.inference import class_shares, full_resolution_labels
 from segdemo.ui.capacity import SEGMENTING, WAITING_LIMIT
-from segdemo.ui.common import (DISPLAY_SIDE, examples_gallery, known_truth, legend_html, model_label, no_model_notice, photo_input,
-                               save_highlight, save_image, segment_or_explain, shown_labels)
+from segdemo.ui.common import (DISPLAY_SIDE, examples_gallery, known_truth, legend_html, model_label, no_model_notice,
+                               photo_input, save_highlight, save_image, segment_or_explain, shown_labels)
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import TEXT, language_of, say, say_class, say_message, t
 

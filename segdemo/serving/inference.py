@@ -1,8 +1,8 @@
 """``Segmenter``: a checkpoint turned into labels and confidence for any photo.
 
 The photo is resized to the network's input size and run through the network
-``python -m segdemo.export`` chose for the checkpoint (see ``segdemo.engine``) rather than
-``model.predict`` per call; ``python -m segdemo.bench`` measures the gain and how many
+``python -m segdemo.serving.export`` chose for the checkpoint (see ``segdemo.serving.engine``) rather than
+``model.predict`` per call; ``python -m tools.bench`` measures the gain and how many
 pixels keep their float32 label.  Class probabilities are resized back to the photo's own resolution before the
 arg-max, so the outlines follow the photo rather than the network's coarser grid.
 """
@@ -11,13 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-
 import tensorflow as tf
 
-from segdemo.engine import KerasNetwork, exported_network
-from segdemo.hardware import choose_precision
 from segdemo.imaging import load_rgb, resize
-from segdemo.models import load_checkpoint
+from segdemo.networks.hardware import choose_precision
+from segdemo.networks.models import load_checkpoint
+from segdemo.serving.engine import KerasNetwork, exported_network
 
 FULL_RESOLUTION_PIXELS = 4_000_000  # beyond this, probabilities are resized to a grid this big first
 
@@ -114,7 +113,7 @@ def labels_at(probabilities, size):
 class Segmenter:
     """Loads one checkpoint folder once and segments images with it.
 
-    ``precision="auto"`` runs what ``python -m segdemo.export`` chose for the checkpoint, else
+    ``precision="auto"`` runs what ``python -m segdemo.serving.export`` chose for the checkpoint, else
     the Keras model in the CPU's best precision; a Keras policy name ("float32", the reference,
     or "mixed_bfloat16") runs Keras in that policy; ``network`` runs a given one instead.
     """

@@ -9,7 +9,7 @@ import ipaddress
 import socket
 from pathlib import Path
 
-from segdemo.data.stanford import cache_dir
+from segdemo.paths import cache_dir
 
 VALID_DAYS = 825  # the longest validity some browsers accept for a server certificate
 

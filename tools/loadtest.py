@@ -1,6 +1,6 @@
 """Load on a running app: several ``gradio_client`` users at once, every failure counted.
 
-Used by the test suite (small models) and by ``python -m segdemo.bench`` (the shipped
+Used by the test suite (small models) and by ``python -m tools.bench`` (the shipped
 models on real photos), so both report the same figures the same way.
 """
 import os

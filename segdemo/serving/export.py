@@ -1,12 +1,12 @@
-"""``python -m segdemo.export checkpoints/NAME ...``: run each checkpoint the fastest way that keeps its answers.
+"""``python -m segdemo.serving.export checkpoints/NAME ...``: run each checkpoint the fastest way that keeps its answers.
 
 Candidates: the Keras model traced in the CPU's best precision (bfloat16 where native), and
 two LiteRT conversions of the float32 model run by XNNPACK: float32, and int8 weights
 (dynamic-range quantisation; activations are quantised on the fly).  Each is timed on one
 input-sized image and scored against the float32 Keras model on the checkpoint's validation
-photos (``segdemo.fidelity``).  The fastest one that meets the bar is kept: its file as
+photos (``segdemo.serving.fidelity``).  The fastest one that meets the bar is kept: its file as
 ``network.tflite`` (in parts when large), and every candidate's figures in ``engine.json``,
-which the app reads (``segdemo.engine``).  Needs the dataset: no bar, no export.
+which the app reads (``segdemo.serving.engine``).  Needs the dataset: no bar, no export.
 """
 import argparse
 import json
@@ -15,16 +15,16 @@ import sys
 from pathlib import Path
 
 import numpy as np
-
 import tensorflow as tf
 
-from segdemo import fidelity, shards
 from segdemo.data import DatasetError
-from segdemo.engine import ENGINE_FILE, KERAS, NETWORK_FILE, LiteNetwork
-from segdemo.evaluate import METRICS_FILE, record_command
-from segdemo.hardware import choose_precision, describe_machine
-from segdemo.inference import Segmenter
-from segdemo.models import CheckpointError, weights_digest
+from segdemo.networks import shards
+from segdemo.networks.hardware import choose_precision, describe_machine
+from segdemo.networks.models import CheckpointError, weights_digest
+from segdemo.serving import fidelity
+from segdemo.serving.engine import ENGINE_FILE, KERAS, NETWORK_FILE, LiteNetwork
+from segdemo.serving.evaluate import METRICS_FILE, record_command
+from segdemo.serving.inference import Segmenter
 
 LITERT_WAYS = {"litert-float32": ("LiteRT float32", False), "litert-int8-weights": ("LiteRT int8 weights", True)}
 
@@ -86,7 +86,7 @@ def export(folder, data=None, repeats=15, log=print):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m segdemo.export", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m segdemo.serving.export", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoints", type=Path, nargs="+")
     parser.add_argument("--data", help="data folder (default: $SEGDEMO_DATA, then ../shared, then the cache)")
@@ -98,7 +98,7 @@ def main(argv=None):
         except (CheckpointError, DatasetError) as error:
             print(f"error: {folder}: {error}", file=sys.stderr)
             return 1
-        record_command(folder, "python -m segdemo.export " + shlex.join([str(folder), *(["--data", args.data] if args.data else [])]))
+        record_command(folder, "python -m segdemo.serving.export " + shlex.join([str(folder), *(["--data", args.data] if args.data else [])]))
     return 0
 
 

@@ -12,11 +12,12 @@ import re
 from pathlib import Path
 
 import numpy as np
-
 import segmentation_models as sm
 from segmentation_models import Backbones
 
-SHARED_WEIGHTS = Path(__file__).resolve().parents[1].parent / "shared" / "weights" / "mobilenet_v2_1.0_224_slim_npy"
+from segdemo.paths import SHARED
+
+SHARED_WEIGHTS = SHARED / "weights" / "mobilenet_v2_1.0_224_slim_npy"
 CLASSIFIER_ONLY = {"Logits_Conv2d_1c_1x1_biases"}
 BN_SUFFIXES = ("BatchNorm_gamma", "BatchNorm_beta", "BatchNorm_moving_mean", "BatchNorm_moving_variance")
 SUPPORTED_BACKBONES = {"mobilenetv2"}
@@ -100,32 +101,6 @@ def load_encoder_weights(model, backbone, folder):
     return len(used)
 
 
-def batchnorm_agreement(model, images, seed=0):
-    """How well the encoder's batch norms' learnt variances match what real photos produce.
-
-    For each batch norm, the correlation (over channels) between the log variance of its
-    inputs on ``images`` and its log moving variance; also the same with the channels
-    shuffled, as a control.  Correctly mapped ImageNet weights give a high first mean and a
-    near-zero second one: the statistics agree channel by channel.
-    """
-    import tensorflow as tf
-
-    from segdemo.models import segmentation_network
-
-    network = segmentation_network(model)
-    names = [n for n in encoder_layer_names("mobilenetv2") if n.endswith(("_BN", "bn_Conv1", "Conv_1_bn"))]
-    probe = tf.keras.Model(network.input, [network.get_layer(n).input for n in names])
-    rng = np.random.default_rng(seed)
-    matched, shuffled = [], []
-    for name, activations in zip(names, probe(model.get_layer("normalise")(images))):
-        observed = np.log(np.asarray(activations, np.float64).var(axis=(0, 1, 2)) + 1e-6)
-        learnt = np.log(network.get_layer(name).moving_variance.numpy() + 1e-6)
-        with np.errstate(invalid="ignore", divide="ignore"):  # constant stats (untrained): NaN
-            matched.append(np.corrcoef(observed, learnt)[0, 1])
-            shuffled.append(np.corrcoef(observed, rng.permutation(learnt))[0, 1])
-    return float(np.mean(matched)), float(np.mean(shuffled)), len(names)
-
-
 def sample_photos(size=224):
     """Four real photos shipped with scikit-image (a dependency of segmentation-models)."""
     import cv2
@@ -133,28 +108,3 @@ def sample_photos(size=224):
 
     return np.stack([cv2.resize(np.asarray(image)[..., :3], (size, size))
                      for image in (photos.astronaut(), photos.coffee(), photos.chelsea(), photos.rocket())]).astype(np.float32)
-
-
-def main(argv=None):
-    """``python -m segdemo.pretrained [FOLDER]``: load the arrays and measure the mapping."""
-    import argparse
-
-    from segdemo.models import ModelConfig, build_model
-
-    parser = argparse.ArgumentParser(prog="python -m segdemo.pretrained", description=main.__doc__)
-    parser.add_argument("folder", nargs="?", default=str(SHARED_WEIGHTS))
-    args = parser.parse_args(argv)
-    config = ModelConfig(arch="unet", backbone="mobilenetv2", label_set="regions", height=224, width=224)
-    try:
-        model = build_model(config, encoder_weights=args.folder)
-    except PretrainedWeightsError as error:
-        print(f"error: {error}")
-        return 1
-    matched, shuffled, count = batchnorm_agreement(model, sample_photos())
-    print(f"{args.folder}: every encoder layer loaded; over {count} batch norms, the log input variance on 4 photos "
-          f"correlates {matched:.3f} with the learnt moving variance (channels shuffled: {shuffled:.3f})")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,4 +1,4 @@
-"""``python -m segdemo.train``: train a segmentation model on Stanford Background.
+"""``python -m segdemo.networks.train``: train a segmentation model on Stanford Background.
 
 Each epoch ends with a validation pass whose confusion matrix gives mIoU and per-class
 IoU; the best weights (by validation mIoU) are kept in the output folder, and a resume
@@ -19,16 +19,16 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from segdemo import hardware, metrics, shards
 from segdemo.data import DatasetError, load_dataset, load_split
+from segdemo.data.labels import get_label_set
 from segdemo.data.pipeline import eval_dataset, train_dataset
-from segdemo.data.stanford import cache_dir
-from segdemo.labels import get_label_set
-from segdemo.losses import inverse_sqrt_frequency_weights, parse_loss
-from segdemo.models import (CONFIG_FILE, WEIGHTS_FILE, ModelConfig, build_model, load_weights, save_weights,
-                            set_batchnorm_momentum)
-from segdemo.pretrained import PretrainedWeightsError
-from segdemo.training_metrics import ConfusionMatrixMetric
+from segdemo.networks import hardware, metrics, shards
+from segdemo.networks.losses import inverse_sqrt_frequency_weights, parse_loss
+from segdemo.networks.models import (CONFIG_FILE, WEIGHTS_FILE, ModelConfig, build_model, load_weights, save_weights,
+                                     set_batchnorm_momentum)
+from segdemo.networks.pretrained import PretrainedWeightsError
+from segdemo.networks.training_metrics import ConfusionMatrixMetric
+from segdemo.paths import cache_dir
 
 HISTORY_FILE = "history.json"
 COMMAND_FILE = "command.txt"
@@ -57,7 +57,7 @@ def parse_size(text):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m segdemo.train", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m segdemo.networks.train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arch", default="unet", choices=["unet", "pspnet", "fpn", "linknet"])
     parser.add_argument("--backbone", default="mobilenetv2")
@@ -259,7 +259,7 @@ def record_command(args):
     """Append this run's command line to command.txt: a resumed model lists every run that made it."""
     path = Path(args.out, COMMAND_FILE)
     previous = path.read_text() if args.resume and path.exists() else ""
-    path.write_text(previous + "python -m segdemo.train " + shlex.join(args.argv) + "\n")
+    path.write_text(previous + "python -m segdemo.networks.train " + shlex.join(args.argv) + "\n")
 
 
 def train(args):

@@ -1,7 +1,7 @@
 """Screenshots of every tab of a running segdemo, as a teacher's projector and a phone show it.
 
     python app.py &                                   # with the shipped checkpoints
-    python scripts/screenshots.py --url http://127.0.0.1:7860/ --out docs/screenshots
+    python tools/screenshots.py --url http://127.0.0.1:7860/ --out docs/screenshots
 
 Each tab in English and Japanese, at 1366x768 (a classroom projector) and 390 px wide (a
 phone); Predict and Compare first segment a bundled validation photo, and with ``--own-photo``
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from segdemo.data.examples import BUNDLED
 from segdemo.ui.app import PANELS, TABS
 from segdemo.ui.tab import tab_button
 
@@ -25,7 +26,7 @@ PANEL_IDS = tuple(panel.ID for panel in PANELS)  # not tabs: the Join panel at t
 INSIDE_VIEWS = (("probabilities", "#inside-show-probabilities", "img[src*='entropy-']"),
                 ("features", "#inside-show-features", "img[src*='feature-decoder-'], img[src*='feature-joined-']"),
                 ("hide", "#inside-hide", "img[src*='hidden-']"))
-EXAMPLES = Path(__file__).resolve().parents[1] / "segdemo" / "assets" / "examples"
+EXAMPLES = BUNDLED
 
 
 def run_tab(page, name, example):

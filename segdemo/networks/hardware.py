@@ -2,7 +2,7 @@
 
 Several GPUs: MirroredStrategy, mixed_float16.  One GPU: mixed_float16.  A CPU with
 native bfloat16 instructions (AVX512-BF16 or AMX): mixed_bfloat16, faster than float32
-there (``python -m segdemo.bench`` measures training throughput in both).  Anything else: float32.
+there (``python -m tools.bench`` measures training throughput in both).  Anything else: float32.
 """
 import os
 import platform

@@ -11,10 +11,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from segdemo.dataset_view import file_digest
+from segdemo.data.view import file_digest
+from segdemo.paths import ASSETS
 
 EXAMPLES_ENV = "SEGDEMO_EXAMPLES"
-BUNDLED = Path(__file__).with_name("assets") / "examples"
+BUNDLED = ASSETS / "examples"
 
 
 def examples_dir():

@@ -1,4 +1,4 @@
-"""``python -m segdemo.evaluate checkpoints/NAME``: score a checkpoint on the validation split.
+"""``python -m segdemo.serving.evaluate checkpoints/NAME``: score a checkpoint on the validation split.
 
 Every validation image is segmented at its own resolution (exactly as the app does) and
 compared with its full-resolution labels.  One confusion matrix over all images gives the
@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from segdemo import metrics
 from segdemo.data import DatasetError, load_dataset, load_split
-from segdemo.inference import Segmenter
-from segdemo.labels import get_label_set
-from segdemo.models import CheckpointError
-from segdemo.train import COMMAND_FILE
+from segdemo.data.labels import get_label_set
+from segdemo.networks import metrics
+from segdemo.networks.models import CheckpointError
+from segdemo.networks.train import COMMAND_FILE
+from segdemo.serving.inference import Segmenter
 
 METRICS_FILE = "metrics.json"
 
@@ -84,13 +84,13 @@ def record_command(folder, command):
     """
     path = Path(folder, COMMAND_FILE)
     lines = path.read_text().splitlines() if path.exists() else []
-    last_training = max((i for i, line in enumerate(lines) if line.startswith("python -m segdemo.train ")), default=-1)
+    last_training = max((i for i, line in enumerate(lines) if line.startswith("python -m segdemo.networks.train ")), default=-1)
     if command not in lines[last_training + 1:]:
         path.write_text("\n".join([*lines, command]) + "\n")
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m segdemo.evaluate", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m segdemo.serving.evaluate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("--data", help="data folder (default: $SEGDEMO_DATA, then ../shared, then the cache)")
@@ -112,7 +112,7 @@ def main(argv=None):
     out = args.out or args.checkpoint / METRICS_FILE
     out.write_text(json.dumps(summary, indent=1) + "\n")
     if args.out is None:
-        record_command(args.checkpoint, "python -m segdemo.evaluate " + shlex.join(argv if argv is not None else sys.argv[1:]))
+        record_command(args.checkpoint, "python -m segdemo.serving.evaluate " + shlex.join(argv if argv is not None else sys.argv[1:]))
     print(format_report(segmenter.name, summary))
     print(f"written to {out}")
     return 0

@@ -21,9 +21,10 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from segdemo.pretrained import PretrainedWeightsError, read_arrays
+from segdemo.networks.pretrained import PretrainedWeightsError, read_arrays
+from segdemo.paths import SHARED
 
-SHARED_WEIGHTS = Path(__file__).resolve().parents[1].parent / "shared" / "weights" / "efficientnet_b0_imagenet_bnfolded_npy"
+SHARED_WEIGHTS = SHARED / "weights" / "efficientnet_b0_imagenet_bnfolded_npy"
 BATCHES_OF = 8
 
 
@@ -137,42 +138,3 @@ def load_encoder_weights(model, folder, calibration_images):
         layer.set_weights([np.sqrt(variance + layer.epsilon).astype(dtype), (pending[layer.name] + mean).astype(dtype),
                            mean.astype(dtype), variance.astype(dtype)])
     return sum(1 for name in arrays if name[: name.rfind("_")] in layers)
-
-
-def imagenet_classifier(folder=SHARED_WEIGHTS):
-    """A function from RGB photos (224x224, [0, 255]) to ImageNet probabilities, built from the
-    arrays with the classifier kept and its batch norms calibrated on scikit-image's photos:
-    the loader proven on the task its weights were trained for."""
-    import segmentation_models as sm
-
-    from segdemo.models import PixelNormalisation, probe_normalisation
-    from segdemo.pretrained import sample_photos
-
-    network = sm.inject_global_submodules(sm.Backbones.get_backbone)(
-        "efficientnetb0", input_shape=(224, 224, 3), weights=None, include_top=True)
-    normalise = PixelNormalisation(**probe_normalisation("efficientnetb0"))
-    load_encoder_weights(network, folder, normalise(sample_photos()).numpy())
-    return lambda photos: network.predict(normalise(np.asarray(photos, np.float32)), verbose=0)
-
-
-def main(argv=None):
-    """``python -m segdemo.pretrained_efficientnet [FOLDER]``: ImageNet top-1 of four real photos."""
-    import argparse
-
-    from segdemo.pretrained import sample_photos
-
-    parser = argparse.ArgumentParser(prog="python -m segdemo.pretrained_efficientnet", description=main.__doc__)
-    parser.add_argument("folder", nargs="?", default=str(SHARED_WEIGHTS))
-    args = parser.parse_args(argv)
-    try:
-        probabilities = imagenet_classifier(args.folder)(sample_photos())
-    except PretrainedWeightsError as error:
-        print(f"error: {error}")
-        return 1
-    for name, row in zip(("astronaut", "coffee", "chelsea", "rocket"), probabilities):
-        print(f"{name:10s} ImageNet top-1 class {row.argmax()} (p {row.max():.3f})")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,6 +1,6 @@
 """The network that computes a checkpoint's class probabilities: Keras, or an exported LiteRT file.
 
-``python -m segdemo.export`` converts a checkpoint to LiteRT (float32, and int8 weights with
+``python -m segdemo.serving.export`` converts a checkpoint to LiteRT (float32, and int8 weights with
 dynamic-range quantisation), scores each way against the float32 Keras model on the real
 validation photos, and records in ``engine.json`` the fastest one whose labels stay equal on
 >= 99% of pixels with mIoU within 0.005.  The app runs that one.  A missing, stale (weights
@@ -12,12 +12,11 @@ import threading
 from pathlib import Path
 
 import numpy as np
-
 import tensorflow as tf
 
-from segdemo import shards
-from segdemo.hardware import available_cores
-from segdemo.models import shown, weights_digest
+from segdemo.networks import shards
+from segdemo.networks.hardware import available_cores
+from segdemo.networks.models import shown, weights_digest
 
 ENGINE_FILE = "engine.json"
 NETWORK_FILE = "network.tflite"
@@ -94,7 +93,7 @@ def exported_network(folder):
         return None, None
     if choice["weights_sha256"] != weights_digest(folder):
         return None, (f"{shown(Path(folder, NETWORK_FILE))} was exported from other weights; running Keras "
-                      f"(re-export: python -m segdemo.export {folder})")
+                      f"(re-export: python -m segdemo.serving.export {folder})")
     try:
         return LiteNetwork(shards.read(Path(folder, NETWORK_FILE)), choice["title"]), None
     except ImportError:

@@ -4,9 +4,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from segdemo.data.stanford import PROJECT_ROOT
-from segdemo.inference import Segmenter
-from segdemo.models import CONFIG_FILE, CheckpointError, ModelConfig
+from segdemo.networks.models import CONFIG_FILE, CheckpointError, ModelConfig
+from segdemo.paths import PROJECT_ROOT
+from segdemo.serving.inference import Segmenter
 
 CHECKPOINTS_ENV = "SEGDEMO_CHECKPOINTS"
 DEFAULT_CHECKPOINTS = PROJECT_ROOT / "checkpoints"

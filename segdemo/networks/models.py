@@ -13,13 +13,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-
 import segmentation_models as sm
 import tensorflow as tf
 
-from segdemo import shards
+from segdemo.data.labels import get_label_set
 from segdemo.imaging import resize
-from segdemo.labels import get_label_set
+from segdemo.networks import pretrained, pretrained_efficientnet, shards
 
 ARCHITECTURES = {"unet": sm.Unet, "pspnet": sm.PSPNet, "fpn": sm.FPN, "linknet": sm.Linknet}
 ARCH_TITLES = {"unet": "U-Net", "pspnet": "PSPNet", "fpn": "FPN", "linknet": "Linknet"}
@@ -140,8 +139,8 @@ def build_model(config: ModelConfig, encoder_weights=None, calibration_photos=No
     """The network for ``config``: RGB [0, 255] in, float32 class probabilities out.
 
     ``encoder_weights`` is None (random init), ``"imagenet"`` (segmentation-models
-    downloads them) or a local folder (see ``segdemo.pretrained`` and
-    ``segdemo.pretrained_efficientnet``; the latter sets its batch norms from
+    downloads them) or a local folder (see ``segdemo.networks.pretrained`` and
+    ``segdemo.networks.pretrained_efficientnet``; the latter sets its batch norms from
     ``calibration_photos``, RGB [0, 255] of any size).
     """
     extra = {"pspnet": {"downsample_factor": config.psp_downsample},
@@ -167,15 +166,10 @@ def build_model(config: ModelConfig, encoder_weights=None, calibration_photos=No
 def load_local_encoder(network, config, folder, normalise, calibration_photos):
     """Local ImageNet arrays into ``network``'s encoder, by the loader its backbone needs."""
     if config.backbone != "efficientnetb0":
-        from segdemo.pretrained import load_encoder_weights
-
-        return load_encoder_weights(network, config.backbone, folder)
-    from segdemo.pretrained import sample_photos
-    from segdemo.pretrained_efficientnet import load_encoder_weights
-
-    photos = sample_photos() if calibration_photos is None else calibration_photos
+        return pretrained.load_encoder_weights(network, config.backbone, folder)
+    photos = pretrained.sample_photos() if calibration_photos is None else calibration_photos
     resized = np.stack([resize(np.asarray(p, np.float32), config.width, config.height) for p in photos])
-    return load_encoder_weights(network, folder, normalise(resized).numpy())
+    return pretrained_efficientnet.load_encoder_weights(network, folder, normalise(resized).numpy())
 
 
 def set_batchnorm_momentum(model, momentum):
@@ -198,7 +192,7 @@ def segmentation_network(model):
 def save_weights(model, folder, dtype=np.float16):
     """Every weight of ``model`` in order; float weights stored as ``dtype``.
 
-    Written through ``segdemo.shards``, so no file exceeds Hugging Face's 10 MB push limit.
+    Written through ``segdemo.networks.shards``, so no file exceeds Hugging Face's 10 MB push limit.
     """
     weights = model.get_weights()
     arrays = {f"w{i:04d}": w.astype(dtype) if w.dtype.kind == "f" else w for i, w in enumerate(weights)}

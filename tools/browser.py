@@ -1,6 +1,6 @@
 """A real browser on a served app: Debian's Chromium with a synthetic webcam, driven by Playwright.
 
-Used by the browser tests and by ``python -m segdemo.bench``, which reports the Live tab's
+Used by the browser tests and by ``python -m tools.bench``, which reports the Live tab's
 frame rate as a viewer sees it: frames captured by the browser, sent, segmented, sent back
 and drawn, not just the handler's own speed.
 """

@@ -2,7 +2,7 @@
 import numpy as np
 import tensorflow as tf
 
-from segdemo import metrics
+from segdemo.networks import metrics
 
 
 class ConfusionMatrixMetric(tf.keras.metrics.Metric):

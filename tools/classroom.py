@@ -4,7 +4,7 @@ Each student has a client (a session) of their own and waits for each answer, pi
 included, before sending the next photo, as a student clicking *Segment* does.  The pictures are
 fetched as a browser fetches them, over one kept-alive connection: ``gradio_client``'s own
 download opens a new connection (and TLS context) per file, which on the same 2 cores costs
-more CPU than the server spends on the answer.  Used by ``python -m segdemo.bench
+more CPU than the server spends on the answer.  Used by ``python -m tools.bench
 --classroom`` (the shipped models, half dataset-size and half phone-size photos) and by the
 test suite (small models), so both report the same figures the same way.
 """
@@ -182,7 +182,7 @@ def run_classroom(checkpoints, scratch, sources, model="unet", compare_models=("
     after each), ``compare_students`` x ``compare_per_student`` on /compare, then ``overload``
     users at once; the app's temporary folder is the scratch folder's, so its size is the cache's.
     """
-    from segdemo.loadtest import free_port, rss_mib, start_app
+    from tools.loadtest import free_port, rss_mib, start_app
 
     scratch = Path(scratch)
     photos = class_photos(sources, scratch)

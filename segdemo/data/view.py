@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from segdemo.data import load_dataset, load_split, read_label_matrix, resolve_data_root
-from segdemo.labels import REGIONS, SURFACES
+from segdemo.data.labels import REGIONS, SURFACES
 
 GOLDEN_RATIO = 0.618033988749895
 

@@ -8,9 +8,9 @@ import time
 
 import numpy as np
 
-from segdemo import metrics
 from segdemo.data import load_dataset, load_split
-from segdemo.labels import get_label_set
+from segdemo.data.labels import get_label_set
+from segdemo.networks import metrics
 
 AGREEMENT_BAR = 0.99
 MIOU_TOLERANCE = 0.005

@@ -1,4 +1,4 @@
-"""``python -m segdemo.bench``: latency, throughput and memory on this machine, in one run.
+"""``python -m tools.bench``: latency, throughput and memory on this machine, in one run.
 
 Every figure is set against the seed notebook's naive path (float32 ``model.predict`` per
 call) measured in the same run.  Latency does not depend on what the weights are, so with
@@ -17,19 +17,19 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from segdemo import fidelity
 from segdemo.data import DatasetError
-from segdemo.fidelity import timed
-from segdemo.examples import BUNDLED as EXAMPLES
-from segdemo.hardware import choose_precision, describe_machine
+from segdemo.data.examples import BUNDLED as EXAMPLES
 from segdemo.imaging import overlay
-from segdemo.inference import Segmenter
-from segdemo.models import ModelConfig, build_model, save_weights
-from segdemo.registry import ModelRegistry, checkpoints_root
-from segdemo.report import write_into_readme
-from segdemo.live import ViewerGates
+from segdemo.networks.hardware import choose_precision, describe_machine
+from segdemo.networks.models import ModelConfig, build_model, save_weights
+from segdemo.serving import fidelity
+from segdemo.serving.fidelity import timed
+from segdemo.serving.inference import Segmenter
+from segdemo.serving.live import ViewerGates
+from segdemo.serving.registry import ModelRegistry, checkpoints_root
 from segdemo.ui.compare import compare
 from segdemo.ui.live import fastest_model, live_frame
+from tools.report import write_into_readme
 
 TRAIN_STEPS = 20  # per precision; 6 steps gave bf16 1.14x to 1.51x over float32 from run to run
 
@@ -61,9 +61,9 @@ def train_throughput(policy, steps, batch=8):
 import time, numpy as np, segdemo, tensorflow as tf
 from segdemo.data import DatasetError, load_dataset, load_split
 from segdemo.data.pipeline import train_dataset
-from segdemo.labels import REGIONS
-from segdemo.models import ModelConfig, build_model
-from segdemo.losses import parse_loss
+from segdemo.data.labels import REGIONS
+from segdemo.networks.models import ModelConfig, build_model
+from segdemo.networks.losses import parse_loss
 tf.keras.mixed_precision.set_global_policy({policy!r})
 try:
     data = load_dataset(REGIONS)
@@ -92,7 +92,7 @@ def cold_start(checkpoints):
     The peak is the process's own VmHWM: ``getrusage`` would also count this (larger) parent,
     whose high-water mark Linux carries over through fork and exec.
     """
-    script = (f"from segdemo.registry import ModelRegistry; from segdemo.ui.app import build_demo; "
+    script = (f"from segdemo.serving.registry import ModelRegistry; from segdemo.ui.app import build_demo; "
               f"build_demo(ModelRegistry({str(checkpoints)!r})); "
               f"print(next(line.split()[1] for line in open('/proc/self/status') if line.startswith('VmHWM')))")
     started = time.perf_counter()
@@ -124,8 +124,8 @@ def live_frames_per_second(registry, frames=40):
 def served_figures(checkpoints, scratch, with_load=True):
     """Against ``python app.py`` with these checkpoints: the Live tab's frame rate in Chromium, then
     the 8 clients x 25 requests load test on real photos (each reported as unmeasured when it cannot run)."""
-    from segdemo.browser import live_rate
-    from segdemo.loadtest import concurrent_predictions, free_port, start_app
+    from tools.browser import live_rate
+    from tools.loadtest import concurrent_predictions, free_port, start_app
 
     photos = sorted(EXAMPLES.glob("*.jpg"))
     port = free_port()
@@ -203,7 +203,7 @@ def markdown(results, command, random_init):
         f"on {results['machine']}.",
         "",
         "| model | naive fp32 `predict` ms (median / p95) | Keras traced ms (speed-up) | segdemo ms (median / p95), "
-        "engine from `segdemo.export` | speed-up | 1024x768 JPEG end to end ms, segdemo / naive | labels equal to fp32 "
+        "engine from `segdemo.serving.export` | speed-up | 1024x768 JPEG end to end ms, segdemo / naive | labels equal to fp32 "
         "| mIoU segdemo / fp32 |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -246,7 +246,7 @@ def miou_pair(row):
 
 def classroom(args, command):
     """``--classroom``: the bundled validation photos, half of them at a phone's size, sent by a class."""
-    from segdemo.classroom import classroom_markdown, run_classroom
+    from tools.classroom import classroom_markdown, run_classroom
 
     with tempfile.TemporaryDirectory(prefix="segdemo-classroom-") as scratch:
         results = run_classroom(checkpoints_root(args.checkpoints), scratch, sorted(EXAMPLES.glob("*.jpg")))
@@ -261,7 +261,7 @@ def classroom(args, command):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m segdemo.bench", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoints", help="checkpoint folder (default: the app's)")
     parser.add_argument("--random-init", action="store_true", help="time randomly initialised models")
@@ -276,7 +276,7 @@ def main(argv=None):
                         help="instead: a class against `python app.py` (30 students x 5 photos at once, five times; "
                              "10 x 3 on /compare; 100 users at once); --readme then writes the classroom block")
     args = parser.parse_args(argv)
-    command = "python -m segdemo.bench " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python -m tools.bench " + " ".join(argv if argv is not None else sys.argv[1:])
     if args.classroom:
         return classroom(args, command.strip())
     checkpoints = args.checkpoints
