@@ -13,35 +13,19 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from segdemo.texts import ENGLISH, say
+
 MAX_PIXELS = 40_000_000  # about 7300x5500; a larger photo is shrunk to this while it is decoded
 BOMB_PIXELS = 150_000_000  # beyond any camera (about 14000x10000): refused before decoding, as a decompression bomb
 MIN_SIDE = 8
 EXIF_ORIENTATION = 0x0112
 
 
-MESSAGES = {
-    "empty": "The upload is empty.",
-    "missing": "No image file at {name}.",
-    "empty_file": "The uploaded file is empty.",
-    "not_image": "This file is not an image (or not a format that can be read: use JPEG, PNG, WebP, GIF, BMP or TIFF).",
-    "bomb": "The image is too large: at most {megapixels} megapixels.",
-    "damaged": "The image file is damaged or truncated ({detail}).",
-    "channels": "An image needs 1, 3 or 4 colour channels; this array has shape {shape}.",
-    "no_image": "No image was given: upload a photo first.",
-    "shrunk": "large photo ({width}x{height}): shrunk to {new_width}x{new_height} while decoding",
-    "too_small": "The image is {width}x{height}; it needs at least {min_side} pixels on each side.",
-    "animated": "animated image: segmented its first of {frames} frames",
-    "exif": "rotated upright following its EXIF orientation",
-    "deep": "16-bit or floating-point image: scaled to 8 bits",
-    "transparent": "transparent areas shown over white",
-}
-
-
 class Message(str):
-    """The English text of ``MESSAGES[key]``, remembering key and values so a UI can translate it."""
+    """The English text of ``image.<key>`` (``segdemo/locales``), remembering key and values so a UI can translate it."""
 
     def __new__(cls, key, **values):
-        text = super().__new__(cls, MESSAGES[key].format(**values))
+        text = super().__new__(cls, say(ENGLISH, f"image.{key}", **values))
         text.key, text.values = key, values
         return text
 

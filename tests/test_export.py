@@ -6,9 +6,9 @@ import sys
 import numpy as np
 import pytest
 
+from segdemo.networks.checkpoint import ENGINE_FILE, NETWORK_FILE
 from segdemo.networks.models import load_checkpoint, save_weights, weights_digest
 from segdemo.serving import export, fidelity
-from segdemo.serving.engine import ENGINE_FILE, NETWORK_FILE
 from segdemo.serving.inference import Segmenter
 
 

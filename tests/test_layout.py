@@ -9,7 +9,7 @@ import segdemo
 
 PACKAGE = Path(segdemo.__file__).parent
 # lowest first: a module may import its own group and the ones before it
-GROUPS = ("segdemo.paths", "segdemo.imaging", "segdemo.data", "segdemo.networks", "segdemo.serving", "segdemo.inside",
+GROUPS = ("segdemo.paths", "segdemo.texts", "segdemo.imaging", "segdemo.data", "segdemo.networks", "segdemo.serving", "segdemo.inside",
           "segdemo.ui")
 
 

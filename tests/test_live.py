@@ -58,10 +58,10 @@ def test_live_frame_segments_or_skips(trained_checkpoints):
     import gradio as gr
 
     from segdemo.serving.registry import ModelRegistry
-    from segdemo.ui.live import fastest_model, live_frame
+    from segdemo.ui.live import live_frame
 
     registry, gates = ModelRegistry(trained_checkpoints), ViewerGates()
-    assert fastest_model(registry) in registry.available("regions")
+    assert registry.fastest() in registry.available("regions")
     frame = np.random.default_rng(2).integers(0, 255, (240, 320, 3), dtype=np.uint8)
     picture, rate, legend = live_frame(registry, gates, frame, "pspnet", "viewer")
     assert picture.shape == (240, 320, 3) and "frames/s shown" in rate and "PSPNet" in rate

@@ -13,6 +13,7 @@ from PIL import Image
 
 from segdemo.imaging import ImageError
 from segdemo.networks import shards, train
+from segdemo.networks.checkpoint import REPORTED_METRICS, record_command
 from segdemo.serving import evaluate
 from segdemo.serving.inference import Segmenter
 
@@ -95,7 +96,8 @@ def test_evaluate_cli_writes_metrics(trained_checkpoints, tiny_data, capsys):
     assert 0.0 <= summary["miou"] <= summary["mean_f1"] <= 1.0
     assert len(summary["confusion_matrix"]) == 8
     assert summary["precision"] == "float32" and summary["split"] == "fixed"
-    assert "pixel accuracy" in capsys.readouterr().out
+    report = capsys.readouterr().out
+    assert all(f"{metric.title} {metric.formatted(summary)}" in report for metric in REPORTED_METRICS)
 
 
 def test_evaluate_reports_a_missing_checkpoint(tmp_path, capsys):
@@ -172,10 +174,10 @@ def test_unusable_encoder_weights_are_reported(tiny_data, tmp_path, capsys):
 def test_command_list_keeps_the_order_the_checkpoint_was_made_in(tmp_path):
     train_line, evaluate_line = "python -m segdemo.networks.train --epochs 2 --out x", "python -m segdemo.serving.evaluate x"
     (tmp_path / "command.txt").write_text(f"{train_line}\n")
-    evaluate.record_command(tmp_path, evaluate_line)
-    evaluate.record_command(tmp_path, evaluate_line)  # evaluated twice: listed once
+    record_command(tmp_path, evaluate_line)
+    record_command(tmp_path, evaluate_line)  # evaluated twice: listed once
     with (tmp_path / "command.txt").open("a") as commands:
         commands.write("python -m segdemo.networks.train --epochs 3 --resume --out x\n")
-    evaluate.record_command(tmp_path, evaluate_line)  # after more training: listed again, last
+    record_command(tmp_path, evaluate_line)  # after more training: listed again, last
     assert (tmp_path / "command.txt").read_text().splitlines() == [
         train_line, evaluate_line, "python -m segdemo.networks.train --epochs 3 --resume --out x", evaluate_line]

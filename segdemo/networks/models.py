@@ -19,12 +19,11 @@ import tensorflow as tf
 from segdemo.data.labels import get_label_set
 from segdemo.imaging import resize
 from segdemo.networks import pretrained, pretrained_efficientnet, shards
+from segdemo.networks.checkpoint import CONFIG_FILE, WEIGHTS_FILE
 
 ARCHITECTURES = {"unet": sm.Unet, "pspnet": sm.PSPNet, "fpn": sm.FPN, "linknet": sm.Linknet}
 ARCH_TITLES = {"unet": "U-Net", "pspnet": "PSPNet", "fpn": "FPN", "linknet": "Linknet"}
 BACKBONE_TITLES = {"mobilenetv2": "MobileNetV2", "efficientnetb0": "EfficientNet-B0", "resnet34": "ResNet34", "resnet18": "ResNet18", "resnet50": "ResNet50"}
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "weights.npz"
 
 
 class CheckpointError(RuntimeError):

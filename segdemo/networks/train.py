@@ -9,7 +9,6 @@ survives an interrupted session.  The resume state lives outside the work tree (
 import argparse
 import dataclasses
 import hashlib
-import json
 import os
 import shlex
 import shutil
@@ -20,18 +19,17 @@ from pathlib import Path
 import tensorflow as tf
 
 from segdemo.data import DatasetError, load_dataset, load_split
-from segdemo.data.labels import get_label_set
+from segdemo.data.labels import LABEL_SETS, get_label_set
 from segdemo.data.pipeline import eval_dataset, train_dataset
 from segdemo.networks import hardware, metrics, shards
+from segdemo.networks.checkpoint import (COMMAND_FILE, CONFIG_FILE, HISTORY_FILE, TRAIN_COMMAND, WEIGHTS_FILE, read_record,
+                                         record_command, write_record)
 from segdemo.networks.losses import inverse_sqrt_frequency_weights, parse_loss
-from segdemo.networks.models import (CONFIG_FILE, WEIGHTS_FILE, ModelConfig, build_model, load_weights, save_weights,
-                                     set_batchnorm_momentum)
+from segdemo.networks.models import ARCHITECTURES, ModelConfig, build_model, load_weights, save_weights, set_batchnorm_momentum
 from segdemo.networks.pretrained import PretrainedWeightsError
 from segdemo.networks.training_metrics import ConfusionMatrixMetric
 from segdemo.paths import cache_dir
 
-HISTORY_FILE = "history.json"
-COMMAND_FILE = "command.txt"
 RESUME_ENV = "SEGDEMO_RESUME"
 MIRRORED_FILES = (HISTORY_FILE, CONFIG_FILE, COMMAND_FILE)  # kept beside the resume state, with the weights
 
@@ -59,9 +57,9 @@ def parse_size(text):
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m segdemo.networks.train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--arch", default="unet", choices=["unet", "pspnet", "fpn", "linknet"])
+    parser.add_argument("--arch", default="unet", choices=list(ARCHITECTURES))
     parser.add_argument("--backbone", default="mobilenetv2")
-    parser.add_argument("--labels", default="regions", choices=["regions", "surfaces"])
+    parser.add_argument("--labels", default="regions", choices=list(LABEL_SETS))
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--size", type=parse_size, default=(288, 384), help="HEIGHTxWIDTH of the network input")
     parser.add_argument("--crop", type=parse_size,
@@ -169,7 +167,7 @@ class EpochRecorder(tf.keras.callbacks.Callback):
             self.best = entry["val_miou"]
             save_weights(self.model, self.out)
             self.config.save(self.out)
-        Path(self.out, HISTORY_FILE).write_text(json.dumps(self.history, indent=1) + "\n")
+        write_record(self.out, HISTORY_FILE, self.history)
         self.epoch_var.assign(epoch + 1)
         self.manager.save()
         copy_files(self.out, Path(self.manager.directory))
@@ -237,11 +235,10 @@ def restored_history(args, state, manager, epoch_var, steps_per_epoch):
     if not args.resume:
         return []
     if not manager.latest_checkpoint:
-        committed = args.out / HISTORY_FILE
-        if not (committed.exists() and shards.stored_files(Path(args.out, WEIGHTS_FILE))):
+        history = read_record(args.out, HISTORY_FILE)
+        if history is None or not shards.stored_files(Path(args.out, WEIGHTS_FILE)):
             print(f"nothing to resume in {manager.directory} or {args.out}; starting from epoch 1")
             return []
-        history = json.loads(committed.read_text())
         load_weights(state.model, args.out)
         epoch_var.assign(len(history))
         state.optimizer.iterations.assign(len(history) * steps_per_epoch)
@@ -251,15 +248,7 @@ def restored_history(args, state, manager, epoch_var, steps_per_epoch):
     state.restore(manager.latest_checkpoint).expect_partial()
     print(f"resuming after epoch {int(epoch_var.numpy())} from {manager.latest_checkpoint}")
     copy_files(manager.directory, args.out)
-    history_path = args.out / HISTORY_FILE
-    return json.loads(history_path.read_text())[: int(epoch_var.numpy())] if history_path.exists() else []
-
-
-def record_command(args):
-    """Append this run's command line to command.txt: a resumed model lists every run that made it."""
-    path = Path(args.out, COMMAND_FILE)
-    previous = path.read_text() if args.resume and path.exists() else ""
-    path.write_text(previous + "python -m segdemo.networks.train " + shlex.join(args.argv) + "\n")
+    return (read_record(args.out, HISTORY_FILE) or [])[: int(epoch_var.numpy())]
 
 
 def train(args):
@@ -286,7 +275,7 @@ def train(args):
     manager = tf.train.CheckpointManager(state, args.resume_dir or resume_dir(args.out), max_to_keep=1)
     history = restored_history(args, state, manager, epoch_var, steps_per_epoch)
 
-    record_command(args)
+    record_command(args.out, f"{TRAIN_COMMAND} {shlex.join(args.argv)}", fresh=not args.resume)
     crop = f", trained on {args.crop[0]}x{args.crop[1]} crops" if args.crop else ""
     print(f"{config.title} on {label_set.name}: {len(train_data)} train / {val_count} val images, "
           f"{height}x{width}{crop}, batch {batch}, {policy}, {strategy.num_replicas_in_sync} replica(s)", flush=True)

@@ -15,11 +15,10 @@ import numpy as np
 import tensorflow as tf
 
 from segdemo.networks import shards
+from segdemo.networks.checkpoint import ENGINE_FILE, NETWORK_FILE
 from segdemo.networks.hardware import available_cores
 from segdemo.networks.models import shown, weights_digest
 
-ENGINE_FILE = "engine.json"
-NETWORK_FILE = "network.tflite"
 KERAS = "keras"
 
 

@@ -8,7 +8,6 @@ prediction.  Each image's own pixel accuracy and mIoU are kept too, to rank the 
 """
 import argparse
 import hashlib
-import json
 import shlex
 import sys
 import time
@@ -20,11 +19,9 @@ import numpy as np
 from segdemo.data import DatasetError, load_dataset, load_split
 from segdemo.data.labels import get_label_set
 from segdemo.networks import metrics
+from segdemo.networks.checkpoint import METRICS_FILE, REPORTED_METRICS, record_command, write_record
 from segdemo.networks.models import CheckpointError
-from segdemo.networks.train import COMMAND_FILE
 from segdemo.serving.inference import Segmenter
-
-METRICS_FILE = "metrics.json"
 
 
 def evaluate(segmenter, dataset):
@@ -63,9 +60,7 @@ def evaluate(segmenter, dataset):
 def format_report(name, summary):
     lines = [
         f"{name}: {summary['images']} validation images",
-        f"  pixel accuracy {summary['pixel_accuracy']:.4f}   mean accuracy {summary['mean_accuracy']:.4f}",
-        f"  mIoU {summary['miou']:.4f}   FWIoU {summary['fwiou']:.4f}   mean F1 {summary['mean_f1']:.4f}",
-        f"  mAP {summary['mean_average_precision']:.4f}   mean HD95 {summary['mean_hausdorff95']:.1f} px",
+        "  " + "   ".join(f"{metric.title} {metric.formatted(summary)}" for metric in REPORTED_METRICS),
         f"  {'class':<18}{'IoU':>7}{'F1':>7}{'AP':>7}{'HD95':>8}",
     ]
     for name, row in summary["per_class"].items():
@@ -74,19 +69,6 @@ def format_report(name, summary):
         hd = row["hausdorff95"]
         lines.append(f"  {name:<18}{text}{'-' if hd is None else f'{hd:.1f}':>8}")
     return "\n".join(lines)
-
-
-def record_command(folder, command):
-    """Add a command that wrote part of the checkpoint to its command.txt, once per training run.
-
-    Running it again adds nothing; running it after more training adds it again, so the
-    file keeps the order in which the checkpoint was made.
-    """
-    path = Path(folder, COMMAND_FILE)
-    lines = path.read_text().splitlines() if path.exists() else []
-    last_training = max((i for i, line in enumerate(lines) if line.startswith("python -m segdemo.networks.train ")), default=-1)
-    if command not in lines[last_training + 1:]:
-        path.write_text("\n".join([*lines, command]) + "\n")
 
 
 def main(argv=None):
@@ -110,7 +92,7 @@ def main(argv=None):
     summary["split"] = args.split
     summary["precision"] = segmenter.precision
     out = args.out or args.checkpoint / METRICS_FILE
-    out.write_text(json.dumps(summary, indent=1) + "\n")
+    write_record(out.parent, out.name, summary)
     if args.out is None:
         record_command(args.checkpoint, "python -m segdemo.serving.evaluate " + shlex.join(argv if argv is not None else sys.argv[1:]))
     print(format_report(segmenter.name, summary))

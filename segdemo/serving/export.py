@@ -9,7 +9,6 @@ photos (``segdemo.serving.fidelity``).  The fastest one that meets the bar is ke
 which the app reads (``segdemo.serving.engine``).  Needs the dataset: no bar, no export.
 """
 import argparse
-import json
 import shlex
 import sys
 from pathlib import Path
@@ -19,11 +18,11 @@ import tensorflow as tf
 
 from segdemo.data import DatasetError
 from segdemo.networks import shards
+from segdemo.networks.checkpoint import ENGINE_FILE, METRICS_FILE, NETWORK_FILE, read_record, record_command, write_record
 from segdemo.networks.hardware import choose_precision, describe_machine
 from segdemo.networks.models import CheckpointError, weights_digest
 from segdemo.serving import fidelity
-from segdemo.serving.engine import ENGINE_FILE, KERAS, NETWORK_FILE, LiteNetwork
-from segdemo.serving.evaluate import METRICS_FILE, record_command
+from segdemo.serving.engine import KERAS, LiteNetwork
 from segdemo.serving.inference import Segmenter
 
 LITERT_WAYS = {"litert-float32": ("LiteRT float32", False), "litert-int8-weights": ("LiteRT int8 weights", True)}
@@ -53,8 +52,7 @@ def export(folder, data=None, repeats=15, log=print):
     """Score every candidate for ``folder``, keep the fastest that meets the bar, return engine.json's content."""
     folder = Path(folder)
     reference = Segmenter(folder, precision="float32")
-    metrics_path = folder / METRICS_FILE
-    split = json.loads(metrics_path.read_text()).get("split", "fixed") if metrics_path.exists() else "fixed"
+    split = (read_record(folder, METRICS_FILE) or {}).get("split", "fixed")
     images, truths, described = fidelity.validation_images(reference.config.label_set, split, data)
     answers = fidelity.reference_answers(reference, images, truths)
     batch = np.random.default_rng(0).uniform(0, 255, (1, *reference.size, 3)).astype(np.float32)
@@ -80,7 +78,7 @@ def export(folder, data=None, repeats=15, log=print):
               "tensorflow": tf.__version__, "bar": {"labels_equal": fidelity.AGREEMENT_BAR,
                                                     "miou_tolerance": fidelity.MIOU_TOLERANCE},
               "candidates": rows}
-    (folder / ENGINE_FILE).write_text(json.dumps(choice, indent=1) + "\n")
+    write_record(folder, ENGINE_FILE, choice)
     log(f"{folder.name}: kept {kept['title']}")
     return choice
 

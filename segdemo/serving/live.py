@@ -9,6 +9,9 @@ import threading
 import time
 from collections import OrderedDict, deque
 
+# Frames are segmented and sent back at most this big: the overlay is shown 360 px high, and a
+# webcam's full 1920x1440 frame cost six times as long to resize, draw and send as to segment.
+LIVE_SIDE = 640
 RATE_WINDOW = 20  # frames over which the shown frame rate is measured
 MAX_VIEWERS = 64  # gates kept for this many recent viewers
 

@@ -1,15 +1,18 @@
 """Find the checkpoints the app can offer, load each once, and remember why others failed."""
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from segdemo.networks.models import CONFIG_FILE, CheckpointError, ModelConfig
+from segdemo.networks.checkpoint import CONFIG_FILE, read_record
+from segdemo.networks.models import CheckpointError, ModelConfig
 from segdemo.paths import PROJECT_ROOT
 from segdemo.serving.inference import Segmenter
 
 CHECKPOINTS_ENV = "SEGDEMO_CHECKPOINTS"
 DEFAULT_CHECKPOINTS = PROJECT_ROOT / "checkpoints"
+# what a tab comparing models starts with: the three decoders on the fast encoder and the
+# tutorial's recipe; the EfficientNet-B0 ones are a click away (slower on a 2-core Space)
+DEFAULT_SET = ("unet", "pspnet", "fpn", "seed-recipe")
 PREFERRED_ORDER = ("unet", "pspnet", "fpn", "linknet", "unet-efficientnetb0", "pspnet-efficientnetb0",
                    "fpn-efficientnetb0", "seed-recipe")
 
@@ -28,12 +31,9 @@ class ModelEntry:
     def available(self):
         return self.segmenter is not None
 
-    def read_json(self, filename):
-        path = self.folder / filename
-        try:
-            return json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError):
-            return None
+    def record(self, filename):
+        """One of the folder's JSON records (``networks.checkpoint``), or None when absent or unreadable."""
+        return read_record(self.folder, filename)
 
 
 def checkpoints_root(explicit=None):
@@ -78,6 +78,16 @@ class ModelRegistry:
 
     def unavailable(self):
         return {name: entry.error for name, entry in self.entries.items() if not entry.available}
+
+    def default_set(self):
+        """The models a tab comparing several starts with: ``DEFAULT_SET`` where available, else the first three."""
+        available = self.available()
+        return [name for name in DEFAULT_SET if name in available] or available[:3]
+
+    def fastest(self, label_set="regions"):
+        """The available model of ``label_set`` (else any) with the shortest measured pass, or None."""
+        names = self.available(label_set) or self.available()
+        return min(names, key=lambda n: self.get(n).segmenter.warm_milliseconds) if names else None
 
     def label_sets(self):
         return sorted({entry.config.label_set for entry in self.entries.values() if entry.available})

@@ -3,9 +3,11 @@ from collections import Counter
 
 import gradio as gr
 
-from segdemo.ui.common import millions, model_label, rounded
+from segdemo.networks.checkpoint import METRIC, METRICS_FILE
+from segdemo.networks.models import ARCH_TITLES, BACKBONE_TITLES
+from segdemo.ui.common import millions, model_label
 from segdemo.ui.tab import Built, Page
-from segdemo.ui.text import language_of, say_table, t
+from segdemo.ui.text import language_of, say, say_columns, say_metric_titles, t
 
 ID = "architectures"
 
@@ -19,10 +21,19 @@ def output_stride(config):
     return {"pspnet": config.psp_downsample, "fpn": 4}.get(config.arch, 1)
 
 
+EVIDENCE_METRICS = (METRIC["pixel_accuracy"], METRIC["miou"], METRIC["mean_hausdorff95"])
+ENCODER_METRICS = (METRIC["pixel_accuracy"], METRIC["miou"])
+
+
+def evaluated_models(registry):
+    """{name: metrics.json} of the available models scored on the recorded split (comparable with each other)."""
+    evaluated = {name: registry.entries[name].record(METRICS_FILE) for name in registry.available()}
+    return {name: metrics for name, metrics in evaluated.items() if metrics and metrics.get("split", "fixed") == "fixed"}
+
+
 def evidence_rows(registry):
     """One row per evaluated model of the encoder and label set most models share: the decoders side by side."""
-    evaluated = {name: registry.entries[name].read_json("metrics.json") for name in registry.available()}
-    evaluated = {name: metrics for name, metrics in evaluated.items() if metrics}
+    evaluated = evaluated_models(registry)
     shared = Counter((registry.entries[name].config.backbone, registry.entries[name].config.label_set)
                      for name in evaluated)
     if not shared:
@@ -33,8 +44,30 @@ def evidence_rows(registry):
         config = registry.entries[name].config
         if (config.backbone, config.label_set) == common:
             rows.append([config.title, millions(registry.entries[name].segmenter.parameter_count),
-                         f"1/{output_stride(config)}", rounded(metrics.get("pixel_accuracy"), 3),
-                         rounded(metrics.get("miou"), 3), rounded(metrics.get("mean_hausdorff95"), 1)])
+                         f"1/{output_stride(config)}", *(metric.rounded(metrics) for metric in EVIDENCE_METRICS)])
+    return rows
+
+
+def encoder_rows(registry):
+    """One row per evaluated regions model whose decoder was also trained on another encoder:
+    the same decoder side by side on each encoder, with its size, its time here and its scores."""
+    evaluated = {name: metrics for name, metrics in evaluated_models(registry).items()
+                 if registry.entries[name].config.label_set == "regions"}
+    encoders = {}
+    for name in evaluated:
+        config = registry.entries[name].config
+        encoders.setdefault(config.arch, {}).setdefault(config.backbone, name)
+    rows = []
+    for arch, by_encoder in encoders.items():
+        if len(by_encoder) < 2:
+            continue
+        for backbone, name in by_encoder.items():
+            entry, metrics = registry.entries[name], evaluated[name]
+            mountain = metrics.get("per_class", {}).get("mountain", {}).get("iou")
+            rows.append([ARCH_TITLES.get(arch, arch), BACKBONE_TITLES.get(backbone, backbone),
+                         millions(entry.segmenter.parameter_count), round(entry.segmenter.warm_milliseconds),
+                         *(metric.rounded(metrics) for metric in ENCODER_METRICS),
+                         None if mountain is None else round(mountain, 3)])
     return rows
 
 
@@ -51,9 +84,23 @@ def build(page: Page) -> Built:
         table = gr.Dataframe(label=t("architectures.evidence_table"), interactive=False)
 
         def draw(request: gr.Request = None):
-            return say_table(language_of(request), "architectures.evidence_columns", rows)
+            language = language_of(request)
+            headers = say_columns(language, "architectures.evidence_columns") + say_metric_titles(language, EVIDENCE_METRICS)
+            return {"headers": headers, "data": rows}
 
         built.fill_on_load(draw, [table])
+    encoder_table = encoder_rows(registry)
+    if encoder_table:
+        gr.Markdown(t("architectures.encoders"))
+        encoders = gr.Dataframe(label=t("architectures.encoder_table"), interactive=False)
+
+        def draw_encoders(request: gr.Request = None):
+            language = language_of(request)
+            headers = (say_columns(language, "architectures.encoder_columns") + say_metric_titles(language, ENCODER_METRICS)
+                       + [say(language, "architectures.mountain_iou")])
+            return {"headers": headers, "data": encoder_table}
+
+        built.fill_on_load(draw_encoders, [encoders])
     to_inside = gr.Button(t("architectures.to_inside"), size="sm")
     to_inside.click(lambda: gr.Tabs(selected="inside"), None, page.tabs, api_name=False)
     return built

@@ -94,7 +94,7 @@ def build(page: Page) -> Built:
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
             photo = photo_input(t("photo"), height=220)
-            chosen = gr.CheckboxGroup(choices, value=[value for _, value in choices], label=t("models_to_compare"))
+            chosen = gr.CheckboxGroup(choices, value=registry.default_set(), label=t("models_to_compare"))
             run = gr.Button(t("compare"), variant="primary", interactive=not missing)
         with gr.Column(scale=3, min_width=320):
             # the overlays side by side, so the decoders are compared at a glance

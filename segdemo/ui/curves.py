@@ -5,22 +5,21 @@ The charts and the table are drawn when the page loads, in the browser's languag
 import gradio as gr
 import plotly.graph_objects as go
 
-from segdemo.ui.common import rounded
+from segdemo.networks.checkpoint import HISTORY_FILE, METRICS_FILE, REPORTED_METRICS
 from segdemo.ui.tab import Built, Page
-from segdemo.ui.text import language_of, say, say_class, say_table, t
+from segdemo.ui.text import language_of, say, say_class, say_columns, say_metric_titles, t
 
 ID = "curves"
 
 PANELS = ("loss", "pixel_accuracy", "miou")
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
-SUMMARY_KEYS = ("pixel_accuracy", "mean_accuracy", "miou", "fwiou", "mean_f1", "mean_average_precision", "mean_hausdorff95")
 
 
 def histories(registry):
     """{model name: list of epoch records} for every checkpoint with a readable history."""
     found = {}
     for name, entry in registry.entries.items():
-        history = entry.read_json("history.json")
+        history = entry.record(HISTORY_FILE)
         if history:
             found[name] = history
     return found
@@ -56,7 +55,7 @@ def per_class_figure(registry, all_histories, language="en"):
     """Validation IoU per class: from metrics.json when evaluated, else the last epoch."""
     figure = go.Figure()
     for index, name in enumerate(all_histories):
-        evaluated = registry.entries[name].read_json("metrics.json")
+        evaluated = registry.entries[name].record(METRICS_FILE)
         if evaluated:
             scores = {cls: row["iou"] for cls, row in evaluated["per_class"].items()}
         else:
@@ -72,18 +71,24 @@ def summary_rows(registry, language="en"):
     """One row of final validation metrics per checkpoint that has a metrics.json, saying what it was scored on."""
     rows = []
     for name, entry in registry.entries.items():
-        evaluated = entry.read_json("metrics.json")
+        evaluated = entry.record(METRICS_FILE)
         if evaluated:
             scored_on = "curves.scored_fixed" if evaluated.get("split", "fixed") == "fixed" else "curves.scored_own"
             rows.append([name, say(language, scored_on, classes=len(entry.config.classes)),
-                         *(rounded(evaluated.get(k), 4) for k in SUMMARY_KEYS), evaluated.get("images")])
+                         *(metric.rounded(evaluated) for metric in REPORTED_METRICS), evaluated.get("images")])
     return rows
+
+
+def summary_table(language, rows):
+    """The final-metrics table: a column per reported metric, between what was scored and on how many photos."""
+    model, scored_on, images = say_columns(language, "curves.summary_columns")
+    return {"headers": [model, scored_on, *say_metric_titles(language, REPORTED_METRICS), images], "data": rows}
 
 
 def not_comparable_names(registry):
     """Checkpoints scored on validation photos of their own (the seed recipe's): not comparable with the rest."""
     return [name for name, entry in registry.entries.items()
-            if (entry.read_json("metrics.json") or {}).get("split", "fixed") != "fixed"]
+            if (entry.record(METRICS_FILE) or {}).get("split", "fixed") != "fixed"]
 
 
 def build(page: Page) -> Built:
@@ -108,6 +113,6 @@ def build(page: Page) -> Built:
         language = language_of(request)
         warning = say(language, "curves.not_comparable", names=", ".join(apart)) if apart else ""
         return (*curves_figures(all_histories, language), per_class_figure(registry, all_histories, language),
-                say_table(language, "curves.summary_columns", summary_rows(registry, language)), warning)
+                summary_table(language, summary_rows(registry, language)), warning)
 
     return Built().fill_on_load(draw, [*curves, per_class, summary, caveat])

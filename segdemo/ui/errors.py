@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 
 from segdemo.imaging import colorize, error_map, overlay
 from segdemo.networks import metrics
+from segdemo.networks.checkpoint import METRICS_FILE
 from segdemo.ui.common import model_label, save_image, segment_or_explain
 from segdemo.ui.dataset import example_or_explain
 from segdemo.ui.tab import Built, Page
@@ -22,7 +23,7 @@ def evaluated_models(registry):
     """{name: metrics.json} of the available models that were evaluated photo by photo."""
     found = {}
     for name in registry.available():
-        evaluated = registry.entries[name].read_json("metrics.json")
+        evaluated = registry.entries[name].record(METRICS_FILE)
         if evaluated and evaluated.get("per_image"):
             found[name] = evaluated
     return found
@@ -99,7 +100,7 @@ def inspect_photo(registry, view, name, image_id, language="en"):
     summary = metrics.score_labels(truth, labels, config.classes)
     wrong = float(np.mean(labels[truth >= 0] != truth[truth >= 0])) if np.any(truth >= 0) else 0.0
     app_split = say(language, f"dataset.{view.split_of(image_id)}")
-    evaluated = entry.read_json("metrics.json") or {}
+    evaluated = entry.record(METRICS_FILE) or {}
     split = say(language, "errors.own_split" if own_split(evaluated) else "errors.app_split", split=app_split)
     caption = say(language, "errors.caption", image_id=image_id, split=split,
                   model=config.title, engine=say_engine(language, entry.segmenter.engine), accuracy=summary["pixel_accuracy"],
@@ -126,7 +127,7 @@ def confused_photos(registry, view, name, true_class, predicted_class, cache, la
     if true_class not in config.classes or predicted_class not in config.classes:
         raise gr.Error(say(language, "errors.unknown_classes", known=", ".join(say_class(language, c) for c in config.classes)))
     if name not in cache:
-        ids = [row["id"] for row in registry.entries[name].read_json("metrics.json")["per_image"] if view.has(row["id"])]
+        ids = [row["id"] for row in registry.entries[name].record(METRICS_FILE)["per_image"] if view.has(row["id"])]
         cache[name] = {image_id: segment_or_explain(registry, name, view.photo(image_id), language).full_resolution()[0]
                        for image_id in ids}
     true_index, predicted_index = config.classes.index(true_class), config.classes.index(predicted_class)

@@ -17,7 +17,6 @@ from segdemo.ui.text import EN, language_of, say, say_class, t
 
 ID = "inside"
 
-PREFERRED = ("unet", "pspnet", "fpn")
 # galleries of 4:3 pictures without the gallery's fixed height; on a phone two per row, feature maps one
 # (their captions are long)
 CSS = """
@@ -189,7 +188,7 @@ def build(page: Page) -> Built:
     registry, view = page.registry, page.view
     available = registry.available()
     choices = [(model_label(registry.entries[n]), n) for n in available]
-    preferred = [n for n in PREFERRED if n in available] or available[:3]
+    preferred = [name for name in registry.default_set() if registry.get(name).config.label_set == "regions"]
     missing = no_model_notice(registry)
     gr.Markdown(t("inside.intro"))
     with gr.Row():

@@ -6,7 +6,7 @@ overlay follows the camera instead of lagging behind it.
 import gradio as gr
 
 from segdemo.imaging import ImageError, fit_within, overlay
-from segdemo.serving.live import ViewerGates
+from segdemo.serving.live import LIVE_SIDE, ViewerGates
 from segdemo.ui.common import camera_help, legend_html, model_label
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, t
@@ -14,17 +14,8 @@ from segdemo.ui.text import language_of, say, t
 ID = "live"
 
 STREAM_EVERY_S = 0.08  # the browser offers a frame this often; slower frames are dropped
-# Frames are segmented and sent back at most this big: the overlay is shown 360 px high, and a
-# webcam's full 1920x1440 frame cost six times as long to resize, draw and send as to segment.
-LIVE_SIDE = 640
 CAMERA = gr.WebcamOptions(constraints={"video": {"width": {"ideal": 640}, "height": {"ideal": 480}}})
 SESSION_LIMIT_S = 300  # one viewer's stream ends after five minutes, so nobody holds the server
-
-
-def fastest_model(registry):
-    """The available regions model with the shortest measured pass (falls back to the first)."""
-    names = registry.available("regions") or registry.available()
-    return min(names, key=lambda n: registry.get(n).segmenter.warm_milliseconds) if names else None
 
 
 def live_frame(registry, gates, frame, model_name, viewer, language="en"):
@@ -54,7 +45,7 @@ def build(page: Page) -> Built:
     """The tab: the camera's frames segmented as they come, by the fastest model."""
     registry = page.registry
     gates = ViewerGates()
-    fastest = fastest_model(registry)
+    fastest = registry.fastest()
     gr.Markdown(t("live.intro"))
     camera_help()
     if fastest is None:
