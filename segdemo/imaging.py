@@ -7,6 +7,7 @@ Messages and notes are ``Message`` strings: English, with the key a UI translate
 """
 import io
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -66,22 +67,41 @@ def _open(source):
     return picture
 
 
-def _shrink_while_decoding(picture):
-    """A picture over MAX_PIXELS brought under it; (picture, note or None).
+def _shrink_while_decoding(picture, shown_side=None, least=(0, 0)):
+    """(picture, its size decoded whole, note or None); the size is (width, height) as the
+    returned picture is stored (turned upright only if it was resized here).
 
-    JPEGs decode directly at 1/2, 1/4 or 1/8 size (``draft``, fast and light); other formats
-    are decoded, turned upright (their EXIF would not survive the resize) and reduced.
+    A picture over MAX_PIXELS is brought under it: JPEGs decode directly at 1/2, 1/4 or 1/8
+    size (``draft``, fast and light); other formats are decoded, turned upright (their EXIF would
+    not survive the resize) and reduced.  With ``shown_side``, a JPEG is also decoded no larger
+    than it is shown (``shown_side`` long) and than ``least`` (upright width, height): libjpeg
+    then skips most of the work.
     """
     width, height = picture.size
-    if width * height <= MAX_PIXELS:
-        return picture, None
-    reduction = next((r for r in (2, 4, 8) if width * height / r ** 2 <= MAX_PIXELS), 8)
-    picture.draft("RGB", (width // reduction, height // reduction))  # a no-op for formats other than JPEG
+    reduction = 1
+    if width * height > MAX_PIXELS:
+        reduction = next((r for r in (2, 4, 8) if width * height / r ** 2 <= MAX_PIXELS), 8)
+    whole = (-(-width // reduction), -(-height // reduction))  # libjpeg's size at that reduction
+    if shown_side and picture.format in ("JPEG", "MPO"):
+        scale = min(1.0, shown_side / max(width, height))
+        least = _upright(least, picture.getexif().get(EXIF_ORIENTATION, 1))  # as stored: the same swap
+        needed = (max(round(width * scale), least[0]), max(round(height * scale), least[1]))
+        reduction = max([reduction] + [r for r in (2, 4, 8) if width // r >= needed[0] and height // r >= needed[1]])
+    if reduction > 1:
+        picture.draft("RGB", (width // reduction, height // reduction))  # a no-op for formats other than JPEG
     if picture.size[0] * picture.size[1] > MAX_PIXELS:
         scale = (MAX_PIXELS / (picture.size[0] * picture.size[1])) ** 0.5
         picture = ImageOps.exif_transpose(picture)
         picture = picture.resize((int(picture.size[0] * scale), int(picture.size[1] * scale)), Image.Resampling.BILINEAR)
-    return picture, Message("shrunk", width=width, height=height, new_width=picture.size[0], new_height=picture.size[1])
+        whole = picture.size
+    if whole == (width, height):
+        return picture, whole, None
+    return picture, whole, Message("shrunk", width=width, height=height, new_width=whole[0], new_height=whole[1])
+
+
+def _upright(size, orientation):
+    """(width, height) of a picture ``size`` as stored, once turned by its EXIF ``orientation`` (5 to 8 turn it 90 degrees)."""
+    return tuple(size[::-1]) if orientation in (5, 6, 7, 8) else tuple(size)
 
 
 def _to_uint8(array):
@@ -111,10 +131,34 @@ def _rgb_from_array(array):
     return np.ascontiguousarray(array)
 
 
+@dataclass
+class Photo:
+    """A decoded upload: its pixels, what was adapted (notes), and its own (height, width).
+
+    ``image`` is smaller than ``size`` when the photo was decoded for showing (``load_photo``).
+    """
+
+    image: np.ndarray
+    notes: list
+    size: tuple
+
+
 def load_rgb(source):
     """(uint8 RGB array, notes) for an upload; notes tell the user what was adapted."""
+    photo = load_photo(source)
+    return photo.image, photo.notes
+
+
+def load_photo(source, shown_side=None, least=(0, 0)):
+    """A ``Photo`` of an upload, decoded whole, or with ``shown_side`` no larger than needed to
+    show it that long and to give the network at least ``least`` (width, height) pixels.
+
+    A JPEG larger than that is decoded at 1/2, 1/4 or 1/8 of its size in libjpeg's DCT domain, a
+    phone's 12-megapixel photo in a third of the time; a photo no larger is decoded as it is.
+    """
     if isinstance(source, np.ndarray):
         image, notes = _rgb_from_array(source), []
+        size = image.shape[:2]
     else:
         if source is None:
             raise ImageError("no_image")
@@ -124,15 +168,17 @@ def load_rgb(source):
             notes.append(Message("animated", frames=picture.n_frames))
             picture.seek(0)
         try:
-            picture, shrunk = _shrink_while_decoding(picture)
+            picture, whole, shrunk = _shrink_while_decoding(picture, shown_side, least)
             if shrunk:
                 notes.append(shrunk)
-            if picture.getexif().get(EXIF_ORIENTATION, 1) != 1:  # else exif_transpose would only copy it
+            orientation = picture.getexif().get(EXIF_ORIENTATION, 1)
+            if orientation != 1:  # else exif_transpose would only copy it
                 notes.append(Message("exif"))
                 picture = ImageOps.exif_transpose(picture)
             picture.load()
         except (OSError, SyntaxError, ValueError) as error:
             raise ImageError("damaged", detail=error) from None
+        size = _upright(whole, orientation)[::-1]
         if picture.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
             notes.append(Message("deep"))
             image = _rgb_from_array(np.asarray(picture))
@@ -141,10 +187,10 @@ def load_rgb(source):
             notes.append(Message("transparent"))
         else:
             image = np.asarray(picture if picture.mode == "RGB" else picture.convert("RGB"))  # convert() would copy an RGB one
-    height, width = image.shape[:2]
+    height, width = size
     if min(height, width) < MIN_SIDE:
         raise ImageError("too_small", width=width, height=height, min_side=MIN_SIDE)
-    return image, notes
+    return Photo(image, notes, tuple(int(side) for side in size))
 
 
 def resize(image, width, height, nearest=False):

@@ -75,25 +75,25 @@ def test_architectures_table_shows_a_missing_score_as_empty(trained_checkpoints,
 
 
 def test_compare_gives_every_model_the_decoded_upload(trained_checkpoints, tmp_path, monkeypatch):
-    """Each model sees the upload itself, not the previous model's smaller preview of it."""
+    """Each model sees the upload itself, decoded once at the size shown, not the previous model's preview of it."""
     from PIL import Image
 
-    import segdemo.serving.inference
+    from segdemo.serving.inference import Segmenter
 
     upload = tmp_path / "big.jpg"
     rng = np.random.default_rng(0)
     Image.fromarray(rng.integers(0, 255, (30, 40, 3), dtype=np.uint8)).resize((3200, 2400)).save(upload)
     seen = []
-    real_load_rgb = segdemo.serving.inference.load_rgb
+    real_answer = Segmenter.answer
 
-    def recording_load_rgb(source):
-        image, notes = real_load_rgb(source)
-        seen.append(image.shape)
-        return image, notes
+    def recording_answer(segmenter, source, shown_side=None):
+        answer = real_answer(segmenter, source, shown_side)
+        seen.append((answer.image.shape, answer.photo_size))
+        return answer
 
-    monkeypatch.setattr(segdemo.serving.inference, "load_rgb", recording_load_rgb)
+    monkeypatch.setattr(Segmenter, "answer", recording_answer)
     gallery, *_ = compare.compare(ModelRegistry(trained_checkpoints), str(upload), ["unet", "pspnet", "fpn"])
-    assert seen == [(2400, 3200, 3)] * 3
+    assert seen == [((600, 800, 3), (2400, 3200))] * 3
     assert len(gallery) == 3
 
 

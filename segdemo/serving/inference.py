@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from segdemo.imaging import load_rgb, resize
+from segdemo.imaging import Photo, load_photo, resize
 from segdemo.networks.hardware import choose_precision
 from segdemo.networks.models import load_checkpoint
 from segdemo.serving.engine import KerasNetwork, exported_network
@@ -46,19 +46,16 @@ def class_shares(labels, class_names):
 class NetworkAnswer:
     """A photo's class probabilities at the network's size, from which labels at any size are drawn.
 
-    The page shows a photo at about 1000 px and the mask file is made only when asked for, so a
-    request draws labels at the size it shows; ``full_resolution`` gives the labels ``segment``
+    The page shows a photo at most 800 px long and the mask file is made only when asked for, so
+    a request draws labels at the size it shows; ``full_resolution`` gives the labels ``segment``
     returns, identical whenever they are asked for.
     """
 
-    image: np.ndarray
+    image: np.ndarray  # the photo as decoded: smaller than photo_size when decoded for showing
     probabilities: np.ndarray  # (height, width, classes) at the network's input size
+    photo_size: tuple  # (height, width) of the photo itself
     notes: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)
-
-    @property
-    def photo_size(self):
-        return self.image.shape[:2]
 
     def labels_at(self, height, width):
         """(int32 labels, float32 confidence) drawn at ``height`` x ``width``."""
@@ -151,16 +148,20 @@ class Segmenter:
         probabilities = self.network(np.asarray(images, np.float32))
         return labels_at(probabilities, tf.constant(size or self.size, tf.int32))
 
-    def answer(self, source):
-        """The network's probabilities for ``source`` (a path, bytes, PIL image or array), with the decoded photo."""
+    def answer(self, source, shown_side=None):
+        """The network's probabilities for ``source`` (a path, bytes, PIL image, array or ``Photo``), with the decoded photo.
+
+        With ``shown_side``, the photo is decoded no larger than needed to show it that long and
+        to fill the network's input (``imaging.load_photo``).
+        """
         started = time.perf_counter()
-        image, notes = load_rgb(source)
-        network_input = resize(image, self.size[1], self.size[0])
+        photo = source if isinstance(source, Photo) else load_photo(source, shown_side, self.size[::-1])
+        network_input = resize(photo.image, self.size[1], self.size[0])
         prepared = time.perf_counter()
         probabilities = np.asarray(self.network(network_input[None].astype(np.float32)))[0]
         finished = time.perf_counter()
-        return NetworkAnswer(image, probabilities, notes, {"preprocess_ms": 1000 * (prepared - started),
-                                                           "network_ms": 1000 * (finished - prepared)})
+        return NetworkAnswer(photo.image, probabilities, photo.size, photo.notes,
+                             {"preprocess_ms": 1000 * (prepared - started), "network_ms": 1000 * (finished - prepared)})
 
     def segment(self, source, keep_probabilities=False):
         """Labels and confidence for ``source`` at its own resolution."""

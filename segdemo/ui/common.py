@@ -11,7 +11,7 @@ from gradio.utils import get_upload_folder
 from PIL import Image, UnidentifiedImageError
 
 from segdemo.data.examples import ground_truth_for, list_examples
-from segdemo.imaging import ImageError, Message, load_rgb
+from segdemo.imaging import ImageError, Message, load_photo, resize
 from segdemo.ui.text import language_of, say, say_class, say_message, t
 
 
@@ -77,20 +77,29 @@ def examples_gallery(photo):
         gr.Examples(examples, inputs=[photo], label=t("examples"))
 
 
-def decode_or_explain(source, language="en"):
-    """(RGB array, notes) for an upload, or a message the user sees."""
+def photo_or_explain(source, language="en", shown_side=None, least=(0, 0)):
+    """A ``Photo`` of an upload (decoded for showing with ``shown_side``: ``imaging.load_photo``), or a message the user sees."""
     try:
-        return load_rgb(source)
+        return load_photo(source, shown_side, least)
     except ImageError as error:
         raise gr.Error(say_message(language, error.message)) from None
 
 
-def segment_or_explain(registry, name, image, language="en"):
-    """One model's ``NetworkAnswer``, turning bad input and unknown models into messages the user sees."""
+def decode_or_explain(source, language="en"):
+    """(RGB array, notes) for an upload, or a message the user sees."""
+    photo = photo_or_explain(source, language)
+    return photo.image, photo.notes
+
+
+def segment_or_explain(registry, name, image, language="en", shown_side=None):
+    """One model's ``NetworkAnswer``, turning bad input and unknown models into messages the user sees.
+
+    With ``shown_side``, a large photo is decoded only as large as the page shows it.
+    """
     if not name:
         raise gr.Error(say(language, "error.choose_model"))
     try:
-        return registry.get(name).segmenter.answer(image)
+        return registry.get(name).segmenter.answer(image, shown_side)
     except ImageError as error:
         raise gr.Error(say_message(language, error.message)) from None
     except KeyError:
@@ -167,6 +176,12 @@ def shown_labels(answer, side=DISPLAY_SIDE):
     shrunk: for a photo no larger than ``side`` they are the same thing.
     """
     return answer.labels_at(*display_size(*answer.photo_size, side))
+
+
+def shown_photo(image, photo_size, side=DISPLAY_SIDE):
+    """The photo at the size the page shows it (that of ``shown_labels``), whatever size it was decoded at."""
+    height, width = display_size(*photo_size, side)
+    return image if image.shape[:2] == (height, width) else resize(image, width, height)
 
 
 def output_folder():

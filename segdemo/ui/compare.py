@@ -5,11 +5,12 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from segdemo.imaging import fit_within, heatmap, overlay
+from segdemo.imaging import heatmap, overlay
 from segdemo.networks import metrics
 from segdemo.ui.capacity import SEGMENTING, WAITING_LIMIT
-from segdemo.ui.common import (DISPLAY_SIDE, decode_or_explain, examples_gallery, input_size, known_truth, legend_html, millions,
-                               model_label, no_model_notice, photo_input, save_image, segment_or_explain, shown_labels)
+from segdemo.ui.common import (DISPLAY_SIDE, examples_gallery, input_size, known_truth, legend_html, millions, model_label,
+                               no_model_notice, photo_input, photo_or_explain, save_image, segment_or_explain, shown_labels,
+                               shown_photo)
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, say_columns, say_engine, say_message, say_table, t
 
@@ -25,12 +26,18 @@ def disagreement(label_maps):
     return distinct - 1
 
 
+def largest_input(registry, names):
+    """(width, height) covering the network input of every named model: the photo is decoded once for all."""
+    sizes = [registry.get(name).segmenter.size for name in names if name in registry.available()]
+    return max((width for _, width in sizes), default=0), max((height for height, _ in sizes), default=0)
+
+
 def compare(registry, image, model_names, language="en", view=None):
     """Overlays, a disagreement map and a table for ``model_names``; the ``compare`` API."""
     if not model_names:
         raise gr.Error(say(language, "error.choose_models"))
-    photo, notes = decode_or_explain(image, language)  # once, not once per model
-    shown_photo = fit_within(photo, DISPLAY_SIDE)
+    photo = photo_or_explain(image, language, DISPLAY_SIDE, largest_input(registry, model_names))  # once for all models
+    picture = shown_photo(photo.image, photo.size)
     gallery, rows, same_set, truths = [], [], {}, {}
     for name in model_names:
         started = time.perf_counter()
@@ -47,7 +54,7 @@ def compare(registry, image, model_names, language="en", view=None):
             summary = metrics.score_labels(truth, full, config.classes)
             scores = [round(summary["pixel_accuracy"], 4), round(summary["miou"], 4)]
         milliseconds = 1000 * (time.perf_counter() - started)
-        gallery.append((save_image(overlay(shown_photo, labels, config.colours), name),
+        gallery.append((save_image(overlay(picture, labels, config.colours), name),
                         f"{config.title}, {input_size(config)}: {milliseconds:.0f} ms"))  # the input size sets the time
         # what a class compares first (a phone shows these without scrolling the table), then what explains it
         rows.append([name, round(milliseconds, 1), *scores, len(config.classes), input_size(config),
@@ -61,8 +68,8 @@ def compare(registry, image, model_names, language="en", view=None):
         note.append(say(language, "compare.label_sets"))
     if not any(row[2] != "" for row in rows):
         note.append(say(language, "compare.no_scores"))
-    if notes:
-        note.append(say(language, "compare.notes", notes="; ".join(say_message(language, n) for n in notes)))
+    if photo.notes:
+        note.append(say(language, "compare.notes", notes="; ".join(say_message(language, n) for n in photo.notes)))
     table = say_table(language, "compare.columns", rows)
     return gallery, save_image(heatmap(spread, 0, max(1, len(maps) - 1)), "disagreement"), table, " ".join(note)
 

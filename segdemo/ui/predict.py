@@ -7,12 +7,12 @@ import numpy as np
 from gradio.components.annotated_image import AnnotatedImageData, Annotation
 from gradio.data_classes import FileData
 
-from segdemo.imaging import colorize, error_map, fit_within, heatmap, overlay
+from segdemo.imaging import colorize, error_map, heatmap, overlay
 from segdemo.networks import metrics
 from segdemo.serving.inference import class_shares, full_resolution_labels
 from segdemo.ui.capacity import SEGMENTING, WAITING_LIMIT
 from segdemo.ui.common import (DISPLAY_SIDE, examples_gallery, known_truth, legend_html, model_label, no_model_notice,
-                               photo_input, save_highlight, save_image, segment_or_explain, shown_labels)
+                               photo_input, save_highlight, save_image, segment_or_explain, shown_labels, shown_photo)
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import TEXT, language_of, say, say_class, say_message, t
 
@@ -63,9 +63,9 @@ def truth_outputs(answer, labels, truth, config):
     """Truth picture, error map and scores when the truth is known and fits, else Nones.
 
     Scored at the photo's own resolution: ``labels`` (shown size) are those when the photo is no
-    larger than the page shows it, as every dataset photo is.
+    larger than the page shows it, as every dataset photo is (and so is decoded whole).
     """
-    if truth is None or truth.shape != answer.photo_size:
+    if truth is None or truth.shape != answer.image.shape[:2]:
         return None, None, None
     if labels.shape != truth.shape:
         labels, _ = answer.full_resolution()
@@ -83,10 +83,10 @@ def predict(registry, image, model_name, opacity=0.55, language="en", view=None)
     network again, and let ``mask_file`` make the full-resolution mask when it is asked for.
     """
     started = time.perf_counter()
-    answer = segment_or_explain(registry, model_name, image, language)
+    answer = segment_or_explain(registry, model_name, image, language, DISPLAY_SIDE)
     entry = registry.get(model_name)
     config = entry.config
-    photo, (labels, confidence) = fit_within(answer.image, DISPLAY_SIDE), shown_labels(answer)
+    photo, (labels, confidence) = shown_photo(answer.image, answer.photo_size), shown_labels(answer)
     shares = class_shares(labels, config.classes)
     truth, errors, scores = truth_outputs(answer, labels, known_truth(view, image, config.label_set), config)
     height, width = answer.photo_size

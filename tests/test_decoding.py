@@ -1,0 +1,59 @@
+"""Photos decoded for showing: a large JPEG only as large as the page shows it, anything else as before."""
+import numpy as np
+import pytest
+from PIL import Image
+
+from segdemo.imaging import EXIF_ORIENTATION, load_photo, load_rgb
+
+SHOWN, NETWORK = 800, (384, 288)  # the page's longest side; the network's input (width, height)
+
+
+def jpeg(path, width, height, mode="RGB", **kwargs):
+    rng = np.random.default_rng(0)
+    picture = Image.fromarray(rng.integers(0, 255, (12, 16, 3), dtype=np.uint8)).resize((width, height))
+    picture.convert(mode).save(path, quality=90, **kwargs)
+    return path
+
+
+def test_a_phone_jpeg_is_decoded_only_as_large_as_it_is_shown(tmp_path):
+    photo = load_photo(jpeg(tmp_path / "phone.jpg", 4032, 3024), SHOWN, NETWORK)
+    assert photo.image.shape == (756, 1008, 3) and photo.size == (3024, 4032) and photo.notes == []
+    whole, _ = load_rgb(tmp_path / "phone.jpg")
+    assert np.abs(photo.image.astype(int) - whole[::4, ::4].astype(int)).mean() < 8  # the same picture, smaller
+
+
+@pytest.mark.parametrize("mode", ["L", "CMYK"])
+def test_grey_and_cmyk_jpegs_are_decoded_smaller_in_colour(tmp_path, mode):
+    photo = load_photo(jpeg(tmp_path / "photo.jpg", 4032, 3024, mode), SHOWN, NETWORK)
+    assert photo.image.shape == (756, 1008, 3) and photo.image.dtype == np.uint8 and photo.size == (3024, 4032)
+
+
+def test_an_exif_rotated_jpeg_is_upright_and_keeps_its_own_size(tmp_path):
+    exif = Image.new("RGB", (1, 1)).getexif()
+    exif[EXIF_ORIENTATION] = 6  # shown turned 90 degrees
+    photo = load_photo(jpeg(tmp_path / "rotated.jpg", 4032, 3024, exif=exif), SHOWN, NETWORK)
+    assert photo.image.shape == (1008, 756, 3) and photo.size == (4032, 3024)
+    assert [note.key for note in photo.notes] == ["exif"]
+
+
+def test_a_panorama_keeps_the_height_the_network_needs(tmp_path):
+    photo = load_photo(jpeg(tmp_path / "panorama.jpg", 8000, 1200), SHOWN, NETWORK)
+    assert photo.image.shape == (300, 2000, 3) and photo.size == (1200, 8000)  # 1/8 would give 150 rows, under 288
+
+
+def test_a_photo_over_the_limit_keeps_the_size_it_is_decoded_whole_at(tmp_path):
+    path = tmp_path / "huge.jpg"
+    Image.fromarray(np.full((6000, 9000, 3), 120, np.uint8)).save(path, quality=80)  # 54 megapixels
+    whole, notes = load_rgb(path)
+    photo = load_photo(path, SHOWN, NETWORK)
+    assert photo.size == whole.shape[:2] and photo.image.shape == (750, 1125, 3)
+    assert [note.key for note in photo.notes] == [note.key for note in notes] == ["shrunk"]
+
+
+def test_dataset_size_photos_and_other_formats_are_decoded_whole(tmp_path):
+    for path in (jpeg(tmp_path / "dataset.jpg", 320, 240), tmp_path / "phone.png"):
+        if path.suffix == ".png":
+            Image.open(jpeg(tmp_path / "phone.jpg", 4032, 3024)).save(path)
+        photo = load_photo(path, SHOWN, NETWORK)
+        whole, _ = load_rgb(path)
+        assert np.array_equal(photo.image, whole) and photo.size == whole.shape[:2]
