@@ -80,7 +80,7 @@ HEAD = """
 })();
 </script>
 """
-CSS += inside.CSS
+CSS += inside.CSS + train.CSS
 # the page's tabs in order (each module: ID and build(page)); Dataset comes after Predict, whose photo box it uses
 TABS = (predict, compare, live, dataset, curves, train, errors, learn, architectures, inside)
 PANELS = (join,)  # above the tabs

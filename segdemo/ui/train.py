@@ -36,6 +36,12 @@ SIZES = ("96x128", "144x192", "192x256")
 MAX_PHOTOS = 572  # the training split
 PANELS = ("loss", "pixel_accuracy", "miou")
 TRAINING, VALIDATION = "#1f77b4", "#d62728"
+# the snapshot strip: one row of 4:3 pictures without the gallery's empty fixed height, two per row on a phone
+CSS = """
+#train-snapshots .grid-wrap { min-height: 0; max-height: none; }
+#train-snapshots .thumbnail-item { aspect-ratio: 4 / 3; }
+@media (max-width: 640px) { #train-snapshots .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); } }
+"""
 
 
 def scene_photo(examples, label_set=REGIONS.name):
