@@ -151,6 +151,22 @@ def test_settings_become_train_arguments(tmp_path):
         assert expected in text
 
 
+def test_only_who_started_a_run_or_the_serving_computer_controls_it(tmp_path):
+    from types import SimpleNamespace
+
+    from segdemo.ui.train import may_control
+
+    run = SimpleNamespace(owner="teacher-session")
+
+    def request(session, host):
+        return SimpleNamespace(session_hash=session, client=SimpleNamespace(host=host))
+
+    assert may_control(run, request("teacher-session", "192.168.1.20"))
+    assert may_control(run, request("another-tab", "127.0.0.1"))  # the laptop that serves the page
+    assert not may_control(run, request("student-session", "192.168.1.31"))
+    assert not may_control(None, request("teacher-session", "127.0.0.1"))
+
+
 @pytest.mark.slow
 def test_a_real_run_trains_shows_its_photo_and_joins_the_lists(tiny_data, app_examples, tmp_path, monkeypatch):
     """segdemo.training_events around segdemo.train on the tiny dataset; the kept model segments a photo."""

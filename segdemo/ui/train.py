@@ -6,6 +6,7 @@ Every open page polls that one run with a ``gr.Timer``, so watchers who join lat
 a poll redraws only what changed since that page last drew it, and each drawing is shared by
 every page of the same language.
 """
+import shlex
 import time
 from pathlib import Path
 
@@ -168,9 +169,10 @@ def gallery_items(language, pictures, run):
 
 
 def command_markdown(run):
+    """The ``python -m segdemo.train`` command of the run (the one-core, low-priority confinement aside)."""
     if run is None:
         return ""
-    shown = " ".join(run.command[run.command.index("--") + 1:]).replace(str(run.folder / "model"), "class-run")
+    shown = shlex.join(run.command[run.command.index("--") + 1:]).replace(str(run.folder), "class-run")
     return f"```bash\npython -m segdemo.train {shown}\n```"
 
 
@@ -342,7 +344,8 @@ def run_summary(run) -> dict:
     """The run in numbers, for scripts (``/train_progress``): where it is and when each epoch's mask came."""
     if run is None:
         return {"status": "none"}
-    return {"status": run.status, "number": run.number, "elapsed_s": round(run.elapsed(), 1), "steps": len(run.steps),
+    return {"status": run.status, "number": run.number, "started": run.started, "elapsed_s": round(run.elapsed(), 1),
+            "train_arguments": run.command[run.command.index("--") + 1:], "steps": len(run.steps),
             "epochs": run.epochs, "snapshots": run.snapshots, "images_per_s": run.images_per_second(),
             "snapshot_times_s": {event: round(at - run.started, 1) for event, at in run.snapshot_times.items()},
             "best_val_miou": run.best_val_miou, "error": run.error, "kept_as": run.kept_as}
