@@ -5,11 +5,13 @@
 
 Starts ``python app.py`` on a free loopback port, times ``/predict`` (U-Net, a bundled validation
 photo, one request after another) with no run going on, presses Train through the API with the
-tab's defaults (or the given settings), times ``/predict`` again the same way while the run goes
-on, and reports when the run's first masks were written (before training, after epoch 1), its
-pace, its best validation mIoU and the ``python -m segdemo.train`` command that reproduces it.
-The page shows a mask at the next poll of the run (every ``ui.train.POLL_S`` seconds) after it is
-written.  Pause other training on the machine first: it shares the cores being measured.
+tab's defaults (or the given settings) and waits, sending nothing, until the mask after epoch 1 is
+written; then, while the run goes on, times ``/predict`` again with ``--gap`` seconds between
+requests (a class pressing Segment now and then; back-to-back requests would keep both cores and
+starve the low-priority training).  Reports when the first masks were written (before training,
+after epoch 1), the run's pace, its best validation mIoU and the ``python -m segdemo.train`` command
+that reproduces it.  The page shows a mask at its next poll of the run (every ``ui.train.POLL_S``
+seconds).  Pause other training on the machine first: it shares the cores being measured.
 """
 import argparse
 import json
@@ -26,8 +28,8 @@ from segdemo.loadtest import free_port, start_app
 from segdemo.ui.train import SIZES
 
 
-def timed_predictions(client, photo, model, keep_going):
-    """Latencies (s) of /predict, one after another, while ``keep_going()``."""
+def timed_predictions(client, photo, model, keep_going, gap_s=0.0):
+    """Latencies (s) of /predict, one after another ``gap_s`` apart, while ``keep_going()``."""
     from gradio_client import handle_file
 
     latencies = []
@@ -35,6 +37,7 @@ def timed_predictions(client, photo, model, keep_going):
         started = time.perf_counter()
         client.predict(handle_file(str(photo)), model, 0.55, api_name="/predict")
         latencies.append(time.perf_counter() - started)
+        time.sleep(gap_s)
     return latencies
 
 
@@ -54,6 +57,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--size", default=SIZES[0], choices=SIZES)
     parser.add_argument("--idle-requests", type=int, default=20, help="/predict requests timed with no run going on")
+    parser.add_argument("--gap", type=float, default=1.0, help="seconds between /predict requests during the run")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     from gradio_client import Client
@@ -71,24 +75,27 @@ def main(argv=None):
         client.predict(args.arch, args.loss, "scratch" if args.scratch else "imagenet", args.photos, args.epochs,
                        args.size, api_name="/train")
 
-        def running():
-            return client.predict(api_name="/train_progress")["status"] in ("starting", "training")
+        def progress():
+            return client.predict(api_name="/train_progress")
 
-        during = timed_predictions(client, photo, "unet", running)
-        progress = client.predict(api_name="/train_progress")
+        while progress()["status"] in ("starting", "training") and "1" not in progress()["snapshot_times_s"]:
+            time.sleep(0.5)
+        during = timed_predictions(client, photo, "unet", lambda: progress()["status"] in ("starting", "training"),
+                                   args.gap)
+        final = progress()
     finally:
         process.terminate()
         process.wait(timeout=30)
-    times = {int(epoch): seconds for epoch, seconds in progress["snapshot_times_s"].items()}
+    times = {int(epoch): seconds for epoch, seconds in final["snapshot_times_s"].items()}
     figures = {
-        "settings": vars(args), "status": progress["status"], "run_seconds": progress["elapsed_s"],
-        "api_call_to_run_start_s": round(progress["started"] - pressed, 1),
+        "settings": {key: value for key, value in vars(args).items() if key != "json"}, "status": final["status"], "run_seconds": final["elapsed_s"],
+        "api_call_to_run_start_s": round(final["started"] - pressed, 1),
         "first_mask_s": {"before_training": times.get(0), "after_epoch_1": times.get(1)},
-        "images_per_s": progress["images_per_s"], "best_val_miou": progress["best_val_miou"],
+        "images_per_s": final["images_per_s"], "best_val_miou": final["best_val_miou"],
         "epochs": [{key: round(value, 4) for key, value in epoch.items() if key.startswith(("val_", "epoch"))}
-                   for epoch in progress["epochs"]],
+                   for epoch in final["epochs"]],
         "predict_idle": percentiles(idle), "predict_during_run": percentiles(during),
-        "command": "python -m segdemo.train " + shlex.join(progress["train_arguments"]),
+        "command": "python -m segdemo.train " + shlex.join(final["train_arguments"]),
     }
     print(json.dumps(figures, indent=1))
     if args.json:

@@ -28,6 +28,7 @@ RUNS_ENV = "SEGDEMO_CLASS_RUNS"  # where runs are written (default: a temporary 
 SPACE_ENV = "SPACE_ID"  # set by Hugging Face Spaces
 KEPT_LIMIT = 3  # class runs offered in Predict and Compare at once; the oldest leaves first
 POLL_S = 0.25
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # the worker imports this very segdemo, whatever else is installed
 
 
 class TrainingRefused(RuntimeError):
@@ -181,6 +182,11 @@ def worker_command(settings, run_folder, photo, deadline, encoder_weights, core)
             *settings.train_arguments(Path(run_folder) / "model", encoder_weights)]
 
 
+def worker_environment():
+    path = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path}
+
+
 def training_core():
     """The core the run may use: the last this server may run on (the rest stay for predictions); None on one core."""
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
@@ -233,7 +239,8 @@ class ClassTrainer:
             command = self.command(settings, folder, self.photo, started + self.cap_s)
             run = Run(number, settings, owner, folder, started, self.cap_s, command)
             with open(folder / "log.txt", "w") as log:
-                run.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                run.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                               env=worker_environment())
             self.run = run
         threading.Thread(target=self._watch, args=(run,), daemon=True, name=f"class-run-{number}").start()
         return run

@@ -10,7 +10,8 @@ training arguments unchanged plus one callback.  That callback appends JSON line
 ``RUN/events.jsonl`` (each step's running loss, pixel accuracy and mIoU and its seconds; each
 epoch's validation scores), writes the fixed validation photo's predicted labels before training
 and after each epoch (``RUN/snapshot-NN.png``, grey level = class index), and ends training in time
-to validate the epoch under way before the deadline.
+to validate the epoch under way before the deadline.  It ends at once when the app that started it
+has gone.
 """
 import argparse
 import json
@@ -69,6 +70,7 @@ def live_events_callback(folder, photo, deadline, batch):
             self.step_seconds = deque(maxlen=5)
             self.validation_seconds = None
             self.epoch = 0
+            self.app = os.getppid()
 
         def emit(self, kind, **values):
             self.events.write(json.dumps({"kind": kind, "time": round(time.time(), 3), **values}) + "\n")
@@ -91,6 +93,8 @@ def live_events_callback(folder, photo, deadline, batch):
             self.step_started = time.perf_counter()
 
         def on_train_batch_end(self, step, logs=None):
+            if os.getppid() != self.app:  # the app has gone (closed, killed): nobody watches, so stop
+                os._exit(3)
             seconds = time.perf_counter() - self.step_started
             if step or self.epoch:  # the run's first step also builds the graph
                 self.step_seconds.append(seconds)

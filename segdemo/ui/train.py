@@ -347,5 +347,5 @@ def run_summary(run) -> dict:
     return {"status": run.status, "number": run.number, "started": run.started, "elapsed_s": round(run.elapsed(), 1),
             "train_arguments": run.command[run.command.index("--") + 1:], "steps": len(run.steps),
             "epochs": run.epochs, "snapshots": run.snapshots, "images_per_s": run.images_per_second(),
-            "snapshot_times_s": {event: round(at - run.started, 1) for event, at in run.snapshot_times.items()},
+            "snapshot_times_s": {str(epoch): round(at - run.started, 1) for epoch, at in run.snapshot_times.items()},
             "best_val_miou": run.best_val_miou, "error": run.error, "kept_as": run.kept_as}
