@@ -108,6 +108,7 @@ class Run:
     events_read: int = 0  # bytes of the events file taken
     stop_asked: bool = False
     reached_deadline: bool = False
+    training_done: bool = False  # the process said its training has ended; only its exit is left
 
     ENDED = ("finished", "capped", "stopped", "failed")
 
@@ -168,6 +169,8 @@ class Run:
             self.snapshot_times[event["epoch"]] = event["time"]
         elif event["kind"] == "deadline":
             self.reached_deadline = True
+        elif event["kind"] == "ended":
+            self.training_done = True
 
     def last_log_line(self):
         lines = [line for line in (self.folder / "log.txt").read_text(errors="replace").splitlines() if line.strip()]
@@ -260,8 +263,8 @@ class ClassTrainer:
             self._absorb(run)
             if run.process.poll() is not None:
                 self._settle(run)
-            elif time.time() >= run.deadline:
-                run.reached_deadline = True
+            elif run.training_done or time.time() >= run.deadline:  # done (its exit may take a while), or out of time
+                run.reached_deadline |= not run.training_done
                 run.process.kill()
                 run.process.wait()
                 self._settle(run)
@@ -285,6 +288,8 @@ class ClassTrainer:
             code = run.process.returncode
             if run.stop_asked:
                 run.status = "stopped"
+            elif run.training_done:
+                run.status = "capped" if run.reached_deadline else "finished"
             elif run.reached_deadline:
                 run.status = "capped"
             elif code == 0:

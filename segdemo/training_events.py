@@ -117,6 +117,9 @@ def live_events_callback(folder, photo, deadline, batch):
             self.snapshot(epoch + 1)
             self.emit("epoch", epoch=epoch + 1, validation_seconds=round(self.validation_seconds or 0.0, 2), **scores(logs))
 
+        def on_train_end(self, logs=None):
+            self.emit("ended")  # every epoch's weights are saved: the app may end this process
+
     return LiveEvents()
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from segdemo.class_training import ClassTrainer, RunSettings, TrainingRefused, training_switch
 
-# what segdemo.training_events writes, in two epochs of two steps; "hang" then waits to be stopped
+# what segdemo.training_events writes, in two epochs of two steps; "hang" then waits to be stopped,
+# "linger" lingers after its training has ended
 STAND_IN = """
 import json, sys, time
 import cv2, numpy as np
@@ -30,6 +31,9 @@ for epoch in (1, 2):
     emit("epoch", epoch=epoch, validation_seconds=1.0, loss=2.0 / epoch, val_miou=0.2 * epoch)
     if mode == "hang":
         time.sleep(600)
+emit("ended")
+if mode == "linger":  # TensorFlow's exit can take seconds on a busy core
+    time.sleep(600)
 """
 
 
@@ -72,6 +76,14 @@ def test_a_run_reports_its_steps_epochs_and_snapshots(trainer_for):
     assert run.snapshots == [1, 2] and run.snapshot_path(2).exists()
     assert run.images_per_second() == pytest.approx(16.0)  # batch 8 in 0.5 s, the first step left out
     assert run.seconds_left() == 0.0
+
+
+def test_a_run_whose_training_ended_is_finished_without_waiting_for_its_exit(trainer_for):
+    trainer = trainer_for("linger")
+    run = trainer.start(RunSettings(), owner="teacher")
+    wait_for(lambda: not run.running)
+    assert run.status == "finished" and len(run.epochs) == 2
+    assert run.process.returncode == -9  # ended in its 600 s sleep, the core given back
 
 
 def test_progress_is_read_while_the_run_goes_on(trainer_for):
@@ -191,3 +203,21 @@ def test_a_real_run_trains_shows_its_photo_and_joins_the_lists(tiny_data, app_ex
     assert labels.shape == registry.get(name).segmenter.answer(photo).photo_size and np.all(labels >= 0)
     with pytest.raises(TrainingRefused):
         trainer.keep(run, registry, label="again")
+
+
+def test_each_epochs_running_mean_is_a_line_of_its_own():
+    from segdemo.ui.train import step_curve
+
+    steps = [{"epoch": e, "step": s, "loss": 1.0 / (e + s)} for e in (1, 2) for s in (1, 2)]
+    x, y = step_curve(steps, "loss", steps_per_epoch=2)
+    assert x == [0.5, 1.0, None, 1.5, 2.0] and y[2] is None
+
+
+@pytest.mark.parametrize("language, words", [("en", ("Done", "0.400", "2 epochs")), ("ja", ("完了", "0.400", "2 エポック"))])
+def test_the_status_says_how_a_run_ended_in_the_pages_language(trainer_for, language, words):
+    from segdemo.ui.train import status_markdown
+
+    run = trainer_for("finish").start(RunSettings(), owner="teacher")
+    wait_for(lambda: not run.running)
+    text = status_markdown(language, run)
+    assert all(word in text for word in words) and "U-Net" in text

@@ -41,6 +41,7 @@ TRAINING, VALIDATION = "#1f77b4", "#d62728"
 CSS = """
 #train-snapshots .grid-wrap { min-height: 0; max-height: none; }
 #train-snapshots .thumbnail-item { aspect-ratio: 4 / 3; }
+#train-snapshots .caption-label { white-space: normal; overflow: visible; text-overflow: clip; max-width: 100%; }
 @media (max-width: 640px) { #train-snapshots .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); } }
 """
 
@@ -90,9 +91,9 @@ class SharedPictures:
         return self._file((run.number, epoch), make)
 
 
-def minutes_seconds(seconds):
+def minutes_seconds(language, seconds):
     minutes, seconds = divmod(int(round(seconds)), 60)
-    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+    return say(language, "train.minutes" if minutes else "train.seconds", minutes=minutes, seconds=seconds)
 
 
 def settings_line(language, run):
@@ -110,23 +111,35 @@ def status_markdown(language, run, now=None):
         return say(language, "train.idle")
     head = settings_line(language, run)
     best = run.best_val_miou
-    done = {"epochs": len(run.epochs), "elapsed": minutes_seconds(run.elapsed(now)),
+    done = {"epochs": len(run.epochs), "elapsed": minutes_seconds(language, run.elapsed(now)),
             "miou": f"{best:.3f}" if best is not None else "-"}
     if run.status == "starting":
         body = say(language, "train.starting", elapsed=done["elapsed"])
     elif run.status == "training":
         step = run.steps[-1] if run.steps else {"epoch": 1, "step": 0}
         rate, left = run.images_per_second(), run.seconds_left(now)
-        pace = say(language, "train.pace", rate=rate, left=minutes_seconds(left)) if rate and left is not None else ""
+        pace = say(language, "train.pace", rate=rate, left=minutes_seconds(language, left)) if rate and left is not None else ""
         body = say(language, "train.training", epoch=step["epoch"], epochs=run.info["epochs"], step=step["step"],
-                   steps=run.info["steps_per_epoch"], elapsed=done["elapsed"], cap=minutes_seconds(run.cap_s)) + pace
+                   steps=run.info["steps_per_epoch"], elapsed=done["elapsed"], cap=minutes_seconds(language, run.cap_s)) + pace
     elif run.status == "failed":
         body = say(language, "train.failed", error=run.error)
     else:
-        body = say(language, f"train.{run.status}", cap=minutes_seconds(run.cap_s), **done)
+        body = say(language, f"train.{run.status}", cap=minutes_seconds(language, run.cap_s), **done)
         if run.kept_as:
             body += " " + say(language, "train.kept", name=run.kept_as)
     return f"{head}\n\n{body}"
+
+
+def step_curve(steps, key, steps_per_epoch):
+    """(x, y) of ``key`` after each step, one line per epoch: Keras averages from each epoch's start afresh."""
+    x, y = [], []
+    for previous, step in zip([None, *steps], steps):
+        if previous and previous["epoch"] != step["epoch"]:
+            x.append(None)
+            y.append(None)
+        x.append(step["epoch"] - 1 + step["step"] / steps_per_epoch)
+        y.append(step.get(key))
+    return x, y
 
 
 def progress_figures(language, run):
@@ -137,8 +150,9 @@ def progress_figures(language, run):
     for key in PANELS:
         figure = go.Figure()
         if run and run.steps:
+            x, y = step_curve(run.steps, key, steps_per_epoch)
             figure.add_trace(go.Scatter(
-                x=[s["epoch"] - 1 + s["step"] / steps_per_epoch for s in run.steps], y=[s.get(key) for s in run.steps],
+                x=x, y=y,
                 mode="lines", line={"color": TRAINING, "width": 1.5}, name=say(language, "train.training_steps"),
                 hovertemplate="%{y:.3f}<extra></extra>"))
         if run and run.epochs:
@@ -224,7 +238,8 @@ def build(page: Page) -> Built:
                 stop_button = gr.Button(t("train.stop"), variant="stop", interactive=False, elem_id="train-stop")
         with gr.Column(scale=2, min_width=320):
             status = gr.Markdown(elem_id="train-status")
-            snapshots = gr.Gallery(label=t("train.snapshots"), columns=5, height="auto", object_fit="contain",
+            gr.Markdown(t("train.snapshots"))
+            snapshots = gr.Gallery(show_label=False, columns=6, height="auto", object_fit="contain",
                                    elem_id="train-snapshots", buttons=["fullscreen"])
             keep_button = gr.Button(t("train.keep"), interactive=False, elem_id="train-keep")
     with gr.Row():  # side by side on a projector, stacked on a phone
