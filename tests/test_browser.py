@@ -287,3 +287,49 @@ def test_inside_tab_explains_a_clicked_pixel_and_hides_a_region(page, running_ap
         page.locator(f"img[src*='hidden-{model}-']").first.wait_for(timeout=90_000)
     page.get_by_text("pixels changed beyond that reach").first.wait_for(timeout=30_000)
     page.screenshot(path=str(tmp_path / "inside-hide.png"), full_page=True)
+
+
+PLOTTED_STEPS = "(id) => { const plot = document.querySelector(`#${id} .js-plotly-plot`);" \
+                " return plot && plot.data && plot.data.length ? plot.data[0].x.length : 0; }"
+
+
+@pytest.mark.slow
+def test_train_tab_shows_a_run_live_to_every_viewer_stops_it_and_keeps_it(open_page, tmp_path):
+    """A small U-Net from scratch on the tiny dataset: its curves grow and its snapshot strip fills while
+    it trains, a second viewer (in Japanese) sees the same run, Stop ends it, and the kept model joins
+    Predict's list.
+
+    Last in this module: the kept run stays in the shared app's model lists.
+    """
+    import re
+
+    page = open_page("en-US")
+    page.locator(tab_button("train")).click()
+    page.get_by_text("No run yet on this server").wait_for(timeout=30_000)
+    page.get_by_label("scratch (random)").check()
+    for label, value in (("Training photos", "16"), ("Epochs", "30")):
+        number = page.get_by_label(label).and_(page.locator("input[type=number]"))
+        number.fill(value)
+        number.press("Enter")
+    page.locator("#train-start").click()
+    strip = page.locator("#train-snapshots")
+    strip.get_by_text("before training").wait_for(timeout=120_000)
+    strip.get_by_text("after epoch 1", exact=False).first.wait_for(timeout=240_000)
+    steps_then = page.evaluate(PLOTTED_STEPS, "train-plot-loss")
+    assert steps_then >= 1
+    page.wait_for_function(f"() => ({PLOTTED_STEPS})('train-plot-loss') > {steps_then}", timeout=120_000)
+    strip.get_by_text("after epoch 2").wait_for(timeout=120_000)
+    watcher = open_page("ja-JP")
+    watcher.locator(tab_button("train")).click()
+    watcher.locator("#train-snapshots").get_by_text("エポック 1 後").wait_for(timeout=60_000)
+
+    page.locator("#train-stop").click()
+    page.get_by_text("Stopped").first.wait_for(timeout=30_000)
+    assert strip.locator("img").count() >= 5  # photo, truth, before training, after epochs 1 and 2...
+    page.screenshot(path=str(tmp_path / "train.png"), full_page=True)
+    watcher.get_by_text("停止").first.wait_for(timeout=30_000)
+    page.locator("#train-keep").click()
+    page.get_by_text("is now in the Predict and Compare lists").first.wait_for(timeout=120_000)
+    page.locator(tab_button("predict")).click()
+    page.get_by_label("Model").first.click()
+    page.get_by_role("option", name=re.compile(r"class run \d\d:\d\d \(U-Net, \d+ epochs\)")).wait_for(timeout=30_000)

@@ -251,7 +251,8 @@ def restored_history(args, state, manager, epoch_var, steps_per_epoch):
     return (read_record(args.out, HISTORY_FILE) or [])[: int(epoch_var.numpy())]
 
 
-def train(args):
+def train(args, callbacks=()):
+    """Train as ``args`` say; ``callbacks`` (Keras callbacks) also watch the run, e.g. the Train tab's live view."""
     label_set = get_label_set(args.labels)
     strategy = make_strategy(args.cpu_replicas)
     policy = hardware.set_precision(hardware.choose_precision(allow_bf16=not args.no_bf16))
@@ -284,19 +285,19 @@ def train(args):
     last_epoch = min(args.epochs, first_epoch + args.stop_after) if args.stop_after else args.epochs
     progress = ProgressLog(args.log_every, steps_per_epoch, last_epoch, batch)
     model.fit(train_batches, validation_data=val_batches, epochs=last_epoch, initial_epoch=first_epoch,
-              steps_per_epoch=steps_per_epoch, callbacks=[progress, recorder],
+              steps_per_epoch=steps_per_epoch, callbacks=[progress, recorder, *callbacks],
               verbose=1 if sys.stdout.isatty() else 2)
     print(f"best validation mIoU {recorder.best:.4f}; weights in {args.out}")
     return history
 
 
-def main(argv=None):
+def main(argv=None, callbacks=()):
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     args.argv = argv
     previous = tf.keras.mixed_precision.global_policy()
     try:
-        train(args)
+        train(args, callbacks)
     except (DatasetError, PretrainedWeightsError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

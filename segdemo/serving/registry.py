@@ -26,6 +26,7 @@ class ModelEntry:
     config: ModelConfig = None
     segmenter: Segmenter = None
     error: str = None
+    label: str = None  # how the lists name it, when not by its network and folder (a class run)
 
     @property
     def available(self):
@@ -69,6 +70,16 @@ class ModelRegistry:
         except Exception as error:  # a broken checkpoint must not take the app down
             entry.error = f"{type(error).__name__}: {error}"
         return entry
+
+    def add(self, folder, name, label=None):
+        """Load one more checkpoint (a class run) while serving; the entries are swapped whole, never changed in place."""
+        entry = self._load(Path(folder))
+        entry.name, entry.label = name, label
+        self.entries = {**self.entries, name: entry}
+        return entry
+
+    def remove(self, name):
+        self.entries = {key: entry for key, entry in self.entries.items() if key != name}
 
     def available(self, label_set=None):
         return [

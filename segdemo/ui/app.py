@@ -9,7 +9,7 @@ from segdemo.data import DatasetError
 from segdemo.data.view import open_dataset_view
 from segdemo.serving.addresses import is_loopback, local_addresses
 from segdemo.serving.registry import ModelRegistry
-from segdemo.ui import architectures, compare, curves, dataset, errors, inside, join, learn, live, predict
+from segdemo.ui import architectures, compare, curves, dataset, errors, inside, join, learn, live, predict, train
 from segdemo.ui.capacity import QUEUE_SIZE, WAITING_LIMIT, Capacity
 from segdemo.ui.common import availability_markdown
 from segdemo.ui.tab import Page, tab_element_id
@@ -80,9 +80,9 @@ HEAD = """
 })();
 </script>
 """
-CSS += inside.CSS
+CSS += inside.CSS + train.CSS
 # the page's tabs in order (each module: ID and build(page)); Dataset comes after Predict, whose photo box it uses
-TABS = (predict, compare, live, dataset, curves, errors, learn, architectures, inside)
+TABS = (predict, compare, live, dataset, curves, train, errors, learn, architectures, inside)
 PANELS = (join,)  # above the tabs
 
 

@@ -123,8 +123,8 @@ def input_size(config):
 
 
 def model_label(entry):
-    """"U-Net (MobileNetV2) · unet": the network in words, then the checkpoint's folder name."""
-    return f"{entry.config.title} · {entry.name}"
+    """"U-Net (MobileNetV2) · unet": the network in words, then the checkpoint's folder name (a class run: its own label)."""
+    return entry.label or f"{entry.config.title} · {entry.name}"
 
 
 def legend_html(shares, classes, colours, language="en", translate=True):

@@ -129,4 +129,4 @@ def build(page: Page) -> Built:
         language = language_of(request)
         return say_table(language, "compare.columns", []), colour_keys(registry, language)
 
-    return Built().fill_on_load(on_load, [table, keys])
+    return Built(handles={"models": chosen}).fill_on_load(on_load, [table, keys])  # the Train tab adds class runs

@@ -138,7 +138,7 @@ def redraw(drawn, opacity):
 
 def build(page: Page) -> Built:
     """The tab; lends its photo box and ``segment_after(event)``, so another tab can send a
-    photo here and have it segmented at once."""
+    photo here and have it segmented at once, and its model list and label set (the Train tab adds class runs)."""
     registry, capacity, view = page.registry, page.capacity, page.view
     label_sets = registry.label_sets()
     default_set = "regions" if "regions" in label_sets else (label_sets[0] if label_sets else None)
@@ -214,4 +214,4 @@ def build(page: Page) -> Built:
                           concurrency_limit=WAITING_LIMIT).then(
             show_truth_panels, truth, [truth, errors], api_name=False, show_progress="hidden")
 
-    return Built(handles={"photo": photo, "segment_after": segment_after})
+    return Built(handles={"photo": photo, "segment_after": segment_after, "model": model, "label_set": label_set})
