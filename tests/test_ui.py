@@ -74,6 +74,25 @@ def test_architectures_table_shows_a_missing_score_as_empty(trained_checkpoints,
     assert len(rows) == 2 and rows["FPN (MobileNetV2)"][5] is None
 
 
+def test_architectures_sets_one_decoder_on_two_encoders_side_by_side(trained_checkpoints, tmp_path):
+    """A decoder trained on two encoders gets a row per encoder (size, time here, scores); a decoder on one encoder none."""
+    import dataclasses
+    import shutil
+
+    for name in ("unet", "fpn"):
+        shutil.copytree(trained_checkpoints / name, tmp_path / name)
+    shutil.copytree(trained_checkpoints / "unet", tmp_path / "unet-other-encoder")
+    registry = ModelRegistry(tmp_path)
+    other = registry.entries["unet-other-encoder"]
+    other.config = dataclasses.replace(other.config, backbone="efficientnetb0")  # as if trained on the second encoder
+    rows = architectures.encoder_rows(registry)
+    assert [row[:2] for row in rows] == [["U-Net", "MobileNetV2"], ["U-Net", "EfficientNet-B0"]]
+    metrics = json.loads((tmp_path / "unet" / "metrics.json").read_text())
+    assert rows[0][4:6] == [round(metrics["pixel_accuracy"], 3), round(metrics["miou"], 3)]
+    mountain = metrics["per_class"]["mountain"]["iou"]
+    assert rows[0][6] == (None if mountain is None else round(mountain, 3))
+
+
 def test_compare_gives_every_model_the_decoded_upload(trained_checkpoints, tmp_path, monkeypatch):
     """Each model sees the upload itself, decoded once at the size shown, not the previous model's preview of it."""
     from PIL import Image
