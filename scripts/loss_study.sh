@@ -12,7 +12,7 @@ STUDY=${STUDY:-studies/losses}
 EPOCHS=${EPOCHS:-10}
 read -ra EXTRA <<< "${TRAIN_ARGS:-}"
 RECIPE=(--arch unet --backbone mobilenetv2 --encoder-weights "$WEIGHTS/mobilenet_v2_1.0_224_slim_npy"
-        --labels regions --size 144x192 --batch 8 --schedule cosine --epochs "$EPOCHS" --resume)
+        --labels regions --size 128x192 --batch 8 --schedule cosine --epochs "$EPOCHS" --resume)
 
 study_run() {  # NAME SEED LOSS CLASS-WEIGHTS: train (or finish training) and evaluate, unless evaluated
   local out=$STUDY/$1
