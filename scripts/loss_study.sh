@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 WEIGHTS=${WEIGHTS:-../shared/weights}
 STUDY=${STUDY:-studies/losses}
-EPOCHS=${EPOCHS:-10}
+EPOCHS=${EPOCHS:-8}
 read -ra EXTRA <<< "${TRAIN_ARGS:-}"
 RECIPE=(--arch unet --backbone mobilenetv2 --encoder-weights "$WEIGHTS/mobilenet_v2_1.0_224_slim_npy"
         --labels regions --size 128x192 --batch 8 --schedule cosine --epochs "$EPOCHS" --resume)
