@@ -38,6 +38,15 @@ def test_tversky_prices_misses_and_false_alarms_separately():
     assert value(losses.tversky, alpha=0.3, beta=0.7) == pytest.approx(1 - (index_0 + index_1) / 2, rel=1e-4)
 
 
+def test_tversky_named_in_a_loss_spec_is_not_dice():
+    # class 0: TP 0.8, FP 0.4, FN 0.2 ; class 1: TP 0.6, FP 0.2, FN 0.4 (alpha 0.3 on FP, beta 0.7 on FN)
+    index_0 = 0.8 / (0.8 + 0.3 * 0.4 + 0.7 * 0.2)
+    index_1 = 0.6 / (0.6 + 0.3 * 0.2 + 0.7 * 0.4)
+    tversky = float(losses.parse_loss("tversky")(Y_TRUE, Y_PRED))
+    assert tversky == pytest.approx(1 - (index_0 + index_1) / 2, rel=1e-4)
+    assert tversky != pytest.approx(float(losses.parse_loss("dice")(Y_TRUE, Y_PRED)), rel=1e-3)
+
+
 def test_boundary_loss_is_zero_for_perfect_and_grows_with_shift():
     truth = np.zeros((1, 32, 32), np.int64)
     truth[0, 8:24, 8:24] = 1

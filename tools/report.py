@@ -2,7 +2,7 @@
 import argparse
 import sys
 
-from segdemo.networks.checkpoint import CONFIG_FILE, ENGINE_FILE, METRICS_FILE, REPORTED_METRICS, read_record
+from segdemo.networks.checkpoint import CONFIG_FILE, ENGINE_FILE, METRICS_FILE, REPORTED_METRICS, read_record, score_text
 from segdemo.paths import PROJECT_ROOT
 from segdemo.serving.registry import checkpoints_root, display_order
 
@@ -10,10 +10,6 @@ README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 
 
 SPLITS = {"fixed": "fixed 143", "sorted80": "seed's last 20%"}
-
-
-def number(value):
-    return f"{value:.3f}" if value is not None else "-"
 
 
 def per_class_table(evaluated):
@@ -24,7 +20,7 @@ def per_class_table(evaluated):
         classes = list(same[0][1]["per_class"])
         lines += ["", f"Validation IoU per class ({label_set}):", "",
                   "| checkpoint | " + " | ".join(classes) + " |", "|" + "---|" * (len(classes) + 1)]
-        lines += [f"| {name} | " + " | ".join(number(summary["per_class"][c]["iou"]) for c in classes) + " |"
+        lines += [f"| {name} | " + " | ".join(score_text(summary["per_class"][c]["iou"]) for c in classes) + " |"
                   for name, summary in same]
     return lines
 

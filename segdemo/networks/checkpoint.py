@@ -18,6 +18,12 @@ METRICS_FILE = "metrics.json"  # the validation scores of serving.evaluate
 ENGINE_FILE = "engine.json"  # how the app runs it, and what each way measured (serving.export)
 NETWORK_FILE = "network.tflite"  # the exported network, when one kept the float32 answers
 TRAIN_COMMAND = "python -m segdemo.networks.train"
+FORMER_TRAIN_COMMAND = "python -m segdemo.train"  # the same module before the package was grouped
+
+
+def score_text(value, digits=3):
+    """A score for a markdown or text table: ``digits`` decimals, "-" where there is none."""
+    return "-" if value is None else f"{value:.{digits}f}"
 
 
 @dataclass(frozen=True)
@@ -34,8 +40,7 @@ class ReportedMetric:
         return None if value is None else round(float(value), self.digits)
 
     def formatted(self, summary):
-        value = summary.get(self.key)
-        return "-" if value is None else f"{value:.{self.digits}f}"
+        return score_text(summary.get(self.key), self.digits)
 
 
 # the one list evaluate's report, the README tables and the Training-curves table show, in this order
