@@ -74,3 +74,16 @@ def test_readme_table_is_generated_from_the_committed_runs():
     readme = (PROJECT_ROOT / "README.md").read_text()
     generated = readme.split(README_START)[1].split(README_END)[0]
     assert generated.strip() == loss_study.markdown(loss_study.read_runs()).strip()
+
+
+def test_the_learn_tab_shows_the_study_in_the_page_language(tmp_path):
+    from segdemo.ui.loss_evidence import noise_note, study_rows
+
+    fake_run(tmp_path, "ce", "ce", "none", 0, 0.600, 0.01)
+    fake_run(tmp_path, "ce-weighted", "ce", "inverse-sqrt", 0, 0.595, 0.20)
+    fake_run(tmp_path, "ce-seed1", "ce", "none", 1, 0.590, 0.02)
+    runs = loss_study.read_runs(tmp_path)
+    rows = {row[0]: row for row in study_rows(runs, "ja")}
+    assert rows["ce-weighted"][3:] == [0.8, 0.595, "-0.005 (ノイズの範囲内)", 0.2, 40.0]
+    assert rows["ce"][5] == "-"
+    assert "0.010" in noise_note(runs, "en") and "0.010" in noise_note(runs, "ja")

@@ -88,20 +88,30 @@ def seed_noise(runs):
     return gaps
 
 
-def versus_baseline(run, baseline, noise):
-    """mIoU minus plain CE's, marked when a second seed of one loss moved mIoU as much."""
+def baseline_of(runs):
+    """Plain cross-entropy's first seed, the run every other is set against (None when not evaluated)."""
+    return next((run for run in runs if run.recipe == BASELINE and run.seed == 0), None)
+
+
+def miou_gap(run, baseline, noise):
+    """(mIoU minus plain CE's, whether a second seed of one loss moved mIoU as much); (None, False) for CE itself."""
     if baseline is None or run is baseline:
-        return "-"
+        return None, False
     gap = run.metrics["miou"] - baseline.metrics["miou"]
-    return f"{gap:+.3f}" + (" (within noise)" if "miou" in noise and abs(gap) <= noise["miou"] else "")
+    return gap, "miou" in noise and abs(gap) <= noise["miou"]
+
+
+def versus_baseline(run, baseline, noise, within_noise="(within noise)"):
+    """The mIoU gap to plain CE as a table cell, marked when it is within the run-to-run noise."""
+    gap, within = miou_gap(run, baseline, noise)
+    return "-" if gap is None else f"{gap:+.3f}" + (f" {within_noise}" if within else "")
 
 
 def markdown(runs):
     """The study as markdown: one row per run, per-class IoU, and the noise two seeds measured."""
     if not runs:
         return f"No run under `{STUDY_ROOT.relative_to(PROJECT_ROOT)}/` has a `metrics.json` yet (`bash scripts/loss_study.sh`)."
-    baseline = next((run for run in runs if run.recipe == BASELINE and run.seed == 0), None)
-    noise = seed_noise(runs)
+    baseline, noise = baseline_of(runs), seed_noise(runs)
     lines = ["| run | loss | seed | pixel acc. | mIoU | mIoU vs CE | mountain IoU | HD95 px |", "|---|---|---|---|---|---|---|---|"]
     lines += [f"| {run.name} | {run.formula} | {run.seed} | {score_text(run.metrics['pixel_accuracy'])} "
               f"| {score_text(run.metrics['miou'])} | {versus_baseline(run, baseline, noise)} | {score_text(run.iou(RARE_CLASS))} "

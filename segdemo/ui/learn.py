@@ -8,6 +8,7 @@ import numpy as np
 from scipy import ndimage
 
 from segdemo.networks import losses, metrics
+from segdemo.ui.loss_evidence import build_loss_study
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, say_columns, say_table, t
 
@@ -106,4 +107,6 @@ def build(page: Page) -> Built:
     controls = [side, shift_x, shift_y, grow, softness, gamma]
     for control in controls:
         control.change(playground, controls, [picture, table], api_name=False, show_progress="hidden")
-    return Built().fill_on_load(playground, [picture, table], inputs=controls)
+    built = Built().fill_on_load(playground, [picture, table], inputs=controls)
+    build_loss_study(built)
+    return built

@@ -1,0 +1,49 @@
+"""The Learn tab's evidence on the losses: the loss study's table and per-class bars, in the page's language.
+
+Read from ``studies/losses/`` (``segdemo.networks.loss_study``) once, when the page is built; the
+tab shows it after the formulas and the playground, so the class goes from what a loss rewards on
+a synthetic square to what it did on real photos.
+"""
+import gradio as gr
+
+from segdemo.networks.checkpoint import METRIC
+from segdemo.networks.loss_study import RARE_CLASS, baseline_of, per_class_figure, read_runs, seed_noise, versus_baseline
+from segdemo.ui.text import language_of, say, say_class, say_columns, t
+
+MIOU, PIXEL_ACCURACY, HD95 = METRIC["miou"], METRIC["pixel_accuracy"], METRIC["mean_hausdorff95"]
+
+
+def study_rows(runs, language="en"):
+    """One row per run: its loss written out, its seed and scores, and its mIoU against plain CE."""
+    baseline, noise = baseline_of(runs), seed_noise(runs)
+    within = say(language, "learn.within_noise")
+    return [[run.name, run.formula, run.seed, PIXEL_ACCURACY.rounded(run.metrics), MIOU.rounded(run.metrics),
+             versus_baseline(run, baseline, noise, within), round(run.iou(RARE_CLASS), 3),
+             HD95.rounded(run.metrics)] for run in runs]
+
+
+def noise_note(runs, language="en"):
+    noise = seed_noise(runs)
+    if not noise:
+        return say(language, "learn.loss_study_no_noise")
+    return say(language, "learn.loss_study_noise", miou=noise["miou"], mountain=noise[RARE_CLASS])
+
+
+def build_loss_study(built):
+    """The section, with its table, bars and noise line filled in the visitor's language on page load."""
+    gr.Markdown(t("learn.loss_study_title"))
+    runs = read_runs()
+    if not runs:
+        gr.Markdown(t("learn.loss_study_none"))
+        return
+    gr.Markdown(t("learn.loss_study_intro"))
+    table = gr.Dataframe(label=t("learn.loss_study_table"), interactive=False, elem_classes=["segdemo-wide-table"])
+    note = gr.Markdown()
+    bars = gr.Plot(label=t("learn.loss_study_bars"))
+
+    def draw(request: gr.Request = None):
+        language = language_of(request)
+        return ({"headers": say_columns(language, "learn.loss_study_columns"), "data": study_rows(runs, language)},
+                noise_note(runs, language), per_class_figure(runs, lambda name: say_class(language, name)))
+
+    built.fill_on_load(draw, [table, note, bars])
