@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from segdemo.ui.app import TABS
-from segdemo.ui.tab import tab_button
+from segdemo.ui.tab import tab_button, tab_element_id
 from tools.browser import CHROMIUM, CHROMIUM_MISSING, follow_webcam, open_context
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=CHROMIUM_MISSING)
@@ -126,7 +126,7 @@ def test_live_tab_follows_the_webcam(page, tmp_path):
 ])
 def test_each_tab_opens(page, tab, expected, tmp_path):
     page.locator(tab_button(tab)).click()
-    page.get_by_text(expected).first.wait_for(timeout=30_000)
+    page.locator(f"#{tab_element_id(tab)}").get_by_text(expected).first.wait_for(timeout=30_000)
     page.screenshot(path=str(tmp_path / f"{tab}.png"), full_page=True)
 
 
@@ -163,9 +163,9 @@ def test_japanese_browser_gets_japanese_text(open_page, running_app, tmp_path):
     page.screenshot(path=str(tmp_path / "predict-ja.png"), full_page=True)
 
     page.locator(tab_button("curves")).click()
-    page.get_by_text("クラスごとの検証 IoU").first.wait_for(timeout=30_000)
+    page.locator("#tab-curves").get_by_text("クラスごとの検証 IoU").first.wait_for(timeout=30_000)
     page.locator(tab_button("learn")).click()
-    page.get_by_text("頻度重み付き IoU").first.wait_for(timeout=30_000)
+    page.locator("#tab-learn").get_by_text("頻度重み付き IoU").first.wait_for(timeout=30_000)
     table = page.locator("#playground-table").inner_text()
     assert "画素精度" in table and "損失: 交差エントロピー" in table
     page.screenshot(path=str(tmp_path / "learn-ja.png"), full_page=True)
