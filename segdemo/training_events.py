@@ -26,7 +26,8 @@ import numpy as np
 
 EVENTS_FILE = "events.jsonl"
 NICENESS = 10
-FIRST_VALIDATION_GUESS_S = 15.0  # the time kept for validating the epoch under way, before one was measured
+FIRST_WRAP_UP_GUESS_S = 15.0  # time kept for ending the epoch under way (validation, saving), before one was measured
+WRAP_UP_MARGIN = 1.5  # a busy core makes one epoch's end slower than the last
 SCORES = ("loss", "pixel_accuracy", "miou", "val_loss", "val_pixel_accuracy", "val_miou")
 
 
@@ -69,6 +70,8 @@ def live_events_callback(folder, photo, deadline, batch):
             self.events = open(Path(folder, EVENTS_FILE), "a")
             self.step_seconds = deque(maxlen=5)
             self.validation_seconds = None
+            self.wrap_up_seconds = None  # from an epoch's last step to the next epoch's start
+            self.last_step_end = None
             self.epoch = 0
             self.app = os.getppid()
 
@@ -88,6 +91,8 @@ def live_events_callback(folder, photo, deadline, batch):
 
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch = epoch
+            if self.last_step_end is not None:
+                self.wrap_up_seconds = time.perf_counter() - self.last_step_end
 
         def on_train_batch_begin(self, step, logs=None):
             self.step_started = time.perf_counter()
@@ -99,13 +104,14 @@ def live_events_callback(folder, photo, deadline, batch):
             if step or self.epoch:  # the run's first step also builds the graph
                 self.step_seconds.append(seconds)
             self.emit("step", epoch=self.epoch + 1, step=step + 1, seconds=round(seconds, 4), **scores(logs))
+            self.last_step_end = time.perf_counter()
             if not self.model.stop_training and time.time() + self.reserve_s() >= deadline:
                 self.model.stop_training = True  # fit() still validates this epoch, then ends
                 self.emit("deadline", epoch=self.epoch + 1, step=step + 1)
 
         def reserve_s(self):
             step = np.mean(self.step_seconds) if self.step_seconds else 0.0
-            return step + (self.validation_seconds or FIRST_VALIDATION_GUESS_S)
+            return step + WRAP_UP_MARGIN * (self.wrap_up_seconds or FIRST_WRAP_UP_GUESS_S)
 
         def on_test_begin(self, logs=None):
             self.validation_started = time.perf_counter()
