@@ -9,8 +9,9 @@ keep the other core and win this one whenever they need it, then runs ``segdemo.
 training arguments unchanged plus one callback.  That callback appends JSON lines to
 ``RUN/events.jsonl`` (each step's running loss, pixel accuracy and mIoU and its seconds; each
 epoch's validation scores), writes the fixed validation photo's predicted labels before training
-and after each epoch (``RUN/snapshot-NN.png``, grey level = class index), and ends training in time
-to validate the epoch under way before the deadline.  It ends at once when the app that started it
+and after each epoch (``RUN/snapshot-NN.png``, grey level = class index).  It ends training before
+the deadline: after an epoch when another like it would not fit, else in time to validate the epoch
+under way.  It ends at once when the app that started it
 has gone.
 """
 import argparse
@@ -90,7 +91,7 @@ def live_events_callback(folder, photo, deadline, batch):
             self.snapshot(0)  # the untrained network's answer: where the class starts from
 
         def on_epoch_begin(self, epoch, logs=None):
-            self.epoch = epoch
+            self.epoch, self.epoch_started = epoch, time.perf_counter()
             if self.last_step_end is not None:
                 self.wrap_up_seconds = time.perf_counter() - self.last_step_end
 
@@ -105,9 +106,8 @@ def live_events_callback(folder, photo, deadline, batch):
                 self.step_seconds.append(seconds)
             self.emit("step", epoch=self.epoch + 1, step=step + 1, seconds=round(seconds, 4), **scores(logs))
             self.last_step_end = time.perf_counter()
-            if not self.model.stop_training and time.time() + self.reserve_s() >= deadline:
-                self.model.stop_training = True  # fit() still validates this epoch, then ends
-                self.emit("deadline", epoch=self.epoch + 1, step=step + 1)
+            if time.time() + self.reserve_s() >= deadline:
+                self.stop_for_deadline(step + 1)  # fit() still validates this epoch, then ends
 
         def reserve_s(self):
             step = np.mean(self.step_seconds) if self.step_seconds else 0.0
@@ -122,6 +122,14 @@ def live_events_callback(folder, photo, deadline, batch):
         def on_epoch_end(self, epoch, logs=None):
             self.snapshot(epoch + 1)
             self.emit("epoch", epoch=epoch + 1, validation_seconds=round(self.validation_seconds or 0.0, 2), **scores(logs))
+            another = epoch + 1 < self.params["epochs"]
+            if another and time.time() + (time.perf_counter() - self.epoch_started) >= deadline:
+                self.stop_for_deadline(step=0)  # no time for another epoch like this one: end with this one
+
+        def stop_for_deadline(self, step):
+            if not self.model.stop_training:
+                self.model.stop_training = True
+                self.emit("deadline", epoch=self.epoch + 1, step=step)
 
         def on_train_end(self, logs=None):
             self.emit("ended")  # every epoch's weights are saved: the app may end this process
