@@ -9,8 +9,9 @@ keep the other core and win this one whenever they need it, then runs ``segdemo.
 training arguments unchanged plus one callback.  That callback appends JSON lines to
 ``RUN/events.jsonl`` (each step's running loss, pixel accuracy and mIoU and its seconds; each
 epoch's validation scores), writes the fixed validation photo's predicted labels before training
-and after each epoch (``RUN/snapshot-NN.png``, grey level = class index), and ends training in time
-to validate the epoch under way before the deadline.  It ends at once when the app that started it
+and after each epoch (``RUN/snapshot-NN.png``, grey level = class index).  It ends training before
+the deadline: after an epoch when another like it would not fit, else in time to validate the epoch
+under way.  It ends at once when the app that started it
 has gone.
 """
 import argparse
@@ -26,7 +27,8 @@ import numpy as np
 
 EVENTS_FILE = "events.jsonl"
 NICENESS = 10
-FIRST_VALIDATION_GUESS_S = 15.0  # the time kept for validating the epoch under way, before one was measured
+FIRST_WRAP_UP_GUESS_S = 15.0  # time kept for ending the epoch under way (validation, saving), before one was measured
+WRAP_UP_MARGIN = 1.5  # a busy core makes one epoch's end slower than the last
 SCORES = ("loss", "pixel_accuracy", "miou", "val_loss", "val_pixel_accuracy", "val_miou")
 
 
@@ -69,6 +71,8 @@ def live_events_callback(folder, photo, deadline, batch):
             self.events = open(Path(folder, EVENTS_FILE), "a")
             self.step_seconds = deque(maxlen=5)
             self.validation_seconds = None
+            self.wrap_up_seconds = None  # from an epoch's last step to the next epoch's start
+            self.last_step_end = None
             self.epoch = 0
             self.app = os.getppid()
 
@@ -87,7 +91,9 @@ def live_events_callback(folder, photo, deadline, batch):
             self.snapshot(0)  # the untrained network's answer: where the class starts from
 
         def on_epoch_begin(self, epoch, logs=None):
-            self.epoch = epoch
+            self.epoch, self.epoch_started = epoch, time.perf_counter()
+            if self.last_step_end is not None:
+                self.wrap_up_seconds = time.perf_counter() - self.last_step_end
 
         def on_train_batch_begin(self, step, logs=None):
             self.step_started = time.perf_counter()
@@ -99,13 +105,13 @@ def live_events_callback(folder, photo, deadline, batch):
             if step or self.epoch:  # the run's first step also builds the graph
                 self.step_seconds.append(seconds)
             self.emit("step", epoch=self.epoch + 1, step=step + 1, seconds=round(seconds, 4), **scores(logs))
-            if not self.model.stop_training and time.time() + self.reserve_s() >= deadline:
-                self.model.stop_training = True  # fit() still validates this epoch, then ends
-                self.emit("deadline", epoch=self.epoch + 1, step=step + 1)
+            self.last_step_end = time.perf_counter()
+            if time.time() + self.reserve_s() >= deadline:
+                self.stop_for_deadline(step + 1)  # fit() still validates this epoch, then ends
 
         def reserve_s(self):
             step = np.mean(self.step_seconds) if self.step_seconds else 0.0
-            return step + (self.validation_seconds or FIRST_VALIDATION_GUESS_S)
+            return step + WRAP_UP_MARGIN * (self.wrap_up_seconds or FIRST_WRAP_UP_GUESS_S)
 
         def on_test_begin(self, logs=None):
             self.validation_started = time.perf_counter()
@@ -116,6 +122,14 @@ def live_events_callback(folder, photo, deadline, batch):
         def on_epoch_end(self, epoch, logs=None):
             self.snapshot(epoch + 1)
             self.emit("epoch", epoch=epoch + 1, validation_seconds=round(self.validation_seconds or 0.0, 2), **scores(logs))
+            another = epoch + 1 < self.params["epochs"]
+            if another and time.time() + (time.perf_counter() - self.epoch_started) >= deadline:
+                self.stop_for_deadline(step=0)  # no time for another epoch like this one: end with this one
+
+        def stop_for_deadline(self, step):
+            if not self.model.stop_training:
+                self.model.stop_training = True
+                self.emit("deadline", epoch=self.epoch + 1, step=step)
 
         def on_train_end(self, logs=None):
             self.emit("ended")  # every epoch's weights are saved: the app may end this process

@@ -285,6 +285,7 @@ class ClassTrainer:
         with self._lock:
             if not run.running:
                 return
+            shutil.rmtree(run.folder / "resume", ignore_errors=True)  # optimizer state: nobody resumes a class run
             code = run.process.returncode
             if run.stop_asked:
                 run.status = "stopped"
@@ -298,7 +299,6 @@ class ClassTrainer:
                 run.status, run.error = "failed", run.last_log_line()
             run.ended = time.time()
             run.version += 1
-            shutil.rmtree(run.folder / "resume", ignore_errors=True)  # optimizer state: nobody resumes a class run
 
     def keep(self, run, registry, label):
         """Offer ``run``'s best weights in Predict and Compare (``registry``) under a name of its own; the name."""

@@ -37,12 +37,15 @@ SIZES = ("96x128", "144x192", "192x256")
 MAX_PHOTOS = 572  # the training split
 PANELS = ("loss", "pixel_accuracy", "miou")
 TRAINING, VALIDATION = "#1f77b4", "#d62728"
-# the snapshot strip: one row of 4:3 pictures without the gallery's empty fixed height, two per row on a phone
+# the snapshot strip: rows of 4:3 pictures without the gallery's empty fixed height, two per row on a phone
 CSS = """
 #train-snapshots .grid-wrap { min-height: 0; max-height: none; }
 #train-snapshots .thumbnail-item { aspect-ratio: 4 / 3; }
 #train-snapshots .caption-label { white-space: normal; overflow: visible; text-overflow: clip; max-width: 100%; }
-@media (max-width: 640px) { #train-snapshots .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); } }
+@media (max-width: 640px) {
+  #train-snapshots .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+  #train-row { flex-direction: column-reverse; }  /* a student's phone shows the run first, the teacher's settings below */
+}
 """
 
 
@@ -222,7 +225,7 @@ def build(page: Page) -> Built:
     predict_model, predict_set = page.handle("predict", "model"), page.handle("predict", "label_set")
     compare_models = page.handle("compare", "models")
 
-    with gr.Row():
+    with gr.Row(elem_id="train-row"):
         with gr.Column(scale=1, min_width=280):
             arch = gr.Radio([(ARCH_TITLES[a], a) for a in ARCHES], value="unet", label=t("train.arch"))
             loss = gr.Dropdown(list(LOSS_CHOICES), value="ce+dice", label=t("train.loss"), allow_custom_value=True,
