@@ -212,11 +212,9 @@ def build(page: Page) -> Built:
                 explain = gr.Button(t("inside.explain"), variant="primary", interactive=not missing)
             influence_gallery = gr.Gallery(label=t("inside.influence"), columns=3, object_fit="contain", height="auto",
                                            elem_id="inside-influence")
-            with gr.Row():  # side by side on a projector, one under the other on a phone
-                with gr.Column(scale=3, min_width=320):  # the wider side: a column per model must fit a projector
-                    pixel_table = gr.Dataframe(label=t("inside.pixel_table"), interactive=False, wrap=True)
-                with gr.Column(scale=2, min_width=320):
-                    pixel_note = gr.Markdown()
+            # the table on the whole width (a column per model: side by side with the notes, the third was cut on a projector)
+            pixel_table = gr.Dataframe(label=t("inside.pixel_table"), interactive=False, wrap=True)
+            pixel_note = gr.Markdown()
         with gr.Tab(t("inside.probabilities_tab"), id="inside-probabilities", elem_id=tab_element_id("inside-probabilities")):
             chance_model, show_chances, chance_gallery, chance_note = one_model_view(
                 "probabilities", choices, preferred, missing)
