@@ -37,13 +37,13 @@ def test_table_marks_differences_within_seed_noise(tmp_path):
     runs = loss_study.read_runs(tmp_path)
     assert [run.name for run in runs] == ["ce-dice", "ce-dice-seed1", "ce", "ce-weighted"]
     assert loss_study.seed_noise(runs) == pytest.approx({"pixel_accuracy": 0, "miou": 0.01, "mountain": 0.06,
-                                                         "mean_hausdorff95": 0})
+                                                         "mean_hausdorff95": 0, "any_class": 0.06})
     table = loss_study.markdown(runs)
     assert "| ce-dice | −Σ t log p + 1 − soft F1 | 0 | 0.800 | 0.620 | +0.020 | 0.100 | 40.0 |" in table
     assert "| ce-weighted | −Σ w_c t log p | 0 | 0.800 | 0.595 | -0.005 (within noise) | 0.200 | 40.0 |" in table
     assert "| ce | −Σ t log p | 0 | 0.800 | 0.600 | - |" in table
     assert "| run | sky | mountain |" in table and "| ce-weighted | 0.900 | 0.200 |" in table
-    assert "mIoU 0.010, mountain IoU 0.060" in table
+    assert "mIoU 0.010, mountain IoU 0.060, HD95 0.0 px apart; the IoU of one class up to 0.060." in table
     figure = loss_study.per_class_figure(runs, class_label=str.upper)
     assert [bar.name for bar in figure.data] == ["ce-dice (0.620)", "ce-dice-seed1 (0.610)", "ce (0.600)", "ce-weighted (0.595)"]
     assert list(figure.data[3].x) == ["SKY", "MOUNTAIN"] and list(figure.data[3].y) == [0.9, 0.2]
