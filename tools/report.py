@@ -65,16 +65,24 @@ def write_into_readme(text, start_marker, end_marker, readme=PROJECT_ROOT / "REA
     readme.write_text(content[:start] + "\n" + text + "\n" + content[end:])
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m tools.report", description=__doc__)
-    parser.add_argument("--checkpoints", help="checkpoint folder (default: the app's)")
+def table_command(argv, prog, description, markers, make_table, source_option, source_help):
+    """A README table's command line: print the table made from ``source_option``'s folder (None:
+    the default one); with ``--readme`` also write it between ``markers``."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument(source_option, dest="source", help=source_help)
     parser.add_argument("--readme", action="store_true", help="write the table into README.md")
     args = parser.parse_args(argv)
-    table = results_table(checkpoints_root(args.checkpoints))
+    table = make_table(args.source)
     print(table)
     if args.readme:
-        write_into_readme(table, README_START, README_END)
+        write_into_readme(table, *markers)
     return 0
+
+
+def main(argv=None):
+    return table_command(argv, "python -m tools.report", __doc__, (README_START, README_END),
+                         lambda folder: results_table(checkpoints_root(folder)), "--checkpoints",
+                         "checkpoint folder (default: the app's)")
 
 
 if __name__ == "__main__":
