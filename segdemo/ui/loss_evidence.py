@@ -44,6 +44,7 @@ def build_loss_study(built):
     def draw(request: gr.Request = None):
         language = language_of(request)
         return ({"headers": say_columns(language, "learn.loss_study_columns"), "data": study_rows(runs, language)},
-                noise_note(runs, language), per_class_figure(runs, lambda name: say_class(language, name)))
+                noise_note(runs, language), per_class_figure(runs, lambda name: say_class(language, name),
+                                 say(language, "learn.loss_study_legend")))
 
     built.fill_on_load(draw, [table, note, bars])
