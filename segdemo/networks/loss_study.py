@@ -141,6 +141,7 @@ def per_class_figure(runs, class_label=str, legend_title="run (mIoU)"):
         figure.add_trace(go.Bar(x=[class_label(name) for name in classes], y=[run.iou(name) for name in classes],
                                 name=f"{run.name} ({run.metrics['miou']:.3f})",
                                 hovertemplate=f"{run.name}: %{{y:.3f}}<extra></extra>"))
-    figure.update_layout(barmode="group", height=400, yaxis={"title": "IoU", "range": [0, 1]},
-                         legend={"title": legend_title}, margin={"t": 30})
+    # the legend under the bars: beside them it took most of a phone's width
+    figure.update_layout(barmode="group", height=460, yaxis={"title": "IoU", "range": [0, 1]},
+                         legend={"title": legend_title, "orientation": "h", "y": -0.25}, margin={"t": 30})
     return figure
