@@ -90,6 +90,11 @@ class ModelRegistry:
     def unavailable(self):
         return {name: entry.error for name, entry in self.entries.items() if not entry.available}
 
+    def records(self, filename):
+        """{name: record} of the available models whose folder holds this JSON record (``networks.checkpoint``)."""
+        found = {name: self.entries[name].record(filename) for name in self.available()}
+        return {name: record for name, record in found.items() if record}
+
     def default_set(self):
         """The models a tab comparing several starts with: ``DEFAULT_SET`` where available, else the first three."""
         available = self.available()

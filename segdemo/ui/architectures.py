@@ -27,8 +27,7 @@ ENCODER_METRICS = (METRIC["pixel_accuracy"], METRIC["miou"])
 
 def evaluated_models(registry):
     """{name: metrics.json} of the available models scored on the recorded split (comparable with each other)."""
-    evaluated = {name: registry.entries[name].record(METRICS_FILE) for name in registry.available()}
-    return {name: metrics for name, metrics in evaluated.items() if metrics and metrics.get("split", "fixed") == "fixed"}
+    return {name: metrics for name, metrics in registry.records(METRICS_FILE).items() if metrics.get("split", "fixed") == "fixed"}
 
 
 def evidence_rows(registry):

@@ -21,12 +21,7 @@ ID = "errors"
 
 def evaluated_models(registry):
     """{name: metrics.json} of the available models that were evaluated photo by photo."""
-    found = {}
-    for name in registry.available():
-        evaluated = registry.entries[name].record(METRICS_FILE)
-        if evaluated and evaluated.get("per_image"):
-            found[name] = evaluated
-    return found
+    return {name: metrics for name, metrics in registry.records(METRICS_FILE).items() if metrics.get("per_image")}
 
 
 def confusion_figure(evaluated, classes, language="en"):
