@@ -116,6 +116,20 @@ def test_compare_gives_every_model_the_decoded_upload(trained_checkpoints, tmp_p
     assert len(gallery) == 3
 
 
+def test_compare_names_a_class_run_by_its_label_not_its_network(trained_checkpoints, tmp_path):
+    """A kept class run reads as one in Compare's pictures and table, not as a second shipped U-Net."""
+    from PIL import Image
+
+    registry = ModelRegistry(trained_checkpoints)
+    label = "class run 10:42 (U-Net, 2 epochs)"
+    registry.add(trained_checkpoints / "unet", "class-run-1", label=label)
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.full((60, 80, 3), 120, np.uint8)).save(photo)
+    gallery, _, table, _ = compare.compare(registry, str(photo), ["unet", "class-run-1"])
+    assert gallery[0][1].startswith("U-Net") and gallery[1][1].startswith(label + ",")
+    assert [row[0] for row in table["data"]] == ["unet", label]
+
+
 def test_a_request_beyond_capacity_is_told_the_app_is_busy_in_its_language():
     import threading
 

@@ -54,10 +54,10 @@ def compare(registry, image, model_names, language="en", view=None):
             summary = metrics.score_labels(truth, full, config.classes)
             scores = [round(summary["pixel_accuracy"], 4), round(summary["miou"], 4)]
         milliseconds = 1000 * (time.perf_counter() - started)
-        gallery.append((save_image(overlay(picture, labels, config.colours), name),
-                        f"{config.title}, {input_size(config)}: {milliseconds:.0f} ms"))  # the input size sets the time
+        gallery.append((save_image(overlay(picture, labels, config.colours), name),  # the input size sets the time
+                        f"{entry.label or config.title}, {input_size(config)}: {milliseconds:.0f} ms"))
         # what a class compares first (a phone shows these without scrolling the table), then what explains it
-        rows.append([name, round(milliseconds, 1), *scores, len(config.classes), input_size(config),
+        rows.append([entry.label or name, round(milliseconds, 1), *scores, len(config.classes), input_size(config),
                      millions(entry.segmenter.parameter_count), say_engine(language, entry.segmenter.engine), config.title])
         same_set.setdefault(config.label_set, []).append(labels)
     label_set, maps = max(same_set.items(), key=lambda item: len(item[1]))
