@@ -43,6 +43,29 @@ def test_results_table_comes_from_metrics_files(trained_checkpoints, tmp_path):
         < table.index("| fpn | LiteRT")
 
 
+def test_encoder_table_sets_one_decoder_on_two_encoders_with_its_curves(tmp_path):
+    """Only a decoder trained on two encoders gets the table; curves read at fixed epochs and the last."""
+    def checkpoint(name, arch, backbone, miou, curve):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "config.json").write_text(json.dumps({"arch": arch, "backbone": backbone, "label_set": "regions"}))
+        (folder / "metrics.json").write_text(json.dumps({
+            "images": 143, "pixel_accuracy": 0.86, "mean_accuracy": 0.8, "miou": miou, "fwiou": 0.7, "mean_f1": 0.8,
+            "mean_average_precision": 0.8, "mean_hausdorff95": 40.0, "split": "fixed",
+            "per_class": {"sky": {"iou": 0.9}, "mountain": {"iou": 0.3}}}))
+        (folder / "history.json").write_text(json.dumps([{"val_miou": value} for value in curve]))
+
+    checkpoint("unet", "unet", "mobilenetv2", 0.708, [0.4 + 0.01 * e for e in range(12)])
+    checkpoint("unet-efficientnetb0", "unet", "efficientnetb0", 0.681, [0.5, 0.6, 0.55, 0.58, 0.57, 0.56])
+    checkpoint("pspnet", "pspnet", "mobilenetv2", 0.665, [0.5])
+    table = report.results_table(tmp_path)
+    assert "Same decoder (unet, regions), two encoders" in table and "Same decoder (pspnet" not in table
+    assert "| kept epoch | ep. 1 | ep. 5 | ep. 10 | ep. 12 |" in table
+    assert "| unet | MobileNetV2 | 0.860 | 0.708 | 0.300 | 12 | 0.400 | 0.440 | 0.490 | 0.510 |" in table
+    assert "| unet-efficientnetb0 | EfficientNet-B0 | 0.860 | 0.681 | 0.300 | 2 | 0.500 | 0.570 | - | - |" in table
+    assert "unet-efficientnetb0 against unet: mIoU -0.027, pixel accuracy +0.000." in table
+
+
 def test_write_into_readme_replaces_only_between_markers(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text("top\n<!-- a -->\nold\n<!-- b -->\nbottom\n")
