@@ -12,7 +12,8 @@ from segdemo.ui.text import language_of, say, say_class, say_columns, say_metric
 ID = "curves"
 
 PANELS = ("loss", "pixel_accuracy", "miou")
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+# one colour per checkpoint: the 3 decoders on 2 encoders, the seed recipe and kept class runs need more than 6
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f")
 
 
 def histories(registry):
