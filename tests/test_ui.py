@@ -93,6 +93,15 @@ def test_architectures_sets_one_decoder_on_two_encoders_side_by_side(trained_che
     assert rows[0][6] == (None if mountain is None else round(mountain, 3))
 
 
+def test_architectures_says_what_the_second_encoder_changed_in_both_languages():
+    rows = [["U-Net", "MobileNetV2", "8.0 M", 40, 0.862, 0.708, 0.327],
+            ["U-Net", "EfficientNet-B0", "10.1 M", 100, 0.848, 0.681, 0.256],
+            ["FPN", "MobileNetV2", "5.0 M", 50, 0.868, 0.718, None]]
+    assert architectures.encoder_changes(rows) == \
+        "- **U-Net** on EfficientNet-B0: mIoU -0.027 against MobileNetV2, 2.5x its time per photo."
+    assert "mIoU -0.027" in architectures.encoder_changes(rows, "ja") and "2.5 倍" in architectures.encoder_changes(rows, "ja")
+
+
 def test_compare_gives_every_model_the_decoded_upload(trained_checkpoints, tmp_path, monkeypatch):
     """Each model sees the upload itself, decoded once at the size shown, not the previous model's preview of it."""
     from PIL import Image

@@ -70,6 +70,17 @@ def encoder_rows(registry):
     return rows
 
 
+def encoder_changes(rows, language="en"):
+    """Under the table, what the second encoder changed for each decoder: mIoU and time against the first."""
+    lines, baselines = [], {}
+    for decoder, encoder, _, milliseconds, _, miou, _ in rows:
+        baseline = baselines.setdefault(decoder, (encoder, milliseconds, miou))
+        if baseline[0] != encoder and None not in (miou, baseline[2]):
+            lines.append(say(language, "architectures.encoder_change", decoder=decoder, encoder=encoder, baseline=baseline[0],
+                             change=miou - baseline[2], times=milliseconds / max(baseline[1], 1)))
+    return "\n".join(f"- {line}" for line in lines)
+
+
 def build(page: Page) -> Built:
     """The tab; its evidence table is filled in the browser's language on page load."""
     registry = page.registry
@@ -92,14 +103,15 @@ def build(page: Page) -> Built:
     if encoder_table:
         gr.Markdown(t("architectures.encoders"))
         encoders = gr.Dataframe(label=t("architectures.encoder_table"), interactive=False)
+        changes = gr.Markdown()
 
         def draw_encoders(request: gr.Request = None):
             language = language_of(request)
             headers = (say_columns(language, "architectures.encoder_columns") + say_metric_titles(language, ENCODER_METRICS)
                        + [say(language, "architectures.mountain_iou")])
-            return {"headers": headers, "data": encoder_table}
+            return {"headers": headers, "data": encoder_table}, encoder_changes(encoder_table, language)
 
-        built.fill_on_load(draw_encoders, [encoders])
+        built.fill_on_load(draw_encoders, [encoders, changes])
     to_inside = gr.Button(t("architectures.to_inside"), size="sm")
     to_inside.click(lambda: gr.Tabs(selected="inside"), None, page.tabs, api_name=False)
     return built
