@@ -87,3 +87,20 @@ def test_the_learn_tab_shows_the_study_in_the_page_language(tmp_path):
     assert rows["ce-weighted"][3:] == [0.8, 0.595, "-0.005 (ノイズの範囲内)", 0.2, 40.0]
     assert rows["ce"][5] == "-"
     assert "0.010" in noise_note(runs, "en") and "0.010" in noise_note(runs, "ja")
+
+
+def test_the_learn_tab_says_what_the_numbers_say_from_the_runs(tmp_path):
+    from segdemo.ui.loss_evidence import findings
+
+    fake_run(tmp_path, "ce", "ce", "none", 0, 0.600, 0.00)
+    fake_run(tmp_path, "ce-seed1", "ce", "none", 1, 0.590, 0.01)
+    fake_run(tmp_path, "dice", "dice", "none", 0, 0.605, 0.11)
+    fake_run(tmp_path, "focal", "focal", "none", 0, 0.570, 0.00)
+    fake_run(tmp_path, "boundary", "boundary", "none", 0, 0.650, 0.02)
+    said = findings(loss_study.read_runs(tmp_path))
+    assert "noise of plain cross-entropy** in mIoU: dice (+0.005), ce-seed1 (-0.010)." in said
+    assert "below plain cross-entropy**: focal (-0.030)." in said and "above plain cross-entropy**: boundary (+0.050)." in said
+    assert "at least 0.05 only with: dice (0.110);" in said
+    assert "IoU が 0.05 以上になったのは dice (0.110) だけ" in findings(loss_study.read_runs(tmp_path), "ja")
+    (tmp_path / "dice" / "metrics.json").unlink()
+    assert "no run reaches an IoU of 0.05" in findings(loss_study.read_runs(tmp_path))

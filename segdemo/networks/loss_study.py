@@ -25,7 +25,7 @@ FORMULAS = {  # each term as segdemo.networks.losses computes it at its defaults
     ("focal", "inverse-sqrt"): "−w_c (1−p_t)² log p_t",
     ("dice", "none"): "1 − soft F1",
     ("tversky", "none"): "1 − TP / (TP + 0.3 FP + 0.7 FN)",
-    ("boundary", "none"): "1 − boundary F1 (3 px)",
+    ("boundary", "none"): "1 − boundary F1 (edges within 2 px)",  # theta = 5: a 5x5 max-pool
 }
 
 

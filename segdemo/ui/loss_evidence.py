@@ -7,10 +7,12 @@ a synthetic square to what it did on real photos.
 import gradio as gr
 
 from segdemo.networks.checkpoint import METRIC
-from segdemo.networks.loss_study import RARE_CLASS, baseline_of, per_class_figure, read_runs, seed_noise, versus_baseline
+from segdemo.networks.loss_study import (RARE_CLASS, baseline_of, miou_gap, per_class_figure, read_runs, seed_noise,
+                                        versus_baseline)
 from segdemo.ui.text import language_of, say, say_class, say_columns, t
 
 MIOU, PIXEL_ACCURACY, HD95 = METRIC["miou"], METRIC["pixel_accuracy"], METRIC["mean_hausdorff95"]
+RARE_FLOOR = 0.05  # a mountain IoU below this is a few stray pixels, not a class the network has learnt
 
 
 def study_rows(runs, language="en"):
@@ -29,6 +31,23 @@ def noise_note(runs, language="en"):
     return say(language, "learn.loss_study_noise", miou=noise["miou"], mountain=noise[RARE_CLASS])
 
 
+def findings(runs, language="en"):
+    """What the numbers say, read from the runs themselves: which losses the seed noise cannot tell
+    from plain cross-entropy, which are clearly off it, and which ones learn the rare class at all."""
+    baseline, noise = baseline_of(runs), seed_noise(runs)
+    groups = {"within": [], "below": [], "above": []}
+    for run in runs:
+        gap, within = miou_gap(run, baseline, noise)
+        if gap is not None and "miou" in noise:
+            groups["within" if within else ("below" if gap < 0 else "above")].append(f"{run.name} ({gap:+.3f})")
+    lines = [say(language, f"learn.loss_findings_{group}", runs=", ".join(names)) for group, names in groups.items() if names]
+    rare = [f"{run.name} ({run.iou(RARE_CLASS):.3f})" for run in sorted(runs, key=lambda r: -(r.iou(RARE_CLASS) or 0))
+            if (run.iou(RARE_CLASS) or 0) >= RARE_FLOOR]
+    lines.append(say(language, "learn.loss_findings_rare", floor=RARE_FLOOR, runs=", ".join(rare)) if rare
+                 else say(language, "learn.loss_findings_no_rare", floor=RARE_FLOOR))
+    return "\n".join(f"- {line}" for line in lines) + "\n\n" + say(language, "learn.loss_lesson")
+
+
 def build_loss_study(built):
     """The section, with its table, bars and noise line filled in the visitor's language on page load."""
     gr.Markdown(t("learn.loss_study_title"))
@@ -40,11 +59,12 @@ def build_loss_study(built):
     table = gr.Dataframe(label=t("learn.loss_study_table"), interactive=False, elem_classes=["segdemo-wide-table"])
     note = gr.Markdown()
     bars = gr.Plot(label=t("learn.loss_study_bars"))
+    said = gr.Markdown()
 
     def draw(request: gr.Request = None):
         language = language_of(request)
         return ({"headers": say_columns(language, "learn.loss_study_columns"), "data": study_rows(runs, language)},
                 noise_note(runs, language), per_class_figure(runs, lambda name: say_class(language, name),
-                                 say(language, "learn.loss_study_legend")))
+                                 say(language, "learn.loss_study_legend")), findings(runs, language))
 
-    built.fill_on_load(draw, [table, note, bars])
+    built.fill_on_load(draw, [table, note, bars, said])
