@@ -126,11 +126,12 @@ def live_frames_per_second(registry, frames=40):
 
 
 def served_compare_ms(url, photo, names, repeats):
-    """(median, p95) ms of one student's Compare of ``names`` through the server, request to answer."""
-    from gradio_client import Client, handle_file
+    """(median, p95) ms of one student's Compare of ``names`` through the server, until the answer and its
+    pictures have arrived over one kept-alive connection, as a browser fetches them (``tools.classroom.Student``)."""
+    from tools.classroom import Student, compare_asker
 
-    client = Client(url, verbose=False)
-    return timed(lambda: client.predict(handle_file(str(photo)), names, api_name="/compare"), repeats)
+    student, ask = Student(url), compare_asker([photo], list(names))
+    return timed(lambda: ask(student, 0, 0), repeats)
 
 
 def served_figures(checkpoints, scratch, photo, names, repeats, with_load=True):
@@ -232,7 +233,7 @@ def markdown(results, command, random_init):
     lines += [
         "",
         f"- Compare of the tab's default set through `python app.py` ({', '.join(results['compared_models'])}; 1024x768 JPEG, "
-        f"one student, request to answer): median {results['compare_ms'][0]:.0f} ms, p95 {results['compare_ms'][1]:.0f} ms",
+        f"one student, answer and pictures received): median {results['compare_ms'][0]:.0f} ms, p95 {results['compare_ms'][1]:.0f} ms",
         f"- Live tab ({results['live_model']}, 640x480 frames back to back: segmented and drawn in-process): "
         f"{results['live_fps']:.1f} frames/s; in Chromium with its synthetic 640x480 webcam against `python app.py`: "
         f"{results['browser_live']}",
