@@ -98,12 +98,15 @@ def cold_start(checkpoints):
     return time.perf_counter() - started, int(done.stdout.split()[-1]) / 1024
 
 
-def agreement_images(label_set, photo):
-    """(images, truths or None, description): the real validation photos when present, else the benchmark photo."""
+def agreement_images(label_set, photo, trained=True):
+    """(images, truths or None, description): the real validation photos when present and the weights
+    are trained (random weights agree on nothing worth 143 photos' time), else the benchmark photo."""
     try:
-        return fidelity.validation_images(label_set)
+        if trained:
+            return fidelity.validation_images(label_set)
     except DatasetError:
         return [str(photo)], None, "the benchmark photo (no dataset here)"
+    return [str(photo)], None, "the benchmark photo (random weights)"
 
 
 def live_frames_per_second(registry, frames=40):
@@ -160,7 +163,7 @@ def served_figures(checkpoints, scratch, photo, names, repeats, with_load=True):
         process.wait(timeout=30)
 
 
-def run(checkpoints, repeats, scratch, train_steps=TRAIN_STEPS, with_load=True):
+def run(checkpoints, repeats, scratch, train_steps=TRAIN_STEPS, with_load=True, trained=True):
     results = {"rows": [], "machine": describe_machine()}
     photo = photo_file(scratch)
     registry = ModelRegistry(checkpoints)
@@ -187,7 +190,7 @@ def run(checkpoints, repeats, scratch, train_steps=TRAIN_STEPS, with_load=True):
                                 interpolation=cv2.INTER_NEAREST)
             overlay(image, labels, config.colours)
 
-        images, truths, source = agreement_images(config.label_set, photo)
+        images, truths, source = agreement_images(config.label_set, photo, trained)
         scores = fidelity.agreement(segmenter, images, fidelity.reference_answers(reference, images, truths), truths)
         results["rows"].append({
             "model": f"{name} ({config.title}, {size[0]}x{size[1]})", "engine": segmenter.engine,
@@ -299,7 +302,8 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="segdemo-bench-") as scratch:
         if random_init:
             checkpoints = random_checkpoints(Path(scratch) / "checkpoints")
-        results = run(checkpoints, args.repeats, Path(scratch), args.train_steps, with_load=not args.no_load)
+        results = run(checkpoints, args.repeats, Path(scratch), args.train_steps, with_load=not args.no_load,
+                      trained=not random_init)
     text = markdown(results, command.strip(), random_init)
     print(text)
     if args.json:
