@@ -101,12 +101,12 @@ def cold_start(checkpoints):
 def agreement_images(label_set, photo, trained=True):
     """(images, truths or None, description): the real validation photos when present and the weights
     are trained (random weights agree on nothing worth 143 photos' time), else the benchmark photo."""
+    if not trained:
+        return [str(photo)], None, "the benchmark photo (random weights)"
     try:
-        if trained:
-            return fidelity.validation_images(label_set)
+        return fidelity.validation_images(label_set)
     except DatasetError:
         return [str(photo)], None, "the benchmark photo (no dataset here)"
-    return [str(photo)], None, "the benchmark photo (random weights)"
 
 
 def live_frames_per_second(registry, frames=40):
