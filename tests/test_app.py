@@ -12,10 +12,8 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from segdemo.data.labels import REGIONS
-
 REGION_MODELS = ["unet", "pspnet", "fpn"]
-LEGEND, DETAILS = 3, 7  # positions in what /predict returns
+LEGEND, DETAILS = 2, 6  # positions in what /predict returns
 
 
 @pytest.fixture(scope="module")
@@ -36,13 +34,8 @@ def predict(client, path, model="unet"):
 
 
 def test_predict_endpoint(client, photo):
-    (before, after), classes, confidence, legend, truth, errors, verdict, details = predict(client, photo)
+    (before, after), confidence, legend, truth, errors, verdict, details = predict(client, photo)
     assert Image.open(before).size == Image.open(after).size == (800, 600), "pictures at the size the page shows"
-    assert classes["annotations"] and {a["label"] for a in classes["annotations"]} <= set(REGIONS.classes)
-    for annotation in classes["annotations"]:  # the class's colour where it is, transparent elsewhere
-        alpha = np.asarray(Image.open(annotation["image"]).convert("RGBA"))[..., 3]
-        assert alpha.shape == (600, 800) and set(np.unique(alpha)) <= {0, 255} and alpha.max() == 255
-    assert Image.open(classes["image"]).size == (800, 600)
     assert truth is None and errors is None and "bundled example or a dataset photo" in verdict
     assert details["scores_against_truth"] is None
     assert details["size"] == [1024, 768] and details["shown_at"] == [800, 600]
@@ -50,6 +43,20 @@ def test_predict_endpoint(client, photo):
     assert "sky" in legend and "foreground object" in legend
     assert details["model"] == "unet" and abs(sum(details["class_shares"].values()) - 1) < 1e-6
     assert details["timings_ms"]["total_ms"] > 0
+
+
+def test_the_classes_view_is_drawn_when_opened_from_the_last_answer(client, running_app, photo):
+    newcomer = Client(running_app["url"], verbose=False)
+    assert newcomer.predict(api_name="/classes") is None, "nothing to show before a photo is segmented"
+    details = predict(client, photo)[DETAILS]
+    classes = client.predict(api_name="/classes")
+    found = [a["label"] for a in classes["annotations"]]
+    expected = [name for name, share in sorted(details["class_shares"].items(), key=lambda item: -item[1]) if share >= 0.001]
+    assert found == expected, "every class of the answer with 0.1% or more, largest first"
+    for annotation in classes["annotations"]:  # the class's colour where it is, transparent elsewhere
+        alpha = np.asarray(Image.open(annotation["image"]).convert("RGBA"))[..., 3]
+        assert alpha.shape == (600, 800) and set(np.unique(alpha)) <= {0, 255} and alpha.max() == 255
+    assert Image.open(classes["image"]).size == (800, 600)
 
 
 def test_the_mask_file_is_made_when_asked_at_the_photos_own_size(client, photo, running_app):

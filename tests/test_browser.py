@@ -59,6 +59,14 @@ def test_predict_tab_shows_overlay_and_legend(page, running_app, tmp_path):
     page.wait_for_function("(before) => { const img = document.querySelector(\"img[src*='overlay-']\");"
                            " return img && img.src !== before; }", arg=first_overlay, timeout=30_000)
 
+    assert page.locator("img[src*='class-']").count() == 0, "each class's picture is drawn only once its view is opened"
+    page.get_by_text("Classes found, one at a time").click()
+    page.locator("img[src*='class-']").first.wait_for(timeout=30_000)
+    first_classes = page.locator("img[src*='class-']").first.get_attribute("src")
+    page.get_by_role("button", name="Segment").click()  # while the view is open, a new answer redraws it
+    page.wait_for_function("(before) => { const img = document.querySelector(\"img[src*='class-']\");"
+                           " return img && img.src !== before; }", arg=first_classes, timeout=60_000)
+
 
 def test_compare_tab_runs_every_model(page, running_app, tmp_path):
     page.locator(tab_button("compare")).click()

@@ -1,6 +1,7 @@
 """The dashboard's pieces without a server: empty model folder, playground, disagreement."""
 import json
 
+import gradio as gr
 import numpy as np
 import pytest
 
@@ -192,3 +193,16 @@ def test_a_model_scored_on_its_own_split_is_said_not_comparable(trained_checkpoi
 def test_compare_keys_name_every_class_colour_and_disagreement_shade(trained_checkpoints):
     keys = compare.colour_keys(ModelRegistry(trained_checkpoints), "ja")
     assert "前景物体" in keys and "全モデルが一致" in keys and "3 通りの答え" in keys
+
+
+def test_the_queue_polls_every_ten_ms_and_summarises_its_events_in_batches(monkeypatch):
+    from segdemo.ui.capacity import ANALYTICS_EVERY, ANALYTICS_KEPT, QUEUE_POLL_S, start_queue
+
+    monkeypatch.delenv("GRADIO_ANALYTICS_CACHE_FREQUENCY", raising=False)
+    monkeypatch.delenv("GRADIO_ANALYTICS_MAX_EVENTS", raising=False)
+    with gr.Blocks() as demo:
+        gr.Markdown()
+    start_queue(demo)
+    queue = demo._queue
+    assert queue.sleep_when_free == QUEUE_POLL_S
+    assert (queue.ANAYLTICS_CACHE_FREQUENCY, queue.ANALYTICS_MAX_EVENTS) == (ANALYTICS_EVERY, ANALYTICS_KEPT)

@@ -10,7 +10,7 @@ from segdemo.data.view import open_dataset_view
 from segdemo.serving.addresses import is_loopback, local_addresses
 from segdemo.serving.registry import ModelRegistry
 from segdemo.ui import architectures, compare, curves, dataset, errors, inside, join, learn, live, predict, train
-from segdemo.ui.capacity import QUEUE_SIZE, WAITING_LIMIT, Capacity
+from segdemo.ui.capacity import WAITING_LIMIT, Capacity, start_queue
 from segdemo.ui.common import availability_markdown
 from segdemo.ui.tab import Page, tab_element_id
 from segdemo.ui.text import I18N, t
@@ -113,7 +113,7 @@ def build_demo(registry=None, view=None):
         for built in page.built.values():
             for hook in built.on_load:
                 demo.load(hook.function, hook.inputs, hook.outputs, api_name=False)
-    demo.queue(default_concurrency_limit=2, max_size=QUEUE_SIZE)
+    start_queue(demo)
     return demo
 
 

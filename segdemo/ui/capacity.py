@@ -20,6 +20,26 @@ WORKERS = int(os.environ.get("SEGDEMO_WORKERS", 2))  # 2 cores: the network uses
 PATIENCE_S = float(os.environ.get("SEGDEMO_PATIENCE_S", 30))  # with the answer itself, well within a minute
 WAITING_LIMIT = 128
 QUEUE_SIZE = 256
+QUEUE_POLL_S = 0.01  # Gradio's queue looks for work every millisecond: a tenth of a core spent idle
+ANALYTICS_EVERY = 50  # events between Gradio's monitoring summaries (by default after every event)
+ANALYTICS_KEPT = 1000  # events whose timings that summary keeps (by default 10,000)
+
+
+def start_queue(demo):
+    """Gradio's queue, without the work it does by default that a class pays for on every answer.
+
+    After each event Gradio rebuilds a pandas table of every event it has kept (up to 10,000)
+    for its monitoring summary: a cost per answer that grows with the answers already given.
+    Here the summary is rebuilt every ``ANALYTICS_EVERY`` events over the last
+    ``ANALYTICS_KEPT``, and the queue polls every ``QUEUE_POLL_S`` instead of every millisecond.
+    """
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(ANALYTICS_EVERY))  # read when the queue is made
+    os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", str(ANALYTICS_KEPT))
+    demo.queue(default_concurrency_limit=2, max_size=QUEUE_SIZE)
+    queue = demo._queue
+    if not hasattr(queue, "sleep_when_free"):
+        raise RuntimeError("gradio.queueing.Queue has no sleep_when_free any more: see segdemo.ui.capacity")
+    queue.sleep_when_free = QUEUE_POLL_S
 
 
 class Capacity:

@@ -8,7 +8,7 @@ import gradio as gr
 
 from segdemo.networks.checkpoint import METRIC
 from segdemo.networks.loss_study import (RARE_CLASS, baseline_of, miou_gap, per_class_figure, read_runs, seed_noise,
-                                        versus_baseline)
+                                         versus_baseline)
 from segdemo.ui.text import language_of, say, say_class, say_columns, t
 
 MIOU, PIXEL_ACCURACY, HD95 = METRIC["miou"], METRIC["pixel_accuracy"], METRIC["mean_hausdorff95"]

@@ -49,13 +49,18 @@ class ClassView(gr.AnnotatedImage):
                                   annotations=[Annotation(image=FileData(path=mask), label=label) for mask, label in masks])
 
 
-def class_annotations(photo_file, labels, config, shares, language):
-    """(picture file, [(mask file, class name)]) for ``ClassView`` at the size shown: classes covering at least 0.1% of
-    the photo, largest first (their shares are in the legend); each mask is the class's colour
-    where it is and transparent elsewhere, as gr.AnnotatedImage draws them."""
-    classes = config.classes
+def class_view(drawn, language):
+    """(picture file, [(mask file, class name)]) of the last answer for ``ClassView``, at the size shown: classes
+    covering at least 0.1% of the photo, largest first (their shares are in the legend); each mask
+    is the class's colour where it is and transparent elsewhere, as gr.AnnotatedImage draws them.
+
+    Made only while the view is open: six or so pictures of their own, each written and fetched,
+    that most students never look at.
+    """
+    photo_file, _, labels, classes, colours = drawn
+    shares = class_shares(labels, classes)
     present = [i for i in np.argsort([-shares[c] for c in classes]) if shares[classes[i]] >= 0.001]
-    return photo_file, [(save_highlight(labels == i, config.colours[i], "class"), say_class(language, classes[i]))
+    return photo_file, [(save_highlight(labels == i, colours[i], "class"), say_class(language, classes[i]))
                         for i in present]
 
 
@@ -79,8 +84,9 @@ def predict(registry, image, model_name, opacity=0.55, language="en", view=None)
     """Everything the Predict tab shows for one photo, also served as the ``predict`` API.
 
     Pictures are drawn at the size the page shows them.  The last two values (kept in the
-    session, not part of the API) let the opacity slider redraw the overlay without running the
-    network again, and let ``mask_file`` make the full-resolution mask when it is asked for.
+    session, not part of the API) let the opacity slider redraw the overlay and ``class_view`` draw
+    the classes without running the network again, and let ``mask_file`` make the
+    full-resolution mask when it is asked for.
     """
     started = time.perf_counter()
     answer = segment_or_explain(registry, model_name, image, language, DISPLAY_SIDE)
@@ -90,10 +96,9 @@ def predict(registry, image, model_name, opacity=0.55, language="en", view=None)
     shares = class_shares(labels, config.classes)
     truth, errors, scores = truth_outputs(answer, labels, known_truth(view, image, config.label_set), config)
     height, width = answer.photo_size
-    drawn = (save_image(photo, "photo"), photo, labels.astype(np.uint8), config.colours)
+    drawn = (save_image(photo, "photo"), photo, labels.astype(np.uint8), config.classes, config.colours)
     outputs = (
         redraw(drawn, opacity),
-        class_annotations(drawn[0], labels, config, shares, language),
         save_image(heatmap(confidence), "confidence"),
         legend_html(shares, config.classes, config.colours, language),
         truth,
@@ -132,7 +137,7 @@ def redraw(drawn, opacity):
     """(photo, photo with mask) files for the before/after slider, at a new opacity."""
     if drawn is None:
         return None
-    photo_file, photo, labels, colours = drawn
+    photo_file, photo, labels, _, colours = drawn
     return photo_file, save_image(overlay(photo, labels, colours, float(opacity)), "overlay")
 
 
@@ -166,17 +171,17 @@ def build(page: Page) -> Built:
             confidence = gr.Image(label=t("confidence"), type="filepath", interactive=False, height=260)
             make_mask = gr.Button(t("predict.make_mask"), size="sm")
             mask = gr.File(label=t("download"))
+    verdict = gr.Markdown()
     with gr.Row():
-        classes = ClassView(label=t("predict.hover"), show_legend=True, color_map=class_colour_map(registry), height=420)
-        with gr.Column():
-            verdict = gr.Markdown()
-            with gr.Row():
-                truth = gr.Image(label=t("predict.truth"), type="filepath", interactive=False, height=260, visible=False)
-                errors = gr.Image(label=t("predict.errors"), type="filepath", interactive=False, height=260, visible=False)
+        truth = gr.Image(label=t("predict.truth"), type="filepath", interactive=False, height=260, visible=False)
+        errors = gr.Image(label=t("predict.errors"), type="filepath", interactive=False, height=260, visible=False)
+    with gr.Accordion(t("predict.hover"), open=False) as class_box:
+        classes = ClassView(show_label=False, show_legend=True, color_map=class_colour_map(registry), height=420)
     with gr.Accordion(t("details"), open=False):
         details = gr.JSON()
     drawn = gr.State(time_to_live=60 * SESSION_MINUTES)
     mask_source = gr.State(time_to_live=60 * SESSION_MINUTES)
+    classes_open = gr.State(False)
 
     def on_label_set(chosen):
         options = choices(chosen)
@@ -189,15 +194,23 @@ def build(page: Page) -> Built:
         with capacity.turn(language):
             return predict(registry, image, name, alpha, language, view)
 
-    def show_truth_panels(truth_file):
-        """Truth and error map only for a photo whose truth is known: no empty boxes otherwise."""
-        return gr.Image(visible=bool(truth_file)), gr.Image(visible=bool(truth_file))
+    def after_answer(truth_file, last, showing_classes, request: gr.Request):
+        """Truth and error map only for a photo whose truth is known (no empty boxes otherwise);
+        the classes again if their view is open."""
+        shown_classes = class_view(last, language_of(request)) if showing_classes and last else gr.skip()
+        return gr.Image(visible=bool(truth_file)), gr.Image(visible=bool(truth_file)), shown_classes
+
+    def on_open_classes(last, request: gr.Request):
+        if last is None:
+            return None, True
+        return class_view(last, language_of(request)), True
 
     inputs = [photo, model, opacity]
-    outputs = [shown, classes, confidence, legend, truth, errors, verdict, details, drawn, mask_source]
+    outputs = [shown, confidence, legend, truth, errors, verdict, details, drawn, mask_source]
+    follow_up = dict(fn=after_answer, inputs=[truth, drawn, classes_open], outputs=[truth, errors, classes],
+                     api_name=False, show_progress="hidden")
     run.click(on_segment, inputs, outputs, api_name="predict", concurrency_id=SEGMENTING,
-              concurrency_limit=WAITING_LIMIT).then(
-        show_truth_panels, truth, [truth, errors], api_name=False, show_progress="hidden")
+              concurrency_limit=WAITING_LIMIT).then(**follow_up)
     run.click(lambda: None, None, mask, api_name=False, queue=False)  # the previous photo's mask goes
     # on a phone the results are below the inputs: go there at once, where the progress shows
     run.click(None, js="() => { if (window.innerWidth < 700) document.getElementById('predict-result')"
@@ -207,11 +220,12 @@ def build(page: Page) -> Built:
         return mask_file(source, language_of(request))
 
     make_mask.click(on_make_mask, mask_source, mask, api_name="mask")
+    class_box.expand(on_open_classes, drawn, [classes, classes_open], api_name="classes")
+    class_box.collapse(lambda: False, None, classes_open, api_name=False, queue=False)
     opacity.release(redraw, [drawn, opacity], shown, api_name=False, show_progress="hidden")
 
     def segment_after(event):
         return event.then(on_segment, inputs, outputs, api_name=False, concurrency_id=SEGMENTING,
-                          concurrency_limit=WAITING_LIMIT).then(
-            show_truth_panels, truth, [truth, errors], api_name=False, show_progress="hidden")
+                          concurrency_limit=WAITING_LIMIT).then(**follow_up)
 
     return Built(handles={"photo": photo, "segment_after": segment_after, "model": model, "label_set": label_set})
