@@ -171,6 +171,26 @@ def test_a_request_beyond_capacity_is_told_the_app_is_busy_in_its_language():
         pass
 
 
+def test_turns_go_in_the_order_requests_arrived_even_to_one_that_asks_again_at_once():
+    import threading
+
+    from segdemo.ui.capacity import FairTurns
+
+    for attempt in range(20):  # a semaphore lets the freed turn be taken back at once, most times
+        turns, order = FairTurns(1), []
+        assert turns.acquire(timeout=1)
+        waiter = threading.Thread(target=lambda: (turns.acquire(timeout=5), order.append("waiting"), turns.release()))
+        waiter.start()
+        while not turns._waiting:
+            pass
+        turns.release()
+        assert turns.acquire(timeout=5)  # the same student's next photo, sent the moment the first is answered
+        order.append("again")
+        assert turns.release(), "the gate is idle again"
+        waiter.join()
+        assert order == ["waiting", "again"], f"attempt {attempt}: the request that was waiting goes first"
+
+
 def test_a_model_scored_on_its_own_split_is_said_not_comparable(trained_checkpoints, tmp_path):
     """The seed recipe's scores (fewer classes, its own validation photos) are marked wherever they are listed."""
     import shutil

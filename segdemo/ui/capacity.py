@@ -1,6 +1,7 @@
 """How many photos the app segments at once, and a plain answer for those who would wait too long.
 
-Predict and Compare share one gate.  A request waits for one of ``WORKERS`` turns; one that
+Predict and Compare share one gate.  A request waits for one of ``WORKERS`` turns, given in
+the order the requests arrived (``FairTurns``); one that
 has not got its turn after ``PATIENCE_S`` seconds is told, in the browser's language, that the
 app is busy and to try again in a moment, instead of waiting without end.  Gradio lets up to
 ``WAITING_LIMIT`` such requests wait at the gate and queues up to ``QUEUE_SIZE`` more behind it
@@ -8,6 +9,7 @@ app is busy and to try again in a moment, instead of waiting without end.  Gradi
 """
 import os
 import threading
+from collections import deque
 from contextlib import contextmanager
 
 import gradio as gr
@@ -42,28 +44,60 @@ def start_queue(demo):
     queue.sleep_when_free = QUEUE_POLL_S
 
 
+class FairTurns:
+    """``workers`` turns, handed to waiting requests in the order they arrived.
+
+    A semaphore lets a request that arrives just as a turn is freed take it ahead of those already
+    waiting: a student who sends the next photo at once jumps the queue while another waits twice
+    as long, and the slowest answers of a burst are what a class remembers.
+    """
+
+    def __init__(self, workers):
+        self.workers = workers
+        self._lock = threading.Lock()
+        self._free = workers
+        self._waiting = deque()  # one Event per waiting request, oldest first
+
+    def acquire(self, timeout):
+        """True once this request has a turn; False if none came within ``timeout`` seconds."""
+        with self._lock:
+            if self._free and not self._waiting:
+                self._free -= 1
+                return True
+            ticket = threading.Event()
+            self._waiting.append(ticket)
+        if ticket.wait(timeout):
+            return True
+        with self._lock:
+            if ticket.is_set():  # handed over just as the wait ended
+                return True
+            self._waiting.remove(ticket)
+            return False
+
+    def release(self):
+        """Hand the turn to the oldest waiting request; True if nobody has one any more."""
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().set()
+                return False
+            self._free += 1
+            return self._free == self.workers
+
+
 class Capacity:
     """At most ``workers`` requests segment at once; the others wait up to ``patience_s`` for a turn."""
 
     def __init__(self, workers=WORKERS, patience_s=PATIENCE_S):
         self.workers, self.patience_s = workers, patience_s
-        self._turns = threading.BoundedSemaphore(workers)
-        self._count_lock = threading.Lock()
-        self._working = 0
+        self._turns = FairTurns(workers)
 
     @contextmanager
     def turn(self, language="en"):
         """Segment within this block once a turn is free; the last one out gives freed memory back."""
         if not self._turns.acquire(timeout=self.patience_s):
             raise gr.Error(say(language, "error.busy"), duration=10)
-        with self._count_lock:
-            self._working += 1
         try:
             yield
         finally:
-            with self._count_lock:
-                self._working -= 1
-                idle = self._working == 0
-            self._turns.release()
-            if idle:
+            if self._turns.release():
                 give_back_freed_memory()
