@@ -156,7 +156,7 @@ def test_a_japanese_browser_gets_japanese_text_from_the_server(running_app, phot
     with pytest.raises(AppError, match="先に写真をアップロードしてください"):
         japanese.predict(None, ["unet"], api_name="/compare")
     table = japanese.predict(handle_file(str(photo)), REGION_MODELS, api_name="/compare")[2]
-    assert table["headers"][:2] == ["モデル", "時間 ms"]
+    assert table["headers"][:2] == ["モデル", "ネットワーク ms"]
 
 
 def png_claiming(width, height):

@@ -55,7 +55,7 @@ def class_view(drawn, language):
     is the class's colour where it is and transparent elsewhere, as gr.AnnotatedImage draws them.
 
     Made only while the view is open: six or so pictures of their own, each written and fetched,
-    that most students never look at.
+    which a student sees only after opening it.
     """
     photo_file, _, labels, classes, colours = drawn
     shares = class_shares(labels, classes)
@@ -201,9 +201,7 @@ def build(page: Page) -> Built:
         return gr.Image(visible=bool(truth_file)), gr.Image(visible=bool(truth_file)), shown_classes
 
     def on_open_classes(last, request: gr.Request):
-        if last is None:
-            return None, True
-        return class_view(last, language_of(request)), True
+        return (class_view(last, language_of(request)) if last else None), True
 
     inputs = [photo, model, opacity]
     outputs = [shown, confidence, legend, truth, errors, verdict, details, drawn, mask_source]
