@@ -4,7 +4,8 @@
     python tools/screenshots.py --url http://127.0.0.1:7860/ --out docs/screenshots
 
 Each tab in English and Japanese, at 1366x768 (a classroom projector) and 390 px wide (a
-phone); Predict and Compare first segment a bundled validation photo, and with ``--own-photo``
+phone); Predict and Compare first segment a bundled validation photo (Predict with its classes'
+panel open), and with ``--own-photo``
 also a photo that is not from the dataset (``*-own-*.png``).  Needs Playwright and Debian's
 chromium (requirements-dev.txt, apt-get install chromium).
 """
@@ -43,6 +44,11 @@ def run_tab(page, name, example):
         page.wait_for_function("([marker, before]) => { const img = document.querySelector(marker);"
                                " return img && img.getAttribute('src') !== before; }", arg=[marker, before], timeout=90_000)
         page.wait_for_timeout(1000)
+    if name == "predict" and example:  # the classes, one at a time, are drawn once their panel is opened
+        if not page.locator("#predict-classes img[src*='class-']").count():  # still open from the last photo
+            page.locator("#predict-classes .label-wrap").first.click()
+        page.locator("img[src*='class-']").first.wait_for(state="attached", timeout=90_000)
+        page.wait_for_timeout(1500)
     if name == "inside" and example:
         panel = page.get_by_role("tabpanel").first
         panel.locator("input[type=file]").first.set_input_files(str(example))

@@ -175,7 +175,7 @@ def build(page: Page) -> Built:
     with gr.Row():
         truth = gr.Image(label=t("predict.truth"), type="filepath", interactive=False, height=260, visible=False)
         errors = gr.Image(label=t("predict.errors"), type="filepath", interactive=False, height=260, visible=False)
-    with gr.Accordion(t("predict.hover"), open=False) as class_box:
+    with gr.Accordion(t("predict.hover"), open=False, elem_id="predict-classes") as class_box:
         classes = ClassView(show_label=False, show_legend=True, color_map=class_colour_map(registry), height=420)
     with gr.Accordion(t("details"), open=False):
         details = gr.JSON()
