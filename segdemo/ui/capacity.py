@@ -22,7 +22,7 @@ WORKERS = int(os.environ.get("SEGDEMO_WORKERS", 2))  # 2 cores: the network uses
 PATIENCE_S = float(os.environ.get("SEGDEMO_PATIENCE_S", 30))  # with the answer itself, well within a minute
 WAITING_LIMIT = 128
 QUEUE_SIZE = 256
-QUEUE_POLL_S = 0.01  # Gradio's queue looks for work every millisecond: a tenth of a core spent idle
+QUEUE_POLL_S = 0.01  # Gradio's queue looks for work every millisecond: about a twentieth of a core, idle
 ANALYTICS_EVERY = 50  # events between Gradio's monitoring summaries (by default after every event)
 ANALYTICS_KEPT = 1000  # events whose timings that summary keeps (by default 10,000)
 

@@ -1,6 +1,7 @@
 """Predict tab: one photo through one model, as a before/after slider, hoverable classes,
 confidence, a mask file and, for a photo whose truth is known, the truth and an error map."""
 import time
+from typing import NamedTuple
 
 import gradio as gr
 import numpy as np
@@ -49,6 +50,16 @@ class ClassView(gr.AnnotatedImage):
                                   annotations=[Annotation(image=FileData(path=mask), label=label) for mask, label in masks])
 
 
+class Drawn(NamedTuple):
+    """What the last answer showed, kept in the session: enough to redraw its pictures without the network."""
+
+    photo_file: str
+    photo: np.ndarray
+    labels: np.ndarray  # uint8, at the size shown
+    classes: tuple
+    colours: tuple
+
+
 def class_view(drawn, language):
     """(picture file, [(mask file, class name)]) of the last answer for ``ClassView``, at the size shown: classes
     covering at least 0.1% of the photo, largest first (their shares are in the legend); each mask
@@ -57,11 +68,11 @@ def class_view(drawn, language):
     Made only while the view is open: six or so pictures of their own, each written and fetched,
     which a student sees only after opening it.
     """
-    photo_file, _, labels, classes, colours = drawn
-    shares = class_shares(labels, classes)
+    classes = drawn.classes
+    shares = class_shares(drawn.labels, classes)
     present = [i for i in np.argsort([-shares[c] for c in classes]) if shares[classes[i]] >= 0.001]
-    return photo_file, [(save_highlight(labels == i, colours[i], "class"), say_class(language, classes[i]))
-                        for i in present]
+    return drawn.photo_file, [(save_highlight(drawn.labels == i, drawn.colours[i], "class"), say_class(language, classes[i]))
+                              for i in present]
 
 
 def truth_outputs(answer, labels, truth, config):
@@ -96,7 +107,7 @@ def predict(registry, image, model_name, opacity=0.55, language="en", view=None)
     shares = class_shares(labels, config.classes)
     truth, errors, scores = truth_outputs(answer, labels, known_truth(view, image, config.label_set), config)
     height, width = answer.photo_size
-    drawn = (save_image(photo, "photo"), photo, labels.astype(np.uint8), config.classes, config.colours)
+    drawn = Drawn(save_image(photo, "photo"), photo, labels.astype(np.uint8), config.classes, config.colours)
     outputs = (
         redraw(drawn, opacity),
         save_image(heatmap(confidence), "confidence"),
@@ -137,8 +148,7 @@ def redraw(drawn, opacity):
     """(photo, photo with mask) files for the before/after slider, at a new opacity."""
     if drawn is None:
         return None
-    photo_file, photo, labels, _, colours = drawn
-    return photo_file, save_image(overlay(photo, labels, colours, float(opacity)), "overlay")
+    return drawn.photo_file, save_image(overlay(drawn.photo, drawn.labels, drawn.colours, float(opacity)), "overlay")
 
 
 def build(page: Page) -> Built:
