@@ -175,7 +175,8 @@ def example(running_app):
 def test_inside_endpoints_answer_for_every_view(client, example):
     gallery, table, note = client.predict(example, 0.2, 0.7, ["unet", "pspnet", "fpn"], api_name="/inside_pixel")
     assert [str(item["image"]).split("/")[-1].split("-")[1] for item in gallery] == ["unet", "pspnet", "fpn"]
-    assert table["headers"][0] == "class" and len(table["headers"]) == 4 and len(table["data"]) == 8
+    assert table["headers"] == ["class", "U-Net", "PSPNet", "FPN"], "one encoder: the decoders name the columns"
+    assert len(table["data"]) == 8
     for column in range(1, 4):
         assert sum(row[column] for row in table["data"]) == pytest.approx(100, abs=0.5)
     assert note.count("global pooling") == 1 and note.count("outside the 65x65 window") == 3
@@ -203,3 +204,16 @@ def test_inside_bad_input_gets_a_message_in_the_browsers_language(client, exampl
         japanese.predict(example, "box", 0.5, 0.5, 0.5, 0.9, ["unet"], api_name="/inside_hide")
     assert "クラス" == japanese.predict(example, 0.5, 0.5, ["unet"], api_name="/inside_pixel")[1]["headers"][0]
     assert len(client.predict(example, 0.5, 0.5, ["unet"], api_name="/inside_pixel")[0]) == 1, "still serving"
+
+
+def test_the_probability_table_names_a_column_in_full_when_the_decoder_alone_is_ambiguous():
+    from types import SimpleNamespace
+
+    from segdemo.ui.inside import column_titles
+
+    configs = {name: ModelConfig(arch=arch, backbone=backbone, label_set="regions") for name, arch, backbone in
+               (("unet", "unet", "mobilenetv2"), ("fpn", "fpn", "mobilenetv2"), ("unet-b0", "unet", "efficientnetb0"))}
+    registry = SimpleNamespace(entries={name: SimpleNamespace(config=config) for name, config in configs.items()})
+    assert column_titles(registry, ["unet", "fpn"]) == ["U-Net", "FPN"]
+    assert column_titles(registry, ["unet", "unet-b0"]) == ["U-Net (MobileNetV2)", "U-Net (EfficientNet-B0)"]
+    assert column_titles(registry, ["fpn", "unet-b0"]) == ["FPN (MobileNetV2)", "U-Net (EfficientNet-B0)"]

@@ -8,7 +8,7 @@ import pytest
 from segdemo.serving.registry import ModelRegistry
 from segdemo.ui import architectures, compare, learn
 from segdemo.ui.app import build_demo
-from segdemo.ui.text import EN, say, t
+from segdemo.ui.text import EN, say, t, table
 
 
 def test_app_builds_and_explains_when_no_model_exists(tmp_path):
@@ -62,6 +62,15 @@ def test_architectures_table_reads_each_decoder_from_its_metrics(trained_checkpo
         assert row[2] == stride
         assert row[3:] == [round(metrics["pixel_accuracy"], 3), round(metrics["miou"], 3),
                            round(metrics["mean_hausdorff95"], 1)]
+
+
+def test_a_table_column_shows_its_numbers_with_one_count_of_decimals():
+    """0.85 rounded from 0.8501 reads 0.850 beside 0.869; the cells keep their numbers for sorting."""
+    rows = [["U-Net", 0.85, 12.0, 3, None], ["FPN", 0.869, 9.5, 14, 0.2]]
+    value = table(["model", "mIoU", "HD95", "ms", "mountain"], rows)
+    assert value["data"] == rows
+    assert value["metadata"]["display_value"] == [["U-Net", "0.850", "12.0", "3", ""], ["FPN", "0.869", "9.5", "14", "0.2"]]
+    assert gr.Dataframe(interactive=False).postprocess(value).metadata["display_value"][0][1] == "0.850"
 
 
 def test_architectures_table_shows_a_missing_score_as_empty(trained_checkpoints, tmp_path):

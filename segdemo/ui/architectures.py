@@ -7,7 +7,7 @@ from segdemo.networks.checkpoint import METRIC, METRICS_FILE
 from segdemo.networks.models import ARCH_TITLES, BACKBONE_TITLES
 from segdemo.ui.common import millions, model_label
 from segdemo.ui.tab import Built, Page
-from segdemo.ui.text import language_of, say, say_columns, say_metric_titles, t
+from segdemo.ui.text import language_of, say, say_columns, say_metric_titles, t, table
 
 ID = "architectures"
 
@@ -91,14 +91,14 @@ def build(page: Page) -> Built:
     rows = evidence_rows(registry)
     if len(rows) >= 2:
         gr.Markdown(t("architectures.evidence"))
-        table = gr.Dataframe(label=t("architectures.evidence_table"), interactive=False)
+        evidence = gr.Dataframe(label=t("architectures.evidence_table"), interactive=False)
 
         def draw(request: gr.Request = None):
             language = language_of(request)
             headers = say_columns(language, "architectures.evidence_columns") + say_metric_titles(language, EVIDENCE_METRICS)
-            return {"headers": headers, "data": rows}
+            return table(headers, rows)
 
-        built.fill_on_load(draw, [table])
+        built.fill_on_load(draw, [evidence])
     encoder_table = encoder_rows(registry)
     if encoder_table:
         gr.Markdown(t("architectures.encoders"))
@@ -109,7 +109,7 @@ def build(page: Page) -> Built:
             language = language_of(request)
             headers = (say_columns(language, "architectures.encoder_columns") + say_metric_titles(language, ENCODER_METRICS)
                        + [say(language, "architectures.mountain_iou")])
-            return {"headers": headers, "data": encoder_table}, encoder_changes(encoder_table, language)
+            return table(headers, encoder_table), encoder_changes(encoder_table, language)
 
         built.fill_on_load(draw_encoders, [encoders, changes])
     to_inside = gr.Button(t("architectures.to_inside"), size="sm")

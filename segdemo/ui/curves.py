@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 
 from segdemo.networks.checkpoint import HISTORY_FILE, METRICS_FILE, REPORTED_METRICS
 from segdemo.ui.tab import Built, Page
-from segdemo.ui.text import language_of, say, say_class, say_columns, say_metric_titles, t
+from segdemo.ui.text import language_of, say, say_class, say_columns, say_metric_titles, t, table
 
 ID = "curves"
 
@@ -83,7 +83,7 @@ def summary_rows(registry, language="en"):
 def summary_table(language, rows):
     """The final-metrics table: a column per reported metric, between what was scored and on how many photos."""
     model, scored_on, images = say_columns(language, "curves.summary_columns")
-    return {"headers": [model, scored_on, *say_metric_titles(language, REPORTED_METRICS), images], "data": rows}
+    return table([model, scored_on, *say_metric_titles(language, REPORTED_METRICS), images], rows)
 
 
 def not_comparable_names(registry):

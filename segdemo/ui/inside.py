@@ -10,10 +10,11 @@ from segdemo.imaging import resize
 from segdemo.inside import influence, views
 from segdemo.inside.occlusion import PRESETS, NothingToHide
 from segdemo.inside.probe import probe_for
+from segdemo.networks.models import ARCH_TITLES
 from segdemo.ui.common import decode_or_explain, examples_gallery, model_label, no_model_notice, photo_input, save_image
 from segdemo.ui.dataset import example_or_explain
 from segdemo.ui.tab import Built, Page, tab_element_id
-from segdemo.ui.text import EN, language_of, say, say_class, t
+from segdemo.ui.text import EN, language_of, say, say_class, t, table
 
 ID = "inside"
 
@@ -60,6 +61,16 @@ def title_of(registry, name):
     return registry.entries[name].config.title
 
 
+def column_titles(registry, names):
+    """The probability table's model columns: only the decoder when the models share one encoder
+    and differ in decoder (four full titles do not fit across a phone), else the full titles."""
+    configs = [registry.entries[name].config for name in names]
+    decoders = [ARCH_TITLES.get(config.arch, config.arch) for config in configs]
+    if len({config.backbone for config in configs}) == 1 and len(set(decoders)) == len(decoders):
+        return decoders
+    return [config.title for config in configs]
+
+
 def field_words(report, language):
     if report.global_pooling:
         return say(language, "inside.field_global")
@@ -77,7 +88,8 @@ def explain_pixel(registry, source, row, column, names, language="en"):
     photo, _ = decode_or_explain(source, language)
     chosen = probes_or_explain(registry, names, language)
     gallery, lines, columns = [], [], []
-    for name, probe in chosen:
+    titles = column_titles(registry, [name for name, _ in chosen])
+    for (name, probe), column_title in zip(chosen, titles):
         report = views.explain_pixel(probe, photo, row, column)
         classes = probe.config.classes
         label = say_class(language, classes[report.label])
@@ -89,16 +101,16 @@ def explain_pixel(registry, source, row, column, names, language="en"):
                          outside=100 * report.share_outside_window, window=influence.LOCAL_WINDOW,
                          radius=report.effective_radius, width_share=100 * report.effective_radius / report.input_width,
                          milliseconds=report.milliseconds))
-        columns.append((title_of(registry, name), dict(zip(classes, report.probabilities))))
+        columns.append((column_title, dict(zip(classes, report.probabilities))))
         yield list(gallery), probability_table(columns, language), "\n".join(f"- {line}" for line in lines)
 
 
 def probability_table(columns, language):
     """Rows of classes, one column of probabilities (%) per model: [(model title, {class: probability})]."""
     classes = list(dict.fromkeys(c for _, shares in columns for c in shares))
-    return {"headers": [say(language, "inside.class")] + [title for title, _ in columns],
-            "data": [[say_class(language, c)] + [round(100 * float(shares.get(c, 0.0)), 1) for _, shares in columns]
-                     for c in classes]}
+    return table([say(language, "inside.class")] + [title for title, _ in columns],
+                 [[say_class(language, c)] + [round(100 * float(shares.get(c, 0.0)), 1) for _, shares in columns]
+                  for c in classes])
 
 
 def class_probabilities(registry, source, name, language="en"):

@@ -9,7 +9,7 @@ import gradio as gr
 from segdemo.networks.checkpoint import METRIC
 from segdemo.networks.loss_study import (RARE_CLASS, baseline_of, miou_gap, per_class_figure, read_runs, seed_noise,
                                          versus_baseline)
-from segdemo.ui.text import language_of, say, say_class, say_columns, t
+from segdemo.ui.text import language_of, say, say_class, say_table, t
 
 MIOU, PIXEL_ACCURACY, HD95 = METRIC["miou"], METRIC["pixel_accuracy"], METRIC["mean_hausdorff95"]
 RARE_FLOOR = 0.05  # a mountain IoU below this is a few stray pixels, not a class the network has learnt
@@ -63,7 +63,7 @@ def build_loss_study(built):
 
     def draw(request: gr.Request = None):
         language = language_of(request)
-        return ({"headers": say_columns(language, "learn.loss_study_columns"), "data": study_rows(runs, language)},
+        return (say_table(language, "learn.loss_study_columns", study_rows(runs, language)),
                 noise_note(runs, language), per_class_figure(runs, lambda name: say_class(language, name),
                                  say(language, "learn.loss_study_legend")), findings(runs, language))
 
