@@ -2,8 +2,8 @@
 import argparse
 import sys
 
-from segdemo.networks.checkpoint import (CONFIG_FILE, ENGINE_FILE, HISTORY_FILE, METRICS_FILE, REPORTED_METRICS, read_record,
-                                         score_text)
+from segdemo.networks.checkpoint import (CONFIG_FILE, ENGINE_FILE, HISTORY_FILE, METRICS_FILE, REPORTED_METRICS,
+                                         decoders_on_several_encoders, read_record, score_text)
 from segdemo.networks.models import BACKBONE_TITLES
 from segdemo.paths import PROJECT_ROOT
 from segdemo.serving.registry import checkpoints_root, display_order
@@ -31,30 +31,28 @@ def per_class_table(evaluated):
 def encoder_table(root, evaluated):
     """Same decoder, two encoders: scores, best epoch and the validation-mIoU curve read at a few
     epochs (``history.json``), for each decoder trained on more than one encoder."""
-    decoders = {}
-    for name, config, summary in evaluated:
-        decoders.setdefault((config["arch"], config["label_set"]), []).append((name, config["backbone"], summary))
+    summaries = {name: summary for name, _, summary in evaluated}
     lines = []
-    for (arch, label_set), runs in decoders.items():
-        if len({backbone for _, backbone, _ in runs}) < 2:
-            continue
-        curves = {name: [epoch["val_miou"] for epoch in read_record(root / name, HISTORY_FILE) or []] for name, _, _ in runs}
+    for (arch, label_set), runs in decoders_on_several_encoders(
+            (name, config["arch"], config["label_set"], config["backbone"]) for name, config, _ in evaluated):
+        curves = {name: [epoch["val_miou"] for epoch in read_record(root / name, HISTORY_FILE) or []] for _, name in runs}
         last = max(len(curve) for curve in curves.values())
         epochs = [e for e in CURVE_EPOCHS if e < last] + [last]
         lines += ["", f"Same decoder ({arch}, {label_set}), two encoders: the kept epoch's scores, and validation mIoU "
                   "during training at these epochs (`history.json`):", "",
                   "| checkpoint | encoder | pixel acc. | mIoU | mountain IoU | kept epoch | "
                   + " | ".join(f"ep. {e}" for e in epochs) + " |", "|" + "---|" * (len(epochs) + 6)]
-        for name, backbone, summary in runs:
-            curve = curves[name]
+        for backbone, name in runs:
+            curve, summary = curves[name], summaries[name]
             mountain = summary.get("per_class", {}).get("mountain", {}).get("iou")
             kept = 1 + max(range(len(curve)), key=curve.__getitem__) if curve else "-"
             lines.append(f"| {name} | {BACKBONE_TITLES.get(backbone, backbone)} | {score_text(summary['pixel_accuracy'])} "
                          f"| {score_text(summary['miou'])} | {score_text(mountain)} | {kept} | "
                          + " | ".join(score_text(curve[e - 1]) if e <= len(curve) else "-" for e in epochs) + " |")
-        first_name, _, first = runs[0]
-        lines += ["", *(f"{name} against {first_name}: mIoU {summary['miou'] - first['miou']:+.3f}, pixel accuracy "
-                        f"{summary['pixel_accuracy'] - first['pixel_accuracy']:+.3f}." for name, _, summary in runs[1:])]
+        first_name = runs[0][1]
+        first = summaries[first_name]
+        lines += ["", *(f"{name} against {first_name}: mIoU {summaries[name]['miou'] - first['miou']:+.3f}, pixel accuracy "
+                        f"{summaries[name]['pixel_accuracy'] - first['pixel_accuracy']:+.3f}." for _, name in runs[1:])]
     return lines
 
 

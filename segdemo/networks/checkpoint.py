@@ -26,6 +26,16 @@ def score_text(value, digits=3):
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def decoders_on_several_encoders(runs):
+    """Each decoder trained on more than one encoder, for "same decoder, two encoders":
+    ``[((arch, label_set), [(backbone, name), ...])]`` from ``(name, arch, label_set, backbone)``,
+    in the order first seen, one checkpoint per encoder (the first)."""
+    decoders = {}
+    for name, arch, label_set, backbone in runs:
+        decoders.setdefault((arch, label_set), {}).setdefault(backbone, name)
+    return [(decoder, list(by_encoder.items())) for decoder, by_encoder in decoders.items() if len(by_encoder) >= 2]
+
+
 @dataclass(frozen=True)
 class ReportedMetric:
     """A figure of ``metrics.json`` that tables report: its key, its short English title (the
