@@ -67,3 +67,16 @@ def test_without_litert_the_app_runs_keras_and_says_so(exported, monkeypatch):
     monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)  # as on a platform without its wheels
     segmenter = Segmenter(exported[0])
     assert segmenter.engine.startswith("Keras") and "LiteRT is not installed" in segmenter.load_notes[0]
+
+
+def test_a_rerun_with_stale_only_keeps_a_current_export_and_redoes_a_stale_one(exported, tiny_data, tmp_path, capsys):
+    folder = tmp_path / "pspnet"
+    shutil.copytree(exported[0], folder)
+    before = (folder / ENGINE_FILE).read_text()
+    assert export.main([str(folder), "--data", str(tiny_data), "--stale-only"]) == 0
+    assert (folder / ENGINE_FILE).read_text() == before and "matches its weights, kept" in capsys.readouterr().out
+    model, _ = load_checkpoint(folder)
+    model.set_weights([w + 0.01 if w.dtype.kind == "f" else w for w in model.get_weights()])
+    save_weights(model, folder)
+    assert export.main([str(folder), "--data", str(tiny_data), "--repeats", "2", "--stale-only"]) == 0
+    assert json.loads((folder / ENGINE_FILE).read_text())["weights_sha256"] == weights_digest(folder)

@@ -83,14 +83,26 @@ def export(folder, data=None, repeats=15, log=print):
     return choice
 
 
+def is_current(folder):
+    """Whether ``folder``'s engine.json was made from the weights beside it."""
+    choice = read_record(folder, ENGINE_FILE)
+    return bool(choice) and choice.get("weights_sha256") == weights_digest(folder)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m segdemo.serving.export", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoints", type=Path, nargs="+")
     parser.add_argument("--data", help="data folder (default: $SEGDEMO_DATA, then ../shared, then the cache)")
     parser.add_argument("--repeats", type=int, default=15, help="timed calls per candidate")
+    parser.add_argument("--stale-only", action="store_true",
+                        help="skip checkpoints whose engine.json was made from the weights beside it, "
+                             "so a re-run keeps the figures measured before")
     args = parser.parse_args(argv)
     for folder in args.checkpoints:
+        if args.stale_only and is_current(folder):
+            print(f"{folder.name}: engine.json matches its weights, kept")
+            continue
         try:
             export(folder, args.data, args.repeats)
         except (CheckpointError, DatasetError) as error:
