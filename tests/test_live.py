@@ -1,10 +1,12 @@
 """Live camera: frames arriving while one is in flight are dropped, never queued; the rate is measured."""
 import threading
 import time
+from types import SimpleNamespace
 
 import numpy as np
 
 from segdemo.serving.live import FrameGate, ViewerGates
+from segdemo.serving.registry import ModelEntry, ModelRegistry
 
 
 def test_a_frame_arriving_while_one_is_in_flight_is_dropped():
@@ -73,3 +75,20 @@ def test_live_frame_segments_or_skips(trained_checkpoints):
     gates("viewer").leave()
     assert live_frame(registry, gates, None, "pspnet", "viewer") == (gr.skip(), gr.skip(), gr.skip())
     assert "could not be segmented" in live_frame(registry, gates, frame, "no-such-model", "viewer")[1]
+
+
+def test_the_live_model_is_the_fastest_of_the_default_set_while_it_holds_one(tmp_path):
+    """Two PSPNets a millisecond apart must not swap places between starts of the app."""
+    def loaded(name, milliseconds, label_set="regions"):
+        return ModelEntry(name, tmp_path / name, config=SimpleNamespace(label_set=label_set),
+                          segmenter=SimpleNamespace(warm_milliseconds=milliseconds))
+
+    registry = ModelRegistry(tmp_path)
+    registry.entries = {"unet": loaded("unet", 67.0), "pspnet": loaded("pspnet", 31.8),
+                        "pspnet-efficientnetb0": loaded("pspnet-efficientnetb0", 30.1),
+                        "seed-recipe": loaded("seed-recipe", 20.0, "surfaces")}
+    assert registry.fastest() == "pspnet"
+    registry.remove("pspnet")
+    registry.remove("unet")
+    assert registry.fastest() == "pspnet-efficientnetb0"
+    assert registry.fastest("surfaces") == "seed-recipe"

@@ -101,8 +101,11 @@ class ModelRegistry:
         return [name for name in DEFAULT_SET if name in available] or available[:3]
 
     def fastest(self, label_set="regions"):
-        """The available model of ``label_set`` (else any) with the shortest measured pass, or None."""
-        names = self.available(label_set) or self.available()
+        """The model of ``label_set`` (else any) with the shortest measured pass, or None: from the
+        default set when it holds one, so two models a millisecond apart (the PSPNets on either
+        encoder) do not swap places between one start of the app and the next."""
+        of_set = self.available(label_set) or self.available()
+        names = [name for name in self.default_set() if name in of_set] or of_set
         return min(names, key=lambda n: self.get(n).segmenter.warm_milliseconds) if names else None
 
     def label_sets(self):
