@@ -17,9 +17,9 @@ def test_gpu_notebook_runs_top_to_bottom_on_a_tiny_setting(tiny_data, tmp_path):
         "",
         f"DATA = {str(tiny_data)!r}",
         'ENCODER_WEIGHTS = "none"',
-        'RECIPES = ["fpn"]  # every cell runs with one recipe; the three train in tests/test_train_and_inference.py',
+        'RECIPES = {"fpn": 1}  # every cell runs with one recipe; the three train in tests/test_train_and_inference.py',
         'SIZE, CROP = "96x96", ""',
-        "EPOCHS_ON_CROPS, EPOCHS_ON_WHOLE = 1, 1  # no crop: 2 epochs on whole photos",
+        "EPOCHS_ON_WHOLE = 1  # no crop: 1 + 1 epochs on whole photos",
         "BATCH, EXPORT_REPEATS = 4, 2",
         f"OUT = {str(tmp_path / 'runs')!r}",
     ])

@@ -84,8 +84,9 @@ def test_architectures_table_shows_a_missing_score_as_empty(trained_checkpoints,
     assert len(rows) == 2 and rows["FPN (MobileNetV2)"][5] is None
 
 
-def test_architectures_sets_one_decoder_on_two_encoders_side_by_side(trained_checkpoints, tmp_path):
-    """A decoder trained on two encoders gets a row per encoder (size, time here, scores); a decoder on one encoder none."""
+def test_architectures_and_compare_set_one_decoder_on_two_encoders_side_by_side(trained_checkpoints, tmp_path):
+    """A decoder trained on two encoders gets a row per encoder (size, time here, scores) and a
+    ready-made selection in Compare; a decoder on one encoder neither."""
     import dataclasses
     import shutil
 
@@ -101,6 +102,10 @@ def test_architectures_sets_one_decoder_on_two_encoders_side_by_side(trained_che
     assert rows[0][4:6] == [round(metrics["pixel_accuracy"], 3), round(metrics["miou"], 3)]
     mountain = metrics["per_class"]["mountain"]["iou"]
     assert rows[0][6] == (None if mountain is None else round(mountain, 3))
+    choices, chosen = compare.quick_choices(registry)
+    assert [key for _, key in choices] == ["decoders", "unet-regions"]
+    assert choices[1][0] == "U-Net: MobileNetV2 / EfficientNet-B0"
+    assert chosen == {"decoders": ["unet", "fpn"], "unet-regions": ["unet", "unet-other-encoder"]}
 
 
 def test_architectures_says_what_the_second_encoder_changed_in_both_languages():

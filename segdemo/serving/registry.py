@@ -3,7 +3,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from segdemo.networks.checkpoint import CONFIG_FILE, read_record
+from segdemo.networks.checkpoint import CONFIG_FILE, decoders_on_several_encoders, read_record
 from segdemo.networks.models import CheckpointError, ModelConfig
 from segdemo.paths import PROJECT_ROOT
 from segdemo.serving.inference import Segmenter
@@ -107,6 +107,12 @@ class ModelRegistry:
         of_set = self.available(label_set) or self.available()
         names = [name for name in self.default_set() if name in of_set] or of_set
         return min(names, key=lambda n: self.get(n).segmenter.warm_milliseconds) if names else None
+
+    def same_decoder_on_several_encoders(self, names=None):
+        """``[((arch, label_set), [(backbone, name), ...])]`` for each decoder the available models
+        (or ``names``) hold on more than one encoder: "same decoder, two encoders"."""
+        configs = [(name, self.get(name).config) for name in (self.available() if names is None else names)]
+        return decoders_on_several_encoders((name, config.arch, config.label_set, config.backbone) for name, config in configs)
 
     def label_sets(self):
         return sorted({entry.config.label_set for entry in self.entries.values() if entry.available})

@@ -3,7 +3,7 @@ from collections import Counter
 
 import gradio as gr
 
-from segdemo.networks.checkpoint import METRIC, METRICS_FILE, decoders_on_several_encoders
+from segdemo.networks.checkpoint import METRIC, METRICS_FILE
 from segdemo.networks.models import ARCH_TITLES, BACKBONE_TITLES
 from segdemo.ui.common import millions, model_label
 from segdemo.ui.tab import Built, Page
@@ -52,10 +52,8 @@ def encoder_rows(registry):
     the same decoder side by side on each encoder, with its size, its time here and its scores."""
     evaluated = {name: metrics for name, metrics in evaluated_models(registry).items()
                  if registry.entries[name].config.label_set == "regions"}
-    configs = {name: registry.entries[name].config for name in evaluated}
     rows = []
-    for (arch, _), runs in decoders_on_several_encoders(
-            (name, config.arch, config.label_set, config.backbone) for name, config in configs.items()):
+    for (arch, _), runs in registry.same_decoder_on_several_encoders(evaluated):
         for backbone, name in runs:
             entry, metrics = registry.entries[name], evaluated[name]
             mountain = metrics.get("per_class", {}).get("mountain", {}).get("iou")

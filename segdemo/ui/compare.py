@@ -1,5 +1,6 @@
 """Compare tab: one photo through several models, with timings, sizes and where they disagree."""
 import functools
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import gradio as gr
@@ -9,6 +10,7 @@ from PIL import Image
 from segdemo.imaging import heatmap, overlay
 from segdemo.networks import metrics
 from segdemo.networks.hardware import available_cores
+from segdemo.networks.models import ARCH_TITLES, BACKBONE_TITLES
 from segdemo.ui.capacity import SEGMENTING, WAITING_LIMIT
 from segdemo.ui.common import (DISPLAY_SIDE, examples_gallery, input_size, known_truth, legend_html, millions, model_label,
                                no_model_notice, photo_input, photo_or_explain, save_image, segment_or_explain, shown_labels,
@@ -104,6 +106,17 @@ def colour_keys(registry, language="en"):
     return "<div class='segdemo-keys'>" + "".join(f"<div>{key}</div>" for key in keys) + "</div>"
 
 
+def quick_choices(registry):
+    """Ready-made selections: the default set (the decoders on one encoder), and each decoder
+    on its encoders ("same decoder, two encoders"), as (Radio choices, {choice: model names})."""
+    choices, chosen = [(t("compare.quick_decoders"), "decoders")], {"decoders": registry.default_set()}
+    for (arch, label_set), runs in registry.same_decoder_on_several_encoders():
+        key = f"{arch}-{label_set}"
+        choices.append((f"{ARCH_TITLES.get(arch, arch)}: " + " / ".join(BACKBONE_TITLES.get(b, b) for b, _ in runs), key))
+        chosen[key] = [name for _, name in runs]
+    return choices, chosen
+
+
 def build(page: Page) -> Built:
     """The tab; its score table and colour keys are filled in the browser's language on page load.
 
@@ -116,7 +129,11 @@ def build(page: Page) -> Built:
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
             photo = photo_input(t("photo"), height=220)
+            quick, sets = quick_choices(registry)
+            start = gr.Radio(quick, value="decoders", label=t("compare.quick"), visible=len(quick) > 1)
             chosen = gr.CheckboxGroup(choices, value=registry.default_set(), label=t("models_to_compare"))
+            # set in the browser: thirty phones picking a selection cost the server nothing
+            start.input(None, start, chosen, js=f"(key) => ({json.dumps(sets)})[key]")
             run = gr.Button(t("compare"), variant="primary", interactive=not missing)
         with gr.Column(scale=3, min_width=320):
             # the overlays side by side, so the decoders are compared at a glance
