@@ -229,6 +229,23 @@ def test_compare_keys_name_every_class_colour_and_disagreement_shade(trained_che
     assert "前景物体" in keys and "全モデルが一致" in keys and "3 通りの答え" in keys
 
 
+def test_the_disagreement_map_shades_a_count_as_its_key_does_however_many_models_are_ticked(trained_checkpoints, tmp_path):
+    """Two of three models can disagree only once per pixel: that shade is the key's "2 different
+    answers", not the top of the scale, which the key keeps for three."""
+    from PIL import Image
+
+    from segdemo.imaging import heatmap
+
+    registry = ModelRegistry(trained_checkpoints)
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.random.default_rng(4).integers(0, 255, (96, 128, 3), dtype=np.uint8)).save(photo)
+    _, spread, _, _ = compare.compare(registry, str(photo), ["unet", "fpn"])
+    shades = heatmap(np.arange(3), 0, 2)[0].astype(float)  # the key's shades for 3 models
+    pixels = np.asarray(Image.open(spread).convert("RGB"), dtype=float).reshape(-1, 3)
+    nearest = np.argmin(((pixels[:, None, :] - shades[None]) ** 2).sum(-1), axis=1)
+    assert compare.most_answers(registry) == 3 and set(nearest.tolist()) == {0, 1}
+
+
 def test_the_queue_polls_every_ten_ms_and_summarises_its_events_in_batches(monkeypatch):
     from segdemo.ui.capacity import ANALYTICS_EVERY, ANALYTICS_KEPT, QUEUE_POLL_S, start_queue
 
@@ -240,3 +257,26 @@ def test_the_queue_polls_every_ten_ms_and_summarises_its_events_in_batches(monke
     queue = demo._queue
     assert queue.sleep_when_free == QUEUE_POLL_S
     assert (queue.ANAYLTICS_CACHE_FREQUENCY, queue.ANALYTICS_MAX_EVENTS) == (ANALYTICS_EVERY, ANALYTICS_KEPT)
+
+
+def test_curves_colour_one_decoder_alike_on_both_encoders(tmp_path):
+    """A decoder's two encoders share a hue (dark, light); the seed recipe and a class run of the
+    same decoder and encoder take hues of their own, so no two checkpoints look alike."""
+    from types import SimpleNamespace
+
+    from segdemo.serving.registry import ModelEntry
+    from segdemo.ui import curves
+
+    def entry(name, arch, backbone, label_set="regions"):
+        return ModelEntry(name, tmp_path / name, config=SimpleNamespace(arch=arch, backbone=backbone, label_set=label_set))
+
+    registry = ModelRegistry(tmp_path)
+    registry.entries = {e.name: e for e in (
+        entry("unet", "unet", "mobilenetv2"), entry("pspnet", "pspnet", "mobilenetv2"),
+        entry("class-run", "unet", "mobilenetv2"), entry("unet-efficientnetb0", "unet", "efficientnetb0"),
+        entry("pspnet-efficientnetb0", "pspnet", "efficientnetb0"), entry("seed-recipe", "unet", "resnet34", "surfaces"))}
+    colour = curves.colours(registry, registry.entries)
+    assert (colour["unet"], colour["unet-efficientnetb0"]) == curves.HUES[0]
+    assert (colour["pspnet"], colour["pspnet-efficientnetb0"]) == curves.HUES[1]
+    assert colour["class-run"] == curves.HUES[2][0] and colour["seed-recipe"] == curves.HUES[3][0]
+    assert len(set(colour.values())) == len(colour)

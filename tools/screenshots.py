@@ -53,9 +53,10 @@ def run_tab(page, name, example):
         panel = page.get_by_role("tabpanel").first
         panel.locator("input[type=file]").first.set_input_files(str(example))
         target = page.locator("#inside-target img")
-        target.wait_for(timeout=90_000)
+        target.wait_for(state="attached", timeout=90_000)
+        target.scroll_into_view_if_needed()  # the picture loads lazily: below a phone's fold only once scrolled to
+        target.wait_for(timeout=30_000)
         page.wait_for_timeout(1500)
-        target.scroll_into_view_if_needed()
         box = target.bounding_box()
         page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.6)
         page.locator("img[src*='influence-']").nth(2).wait_for(timeout=90_000)

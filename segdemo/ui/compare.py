@@ -88,7 +88,13 @@ def compare(registry, image, model_names, language="en", view=None):
     if photo.notes:
         note.append(say(language, "compare.notes", notes="; ".join(say_message(language, n) for n in photo.notes)))
     table = say_table(language, "compare.columns", rows)
-    return gallery, save_image(heatmap(spread, 0, max(1, len(maps) - 1)), "disagreement"), table, " ".join(note)
+    return gallery, save_image(heatmap(spread, 0, max(1, most_answers(registry) - 1)), "disagreement"), table, " ".join(note)
+
+
+def most_answers(registry):
+    """The most distinct answers a pixel can get: the models of the largest label set. The map and
+    its key share this scale, so a shade means the same count however many models were ticked."""
+    return max((len(registry.available(s)) for s in registry.label_sets()), default=1)
 
 
 def colour_keys(registry, language="en"):
@@ -98,7 +104,7 @@ def colour_keys(registry, language="en"):
         config = registry.get(registry.available(label_set)[0]).config
         keys.append(f"<p><b>{say(language, f'label_set.{label_set}')}</b></p>"
                     + legend_html(None, config.classes, config.colours, language))
-    models = max((len(registry.available(s)) for s in registry.label_sets()), default=1)
+    models = most_answers(registry)
     shades = heatmap(np.arange(models), 0, max(1, models - 1))[0]
     words = [say(language, "compare.all_agree")] + [say(language, "compare.answers", count=n + 1) for n in range(1, models)]
     keys.append(f"<p><b>{say(language, 'disagreement_key')}</b></p>"
@@ -129,12 +135,14 @@ def build(page: Page) -> Built:
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
             photo = photo_input(t("photo"), height=220)
+            # under the photo, where a projector at 1366x768 still shows it; the choice of models follows
+            run = gr.Button(t("compare"), variant="primary", interactive=not missing)
             quick, sets = quick_choices(registry)
             start = gr.Radio(quick, value="decoders", label=t("compare.quick"), visible=len(quick) > 1)
             chosen = gr.CheckboxGroup(choices, value=registry.default_set(), label=t("models_to_compare"))
-            # set in the browser: thirty phones picking a selection cost the server nothing
-            start.input(None, start, chosen, js=f"(key) => ({json.dumps(sets)})[key]")
-            run = gr.Button(t("compare"), variant="primary", interactive=not missing)
+            # set in the browser: thirty phones picking a selection cost the server nothing (the
+            # list is wrapped: a bare array returned by ``js`` would be read as one value per output)
+            start.input(None, start, chosen, js=f"(key) => [({json.dumps(sets)})[key]]")
         with gr.Column(scale=3, min_width=320):
             # the overlays side by side, so the decoders are compared at a glance
             gallery = gr.Gallery(label=t("results"), columns=min(len(choices), 4) or 1, object_fit="contain",

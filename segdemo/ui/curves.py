@@ -12,8 +12,29 @@ from segdemo.ui.text import language_of, say, say_class, say_columns, say_metric
 ID = "curves"
 
 PANELS = ("loss", "pixel_accuracy", "miou")
-# one colour per checkpoint: the 3 decoders on 2 encoders, the seed recipe and kept class runs need more than 6
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f")
+# Plotly's tab20 in (dark, light) pairs: one hue per decoder, dark on its first encoder, light on its second
+HUES = (("#1f77b4", "#aec7e8"), ("#d62728", "#ff9896"), ("#2ca02c", "#98df8a"), ("#ff7f0e", "#ffbb78"),
+        ("#9467bd", "#c5b0d5"), ("#8c564b", "#c49c94"), ("#e377c2", "#f7b6d2"), ("#17becf", "#9edae5"),
+        ("#bcbd22", "#dbdb8d"), ("#7f7f7f", "#c7c7c7"))
+
+
+def colours(registry, names):
+    """{name: colour}: a decoder keeps its hue on both encoders (dark, then light), so "same
+    decoder, two encoders" reads as a pair in every chart; any other checkpoint (the seed
+    recipe, a class run, a third of a decoder) takes a hue of its own."""
+    found, waiting, hues = {}, {}, 0  # waiting: a decoder's (hue, encoder) until its other encoder comes
+    for name in names:
+        config = registry.entries[name].config
+        decoder = (config.arch, config.label_set) if config else name
+        first = waiting.get(decoder)
+        if first and first[1] != config.backbone:
+            del waiting[decoder]
+            found[name] = HUES[first[0] % len(HUES)][1]
+        else:
+            waiting.setdefault(decoder, (hues, config.backbone if config else None))
+            found[name] = HUES[hues % len(HUES)][0]
+            hues += 1
+    return found
 
 
 def histories(registry):
@@ -26,7 +47,7 @@ def histories(registry):
     return found
 
 
-def curves_figures(all_histories, language="en"):
+def curves_figures(all_histories, colour_of, language="en"):
     """One chart each for loss, pixel accuracy and mIoU per epoch; solid = training, dashed = validation.
 
     Separate charts, not subplots of one: the page sets them side by side on a projector and
@@ -36,8 +57,8 @@ def curves_figures(all_histories, language="en"):
     figures = []
     for key in PANELS:
         figure = go.Figure()
-        for index, (name, history) in enumerate(all_histories.items()):
-            colour = PALETTE[index % len(PALETTE)]
+        for name, history in all_histories.items():
+            colour = colour_of[name]
             epochs = [record["epoch"] for record in history]
             for prefix, dash, split in (("", "solid", "curves.training"), ("val_", "dash", "curves.validation")):
                 figure.add_trace(go.Scatter(
@@ -52,17 +73,17 @@ def curves_figures(all_histories, language="en"):
     return figures
 
 
-def per_class_figure(registry, all_histories, language="en"):
+def per_class_figure(registry, all_histories, colour_of, language="en"):
     """Validation IoU per class: from metrics.json when evaluated, else the last epoch."""
     figure = go.Figure()
-    for index, name in enumerate(all_histories):
+    for name in all_histories:
         evaluated = registry.entries[name].record(METRICS_FILE)
         if evaluated:
             scores = {cls: row["iou"] for cls, row in evaluated["per_class"].items()}
         else:
             scores = all_histories[name][-1].get("val_iou_per_class", {})
         figure.add_trace(go.Bar(x=[say_class(language, cls) for cls in scores], y=list(scores.values()), name=name,
-                                marker_color=PALETTE[index % len(PALETTE)]))
+                                marker_color=colour_of[name]))
     figure.update_layout(barmode="group", height=380, yaxis={"title": "IoU", "range": [0, 1]},
                          title=say(language, "curves.per_class_title"), margin={"t": 50})
     return figure
@@ -109,11 +130,12 @@ def build(page: Page) -> Built:
     caveat = gr.Markdown()
 
     apart = not_comparable_names(registry)
+    colour_of = colours(registry, all_histories)
 
     def draw(request: gr.Request = None):
         language = language_of(request)
         warning = say(language, "curves.not_comparable", names=", ".join(apart)) if apart else ""
-        return (*curves_figures(all_histories, language), per_class_figure(registry, all_histories, language),
+        return (*curves_figures(all_histories, colour_of, language), per_class_figure(registry, all_histories, colour_of, language),
                 summary_table(language, summary_rows(registry, language)), warning)
 
     return Built().fill_on_load(draw, [*curves, per_class, summary, caveat])
