@@ -221,3 +221,33 @@ def test_the_status_says_how_a_run_ended_in_the_pages_language(trainer_for, lang
     wait_for(lambda: not run.running)
     text = status_markdown(language, run)
     assert all(word in text for word in words) and "U-Net" in text
+
+
+def test_a_run_ends_when_the_server_that_started_it_is_gone(tmp_path):
+    """Ctrl-C on the app must not leave its run holding a core until the deadline."""
+    import os
+    import signal
+    import subprocess
+
+    watching = tmp_path / "watching"
+    run = ("import sys, time; from segdemo.networks.training_events import end_with_the_server; "
+           "end_with_the_server(0.1); open(sys.argv[1], 'w').close(); time.sleep(60)")
+    server = ("import subprocess, sys; worker = subprocess.Popen([sys.executable, '-c', sys.argv[1], sys.argv[2]]); "
+              "print(worker.pid, flush=True); worker.wait()")
+    app = subprocess.Popen([sys.executable, "-c", server, run, str(watching)], stdout=subprocess.PIPE, text=True)
+    worker = int(app.stdout.readline())
+    for _ in range(600):
+        if watching.exists():
+            break
+        time.sleep(0.1)
+    os.kill(worker, 0)  # running while the server is
+    app.send_signal(signal.SIGKILL)
+    app.wait()
+    for _ in range(100):
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(worker, signal.SIGKILL)
+    pytest.fail("the run outlived its server by 10 s")

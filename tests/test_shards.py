@@ -27,6 +27,20 @@ def test_large_file_round_trips_through_checked_parts(tmp_path):
     assert [p.name for p in shards.stored_files(tmp_path / "w.npz")] == ["w.npz"], "old parts are removed"
 
 
+def test_a_write_cut_short_leaves_the_earlier_version_whole(tmp_path, monkeypatch):
+    """A class run stopped (killed) while it saves its best epoch keeps the weights it had."""
+    shards.write(tmp_path / "w.npz", b"epoch 1")
+
+    def killed(*_):
+        raise KeyboardInterrupt("killed before the new file took the old one's place")
+
+    monkeypatch.setattr(shards.os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        shards.write(tmp_path / "w.npz", b"epoch 2, half written")
+    assert shards.read(tmp_path / "w.npz") == b"epoch 1"
+    assert shards.stored_files(tmp_path / "w.npz") == [tmp_path / "w.npz"]
+
+
 def test_missing_or_damaged_part_is_named(tmp_path):
     data = bytes(range(256)) * 3
     shards.write(tmp_path / "w.npz", data, part_bytes=300)

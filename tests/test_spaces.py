@@ -17,7 +17,10 @@ from conftest import free_port
 from tools.loadtest import start_app
 
 ROOT = Path(__file__).resolve().parents[1]
-STARTUP_TARGET_S = 20
+# a Space's start-up: imports and the page, then each checkpoint built, loaded and traced once
+# (measured on 2 cores: 3.6 s of imports, 1.4-2.5 s per exported network, 2.7-3.6 s per model
+# run by Keras, the EfficientNet-B0 ones); 1.5x of it allowed for a busy machine
+STARTUP_BASE_S, STARTUP_PER_MODEL_S = 6, 3
 
 
 def front_matter():
@@ -72,7 +75,8 @@ def test_a_space_installs_requirements_alone_and_serves_every_model(tmp_path):
             details = client.predict(handle_file(str(photo)), model, 0.5, api_name="/predict")[-1]
             assert details["model"] == model
         assert "the Dataset tab is off" in (tmp_path / "app.log").read_text(), "no dataset on a Space: said, not fatal"
-        assert startup <= 1.5 * STARTUP_TARGET_S, f"start-up took {startup:.1f} s (target {STARTUP_TARGET_S} s)"
+        target = STARTUP_BASE_S + STARTUP_PER_MODEL_S * len(models)
+        assert startup <= 1.5 * target, f"start-up took {startup:.1f} s (target {target} s for {len(models)} models)"
     finally:
         process.terminate()
         process.wait(timeout=30)

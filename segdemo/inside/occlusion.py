@@ -7,6 +7,8 @@ import numpy as np
 
 FILL = (124, 116, 104)  # ImageNet mean RGB
 PRESETS = ("box", "sky", "centre", "left", "bottom")
+# the fixed regions as (top, left, bottom, right) fractions of the height and width: the box the sliders show
+BOXES = {"centre": (1 / 3, 1 / 3, 2 / 3, 2 / 3), "left": (0.0, 0.0, 1.0, 0.5), "bottom": (2 / 3, 0.0, 1.0, 1.0)}
 
 
 class NothingToHide(ValueError):
@@ -17,25 +19,19 @@ def preset_mask(preset, shape, box=None, labels=None, sky_index=None):
     """Boolean (height, width) mask of the region to hide.
 
     ``box`` is (top, left, bottom, right) as fractions of the height and width; "sky" hides the
-    pixels a model labelled sky (``labels``, ``sky_index``); "centre" the middle third on each
-    axis; "left" the left half; "bottom" the lower third.
+    pixels a model labelled sky (``labels``, ``sky_index``); "centre", "left" and "bottom" their
+    ``BOXES``: the middle third on each axis, the left half, the lower third.
     """
     height, width = shape
     mask = np.zeros(shape, bool)
-    if preset == "box":
-        top, left, bottom, right = box if box is not None else (0.0, 0.0, 0.0, 0.0)
+    if preset == "box" or preset in BOXES:
+        top, left, bottom, right = BOXES.get(preset) or (box if box is not None else (0.0, 0.0, 0.0, 0.0))
         top, bottom = sorted((top, bottom))
         left, right = sorted((left, right))
         mask[round(top * height):round(bottom * height), round(left * width):round(right * width)] = True
     elif preset == "sky":
         if labels is not None and sky_index is not None:
             mask = np.asarray(labels) == sky_index
-    elif preset == "centre":
-        mask[height // 3:2 * height // 3, width // 3:2 * width // 3] = True
-    elif preset == "left":
-        mask[:, :width // 2] = True
-    elif preset == "bottom":
-        mask[2 * height // 3:, :] = True
     else:
         raise ValueError(f"unknown region {preset!r}; choose one of {PRESETS}")
     if not mask.any():

@@ -8,6 +8,7 @@ damaged part is named instead of producing wrong weights.
 """
 import hashlib
 import json
+import os
 from pathlib import Path
 
 PART_BYTES = 9 * 2**20  # under the 10 MB limit with room to spare
@@ -28,23 +29,34 @@ def stored_files(path):
                   if p == path or p == manifest_path(path) or p.name.startswith(f"{path.name}.part"))
 
 
+def replace_whole(path, data: bytes):
+    """Write ``data`` as ``path`` so that a reader, or a process killed mid-write (a class run
+    stopped while it saves its best epoch), finds the old file or the new one, never part of one."""
+    writing = path.with_name(f".{path.name}.writing")  # not matched by stored_files: never mistaken for weights
+    writing.write_bytes(data)
+    os.replace(writing, path)
+
+
 def write(path, data: bytes, part_bytes=None):
-    """Write ``data`` as ``path``, or as parts and a manifest when it is larger than ``part_bytes``."""
+    """Write ``data`` as ``path``, or as parts and a manifest when it is larger than ``part_bytes``;
+    the files of an earlier version go only once the new ones are in place."""
     path, part_bytes = Path(path), part_bytes or PART_BYTES
-    for old in stored_files(path):
-        old.unlink()
+    earlier = set(stored_files(path))
     if len(data) <= part_bytes:
-        path.write_bytes(data)
-        return [path]
-    parts = []
-    for number, start in enumerate(range(0, len(data), part_bytes), start=1):
-        chunk = data[start:start + part_bytes]
-        part = path.with_name(f"{path.name}.part{number}")
-        part.write_bytes(chunk)
-        parts.append({"name": part.name, "bytes": len(chunk), "sha256": hashlib.sha256(chunk).hexdigest()})
-    manifest = {"file": path.name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "parts": parts}
-    manifest_path(path).write_text(json.dumps(manifest, indent=1) + "\n")
-    return stored_files(path)
+        replace_whole(path, data)
+    else:
+        parts = []
+        for number, start in enumerate(range(0, len(data), part_bytes), start=1):
+            chunk = data[start:start + part_bytes]
+            part = path.with_name(f"{path.name}.part{number}")
+            replace_whole(part, chunk)
+            parts.append({"name": part.name, "bytes": len(chunk), "sha256": hashlib.sha256(chunk).hexdigest()})
+        manifest = {"file": path.name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "parts": parts}
+        replace_whole(manifest_path(path), (json.dumps(manifest, indent=1) + "\n").encode())
+    written = stored_files(path) if len(data) > part_bytes else [path]
+    for stale in earlier - set(written):
+        stale.unlink()
+    return written
 
 
 def read(path) -> bytes:

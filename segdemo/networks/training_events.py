@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
 from collections import deque
 from pathlib import Path
@@ -141,6 +142,19 @@ def scores(logs):
     return {key: float(logs[key]) for key in SCORES if key in (logs or {})}
 
 
+def end_with_the_server(every_s=1.0):
+    """Exit as soon as the app that started this run is gone (stopped with Ctrl-C, killed, crashed):
+    its parent process changes. Otherwise the run would hold a core until its deadline."""
+    server = os.getppid()
+
+    def watch():
+        while os.getppid() == server:
+            time.sleep(every_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="end-with-the-server").start()
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     split = argv.index("--") if "--" in argv else len(argv)
@@ -153,6 +167,7 @@ def main(argv=None):
     args = parser.parse_args(argv[:split])
     train_argv = argv[split + 1:]
     confine(args.core)
+    end_with_the_server()
     from segdemo.imaging import load_rgb
     from segdemo.networks import train
 

@@ -4,11 +4,13 @@ Every view runs on demand (a click or a button), on the float32 Keras rebuild of
 checkpoint (``segdemo.inside``); nothing is computed on page load.  Points and boxes travel
 as fractions of the photo, so the API takes the same values whatever the models' input size.
 """
+import json
+
 import gradio as gr
 
 from segdemo.imaging import resize
 from segdemo.inside import influence, views
-from segdemo.inside.occlusion import PRESETS, NothingToHide
+from segdemo.inside.occlusion import BOXES, PRESETS, NothingToHide
 from segdemo.inside.probe import probe_for
 from segdemo.networks.models import ARCH_TITLES
 from segdemo.ui.common import decode_or_explain, examples_gallery, model_label, no_model_notice, photo_input, save_image
@@ -236,11 +238,15 @@ def build(page: Page) -> Built:
         with gr.Tab(t("inside.hide_tab"), id="inside-hide", elem_id=tab_element_id("inside-hide")):
             gr.Markdown(t("inside.hide_help"))
             region = gr.Radio([(t(f"inside.region.{p}"), p) for p in PRESETS], value="centre", label=t("inside.region"))
+            shown = {preset: [round(edge, 2) for edge in box] for preset, box in BOXES.items()}
             with gr.Row():
-                top = gr.Slider(0, 1, 0.0, step=0.01, label=t("inside.box_top"), min_width=140)
-                left = gr.Slider(0, 1, 0.0, step=0.01, label=t("inside.box_left"), min_width=140)
-                bottom = gr.Slider(0, 1, 0.4, step=0.01, label=t("inside.box_bottom"), min_width=140)
-                right = gr.Slider(0, 1, 1.0, step=0.01, label=t("inside.box_right"), min_width=140)
+                edges = [gr.Slider(0, 1, value, step=0.01, label=t(f"inside.box_{edge}"), min_width=140)
+                         for edge, value in zip(("top", "left", "bottom", "right"), shown["centre"])]
+            top, left, bottom, right = edges
+            # in the browser: a preset shows its box on the sliders, and moving one makes it "the box below"
+            region.input(None, [region, *edges], edges, js=f"(preset, ...edges) => ({json.dumps(shown)})[preset] || edges")
+            for edge in edges:
+                edge.input(None, None, region, js="() => 'box'")
             hide = gr.Button(t("inside.hide"), variant="primary", interactive=not missing, elem_id="inside-hide")
             hide_gallery = gr.Gallery(label=t("inside.hidden"), columns=3, object_fit="contain", height="auto",
                                       elem_id="inside-hidden")
