@@ -44,6 +44,7 @@ def write(path, data: bytes, part_bytes=None):
     earlier = set(stored_files(path))
     if len(data) <= part_bytes:
         replace_whole(path, data)
+        written = [path]
     else:
         parts = []
         for number, start in enumerate(range(0, len(data), part_bytes), start=1):
@@ -53,7 +54,7 @@ def write(path, data: bytes, part_bytes=None):
             parts.append({"name": part.name, "bytes": len(chunk), "sha256": hashlib.sha256(chunk).hexdigest()})
         manifest = {"file": path.name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "parts": parts}
         replace_whole(manifest_path(path), (json.dumps(manifest, indent=1) + "\n").encode())
-    written = stored_files(path) if len(data) > part_bytes else [path]
+        written = stored_files(path)
     for stale in earlier - set(written):
         stale.unlink()
     return written
