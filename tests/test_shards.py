@@ -25,6 +25,9 @@ def test_large_file_round_trips_through_checked_parts(tmp_path):
     assert shards.read(tmp_path / "w.npz") == data
     shards.write(tmp_path / "w.npz", b"small again", part_bytes=300)
     assert [p.name for p in shards.stored_files(tmp_path / "w.npz")] == ["w.npz"], "old parts are removed"
+    shards.write(tmp_path / "w.npz", data, part_bytes=300)
+    assert shards.read(tmp_path / "w.npz") == data, "a whole file from before must not shadow the new parts"
+    assert "w.npz" not in [p.name for p in shards.stored_files(tmp_path / "w.npz")]
 
 
 def test_a_write_cut_short_leaves_the_earlier_version_whole(tmp_path, monkeypatch):

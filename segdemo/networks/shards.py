@@ -54,7 +54,7 @@ def write(path, data: bytes, part_bytes=None):
             parts.append({"name": part.name, "bytes": len(chunk), "sha256": hashlib.sha256(chunk).hexdigest()})
         manifest = {"file": path.name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "parts": parts}
         replace_whole(manifest_path(path), (json.dumps(manifest, indent=1) + "\n").encode())
-        written = stored_files(path)
+        written = [path.with_name(part["name"]) for part in parts] + [manifest_path(path)]  # a whole file from before goes
     for stale in earlier - set(written):
         stale.unlink()
     return written
