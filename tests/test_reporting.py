@@ -73,15 +73,24 @@ def test_write_into_readme_replaces_only_between_markers(tmp_path):
     assert readme.read_text() == "top\n<!-- a -->\nnew\n<!-- b -->\nbottom\n"
 
 
-def test_bfloat16_labels_agree_with_float32(trained_checkpoints, tiny_data):
+def test_bfloat16_moves_probabilities_too_little_to_flip_a_clear_label(trained_checkpoints, tiny_data):
+    """bfloat16 keeps every class probability within 0.02 of float32's, so only near ties can change label.
+
+    Networks two epochs old leave many pixels within 0.01 of a tie, where bfloat16's 8-bit
+    mantissa may flip the label (CI once saw U-Net keep 98.3% of all labels), so the share of
+    all labels kept is measured on the shipped checkpoints instead (test_real_data).
+    """
     dataset = load_dataset(REGIONS, tiny_data)
     _, val = load_split(dataset.ids)
     for arch in ("unet", "pspnet", "fpn"):
         fast = Segmenter(trained_checkpoints / arch, precision="mixed_bfloat16")
         exact = Segmenter(trained_checkpoints / arch, precision="float32")
-        same = [np.mean(fast.segment(image).labels == exact.segment(image).labels)
-                for image in dataset.subset(val).images]
-        assert np.mean(same) >= 0.99, (arch, same)
+        for image in dataset.subset(val).images:
+            reference, answer = exact.segment(image, keep_probabilities=True), fast.segment(image, keep_probabilities=True)
+            assert np.abs(answer.probabilities - reference.probabilities).max() <= 0.02, arch
+            two_likeliest = np.sort(reference.probabilities, axis=-1)[..., -2:]
+            changed = answer.labels != reference.labels
+            assert np.all(two_likeliest[changed, 1] - two_likeliest[changed, 0] <= 0.04), arch
 
 
 @pytest.mark.slow
