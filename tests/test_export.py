@@ -40,6 +40,9 @@ def test_app_runs_the_exported_network_with_the_float32_answers(exported, tiny_d
     folder, choice = exported
     segmenter, reference = Segmenter(folder), Segmenter(folder, precision="float32")
     assert segmenter.engine == choice["title"] and not segmenter.load_notes
+    # an exported network runs without a Keras model, yet its size is still the checkpoint's
+    assert (segmenter.model is None) == choice["engine"].startswith("litert")
+    assert segmenter.parameter_count == reference.model.count_params() > 0
     images, truths, _ = fidelity.validation_images("regions", data=tiny_data)
     scores = fidelity.agreement(segmenter, images, fidelity.reference_answers(reference, images, truths), truths)
     kept = next(row for row in choice["candidates"] if row["engine"] == choice["engine"])

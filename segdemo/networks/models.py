@@ -200,11 +200,12 @@ def save_weights(model, folder, dtype=np.float16):
     return shards.write(Path(folder, WEIGHTS_FILE), buffer.getvalue())
 
 
-def load_weights(model, folder):
+def stored_weights(folder):
+    """A checkpoint's weight arrays in the network's order, or a CheckpointError saying what is wrong with the file."""
     path = Path(folder, WEIGHTS_FILE)
     try:
         with np.load(io.BytesIO(shards.read(path))) as stored:
-            arrays = [stored[f"w{i:04d}"] for i in range(len(stored.files))]
+            return [stored[f"w{i:04d}"] for i in range(len(stored.files))]
     except FileNotFoundError:
         raise CheckpointError(f"{shown(path)} is missing") from None
     except shards.ShardError as error:
@@ -212,6 +213,17 @@ def load_weights(model, folder):
     except Exception as error:  # a truncated or foreign file: zipfile, pickle or value errors
         raise CheckpointError(f"{shown(path)} cannot be read: not a weights archive, or truncated "
                               f"({type(error).__name__})") from None
+
+
+def stored_parameter_count(folder):
+    """Keras's ``count_params`` of a checkpoint's network, from its stored weights: an exported
+    network runs without the Keras model being built at all."""
+    return sum(int(array.size) for array in stored_weights(folder))
+
+
+def load_weights(model, folder):
+    path = Path(folder, WEIGHTS_FILE)
+    arrays = stored_weights(folder)
     expected = model.get_weights()
     if len(arrays) != len(expected) or any(a.shape != e.shape for a, e in zip(arrays, expected)):
         raise CheckpointError(f"{shown(path)} does not match the network its config describes")

@@ -6,6 +6,7 @@ The photo is resized to the network's input size and run through the network
 pixels keep their float32 label.  Class probabilities are resized back to the photo's own resolution before the
 arg-max, so the outlines follow the photo rather than the network's coarser grid.
 """
+import functools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ import tensorflow as tf
 
 from segdemo.imaging import Photo, load_photo, resize
 from segdemo.networks.hardware import choose_precision
-from segdemo.networks.models import load_checkpoint
+from segdemo.networks.models import ModelConfig, load_checkpoint, stored_parameter_count
 from segdemo.serving.engine import KerasNetwork, exported_network
 
 FULL_RESOLUTION_PIXELS = 4_000_000  # beyond this, probabilities are resized to a grid this big first
@@ -118,12 +119,15 @@ class Segmenter:
     def __init__(self, folder, precision="auto", network=None):
         self.folder = Path(folder)
         self.precision = choose_precision() if precision == "auto" else precision
-        self.model, self.config = load_checkpoint(self.folder, self.precision)
+        self.config = ModelConfig.load(self.folder)
         self.size = (self.config.height, self.config.width)
         self.load_notes = []
         if network is None and precision == "auto":
             network, note = exported_network(self.folder)
             self.load_notes += [note] if note else []
+        # an exported network runs alone: building the Keras model beside it cost 0.7-1.6 s per
+        # checkpoint at start-up, and its memory
+        self.model = None if network else load_checkpoint(self.folder, self.precision)[0]
         self.network = network or KerasNetwork(self.model, self.precision)
         warm_up = np.zeros((1, *self.size, 3), np.float32)
         self.predict(warm_up)  # trace now, not on a user's click
@@ -139,9 +143,9 @@ class Segmenter:
     def name(self):
         return self.folder.name
 
-    @property
+    @functools.cached_property
     def parameter_count(self):
-        return int(self.model.count_params())
+        return stored_parameter_count(self.folder)
 
     def predict(self, images, size=None):
         """(labels, confidence, probabilities) tensors at ``size`` for images at the input size."""
