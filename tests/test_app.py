@@ -73,7 +73,7 @@ def test_the_mask_file_is_made_when_asked_at_the_photos_own_size(client, photo, 
 
 def test_compare_endpoint_scores_bundled_examples(client, running_app):
     example = sorted(Path(running_app["examples"]).glob("*.jpg"))[0]
-    gallery, spread, table, note = client.predict(handle_file(str(example)), REGION_MODELS, api_name="/compare")
+    gallery, spread, table, note, key = client.predict(handle_file(str(example)), REGION_MODELS, api_name="/compare")
     assert len(gallery) == 3
     rows = table["data"]
     assert [row[0] for row in rows] == REGION_MODELS

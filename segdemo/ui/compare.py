@@ -13,8 +13,8 @@ from segdemo.networks.hardware import available_cores
 from segdemo.networks.models import ARCH_TITLES, BACKBONE_TITLES
 from segdemo.ui.capacity import SEGMENTING, WAITING_LIMIT
 from segdemo.ui.common import (DISPLAY_SIDE, examples_gallery, input_size, known_truth, legend_html, millions, model_label,
-                               no_model_notice, photo_input, photo_or_explain, save_image, segment_or_explain, shown_labels,
-                               shown_photo)
+                               no_model_notice, photo_input, photo_or_explain, save_image, score_table, segment_or_explain,
+                               shown_labels, shown_photo)
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, say_columns, say_engine, say_message, say_table, t
 
@@ -60,7 +60,7 @@ def compared_model(registry, name, photo, picture, truth_of, language):
 
 
 def compare(registry, image, model_names, language="en", view=None):
-    """Overlays, a disagreement map and a table for ``model_names``; the ``compare`` API.
+    """Overlays, a disagreement map, a table, a note and the colour keys for ``model_names``; the ``compare`` API.
 
     The models run side by side, one per core: each exported network runs on one core (so a class's
     photos go through at once), and one after another four of them took 0.8 s on two cores.
@@ -88,7 +88,8 @@ def compare(registry, image, model_names, language="en", view=None):
     if photo.notes:
         note.append(say(language, "compare.notes", notes="; ".join(say_message(language, n) for n in photo.notes)))
     table = say_table(language, "compare.columns", rows)
-    return gallery, save_image(heatmap(spread, 0, max(1, most_answers(registry) - 1)), "disagreement"), table, " ".join(note)
+    spread_picture = save_image(heatmap(spread, 0, max(1, most_answers(registry) - 1)), "disagreement")
+    return gallery, spread_picture, table, " ".join(note), colour_keys(registry, language, len(maps))
 
 
 def most_answers(registry):
@@ -97,16 +98,18 @@ def most_answers(registry):
     return max((len(registry.available(s)) for s in registry.label_sets()), default=1)
 
 
-def colour_keys(registry, language="en"):
-    """What the colours mean: each label set's classes, and the disagreement map's shades."""
+def colour_keys(registry, language="en", compared=None):
+    """What the colours mean: each label set's classes, and the disagreement map's shades; after a
+    comparison of ``compared`` models, only the counts of answers those can give."""
     keys = []
     for label_set in registry.label_sets():
         config = registry.get(registry.available(label_set)[0]).config
         keys.append(f"<p><b>{say(language, f'label_set.{label_set}')}</b></p>"
                     + legend_html(None, config.classes, config.colours, language))
     models = most_answers(registry)
-    shades = heatmap(np.arange(models), 0, max(1, models - 1))[0]
-    words = [say(language, "compare.all_agree")] + [say(language, "compare.answers", count=n + 1) for n in range(1, models)]
+    reachable = min(compared or models, models)
+    shades = heatmap(np.arange(reachable), 0, max(1, models - 1))[0]
+    words = [say(language, "compare.all_agree")] + [say(language, "compare.answers", count=n + 1) for n in range(1, reachable)]
     keys.append(f"<p><b>{say(language, 'disagreement_key')}</b></p>"
                 + legend_html(None, words, [tuple(int(c) for c in shade) for shade in shades], language, translate=False))
     return "<div class='segdemo-keys'>" + "".join(f"<div>{key}</div>" for key in keys) + "</div>"
@@ -151,18 +154,18 @@ def build(page: Page) -> Built:
             with gr.Row(elem_id="compare-keys-row"):
                 spread = gr.Image(label=t("disagreement"), type="filepath", interactive=False, height=240, min_width=240)
                 keys = gr.HTML(min_width=240)
-    table = gr.Dataframe(headers=say_columns("en", "compare.columns"), label=t("results"), interactive=False)
+    table = score_table(t("results"), headers=say_columns("en", "compare.columns"))
     examples_gallery(photo)
 
     def on_compare(image, names, request: gr.Request):
         language = language_of(request)
         with capacity.turn(language):
-            gallery, spread, table, note = compare(registry, image, names, language, view)
+            gallery, spread, table, note, key = compare(registry, image, names, language, view)
         with Image.open(gallery[0][0]) as first:  # portrait results get portrait thumbnails, not 4:3 boxes
             shape = ["segdemo-portrait"] if first.height > first.width else []
-        return gr.Gallery(gallery, elem_classes=shape), spread, table, note
+        return gr.Gallery(gallery, elem_classes=shape), spread, table, note, key
 
-    run.click(on_compare, [photo, chosen], [gallery, spread, table, note], api_name="compare",
+    run.click(on_compare, [photo, chosen], [gallery, spread, table, note, keys], api_name="compare",
               concurrency_id=SEGMENTING, concurrency_limit=WAITING_LIMIT)
 
     def on_load(request: gr.Request = None):
