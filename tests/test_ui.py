@@ -149,7 +149,7 @@ def test_compare_names_a_class_run_by_its_label_not_its_network(trained_checkpoi
     registry.add(trained_checkpoints / "unet", "class-run-1", label=label)
     photo = tmp_path / "photo.png"
     Image.fromarray(np.full((60, 80, 3), 120, np.uint8)).save(photo)
-    gallery, _, table, _ = compare.compare(registry, str(photo), ["unet", "class-run-1"])
+    gallery, _, table, _, _ = compare.compare(registry, str(photo), ["unet", "class-run-1"])
     assert gallery[0][1].startswith("U-Net") and gallery[1][1].startswith(label + ",")
     assert [row[0] for row in table["data"]] == ["unet", label]
 
@@ -239,11 +239,14 @@ def test_the_disagreement_map_shades_a_count_as_its_key_does_however_many_models
     registry = ModelRegistry(trained_checkpoints)
     photo = tmp_path / "photo.png"
     Image.fromarray(np.random.default_rng(4).integers(0, 255, (96, 128, 3), dtype=np.uint8)).save(photo)
-    _, spread, _, _ = compare.compare(registry, str(photo), ["unet", "fpn"])
+    _, spread, _, _, key = compare.compare(registry, str(photo), ["unet", "fpn"])
     shades = heatmap(np.arange(3), 0, 2)[0].astype(float)  # the key's shades for 3 models
     pixels = np.asarray(Image.open(spread).convert("RGB"), dtype=float).reshape(-1, 3)
     nearest = np.argmin(((pixels[:, None, :] - shades[None]) ** 2).sum(-1), axis=1)
     assert compare.most_answers(registry) == 3 and set(nearest.tolist()) == {0, 1}
+    # the key then lists what two models can give, in the map's shades, not an unreachable "3 different answers"
+    assert "2 different answers" in key and "3 different answers" not in key
+    assert f"rgb{tuple(int(c) for c in shades[1])}" in key
 
 
 def test_the_queue_polls_every_ten_ms_and_summarises_its_events_in_batches(monkeypatch):
@@ -280,3 +283,16 @@ def test_curves_colour_one_decoder_alike_on_both_encoders(tmp_path):
     assert (colour["pspnet"], colour["pspnet-efficientnetb0"]) == curves.HUES[1]
     assert colour["class-run"] == curves.HUES[2][0] and colour["seed-recipe"] == curves.HUES[3][0]
     assert len(set(colour.values())) == len(colour)
+
+
+def test_the_models_line_groups_decoders_by_encoder_and_names_a_class_run_by_its_label():
+    from types import SimpleNamespace
+
+    from segdemo.ui.common import models_by_encoder
+
+    def entry(arch, backbone, label=None):
+        return SimpleNamespace(config=SimpleNamespace(arch=arch, backbone=backbone), label=label)
+
+    entries = [entry("unet", "mobilenetv2"), entry("fpn", "mobilenetv2"), entry("fpn", "efficientnetb0"),
+               entry("unet", "mobilenetv2", label="Class run 1")]
+    assert models_by_encoder(entries) == "MobileNetV2: U-Net, FPN, Class run 1 · EfficientNet-B0: FPN"

@@ -34,6 +34,12 @@ CSS = """
 #compare-gallery .preview { height: 100%; }
 .segdemo-keys { display: flex; flex-wrap: wrap; gap: 4px 24px; }
 .segdemo-architectures td:nth-child(2), .segdemo-architectures th:nth-child(2) { white-space: nowrap; }
+/* score tables (ui.common.score_table): the first column stays while the rest scroll sideways
+   (Gradio's pinned_columns pins nothing in 6.31), and headers wrap between words, not inside them */
+.segdemo-table .virtual-row > .body-cell:first-child, .segdemo-table th.header-cell:first-child {
+  position: sticky; left: 0; z-index: 2; background: var(--block-background-fill);
+  box-shadow: 1px 0 0 var(--border-color-primary); }
+.segdemo-table span.text { word-break: normal; overflow-wrap: normal; }
 @media (max-width: 640px) {
   #compare-gallery .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); }
   #compare-keys-row { flex-direction: column; }

@@ -5,7 +5,7 @@ import gradio as gr
 
 from segdemo.networks.checkpoint import METRIC, METRICS_FILE
 from segdemo.networks.models import ARCH_TITLES, BACKBONE_TITLES
-from segdemo.ui.common import millions, model_label
+from segdemo.ui.common import millions, model_label, score_table
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, say_columns, say_metric_titles, t, table
 
@@ -85,7 +85,7 @@ def build(page: Page) -> Built:
     rows = evidence_rows(registry)
     if len(rows) >= 2:
         gr.Markdown(t("architectures.evidence"))
-        evidence = gr.Dataframe(label=t("architectures.evidence_table"), interactive=False)
+        evidence = score_table(t("architectures.evidence_table"))
 
         def draw(request: gr.Request = None):
             language = language_of(request)
@@ -96,7 +96,7 @@ def build(page: Page) -> Built:
     encoder_table = encoder_rows(registry)
     if encoder_table:
         gr.Markdown(t("architectures.encoders"))
-        encoders = gr.Dataframe(label=t("architectures.encoder_table"), interactive=False)
+        encoders = score_table(t("architectures.encoder_table"))
         changes = gr.Markdown()
 
         def draw_encoders(request: gr.Request = None):

@@ -12,6 +12,7 @@ from PIL import Image, UnidentifiedImageError
 
 from segdemo.data.examples import ground_truth_for, list_examples
 from segdemo.imaging import ImageError, Message, load_photo, resize
+from segdemo.networks.models import ARCH_TITLES, BACKBONE_TITLES
 from segdemo.ui.text import language_of, say, say_class, say_message, t
 
 
@@ -122,6 +123,13 @@ def input_size(config):
     return f"{config.height}x{config.width}"
 
 
+def score_table(label, **options):
+    """A read-only table whose first column (what a row is: a model, a photo, a loss) stays in view
+    while a phone scrolls the other columns sideways, and whose long headers wrap between words
+    (the ``segdemo-table`` rules of ``ui.app.CSS``)."""
+    return gr.Dataframe(label=label, interactive=False, wrap=True, elem_classes=["segdemo-table"], **options)
+
+
 def model_label(entry):
     """"U-Net (MobileNetV2) · unet": the network in words, then the checkpoint's folder name (a class run: its own label)."""
     return entry.label or f"{entry.config.title} · {entry.name}"
@@ -141,6 +149,16 @@ def legend_html(shares, classes, colours, language="en", translate=True):
     return "<table class='segdemo-legend'>" + "".join(rows) + "</table>"
 
 
+def models_by_encoder(entries):
+    """"MobileNetV2: U-Net, PSPNet, FPN · EfficientNet-B0: U-Net, ...": the decoders each encoder
+    carries, in words a class reads at a glance (the lists below name each checkpoint in full)."""
+    decoders = {}
+    for entry in entries:
+        encoder = BACKBONE_TITLES.get(entry.config.backbone, entry.config.backbone)
+        decoders.setdefault(encoder, []).append(entry.label or ARCH_TITLES.get(entry.config.arch, entry.config.arch))
+    return " · ".join(f"{encoder}: {', '.join(names)}" for encoder, names in decoders.items())
+
+
 def availability_markdown(registry):
     """Which models the app offers, and which failed to load and why: one text per line.
 
@@ -148,7 +166,7 @@ def availability_markdown(registry):
     """
     available = registry.available()
     if available:
-        lines = [t("models_available") + ", ".join(model_label(registry.entries[n]) for n in available)]
+        lines = [t("models_available") + models_by_encoder(registry.entries[n] for n in available)]
     else:
         lines = [t("models_missing")]
     failed = registry.unavailable()

@@ -6,6 +6,7 @@ import gradio as gr
 import plotly.graph_objects as go
 
 from segdemo.networks.checkpoint import HISTORY_FILE, METRICS_FILE, REPORTED_METRICS
+from segdemo.ui.common import score_table
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, say_class, say_columns, say_metric_titles, t, table
 
@@ -84,8 +85,10 @@ def per_class_figure(registry, all_histories, colour_of, language="en"):
             scores = all_histories[name][-1].get("val_iou_per_class", {})
         figure.add_trace(go.Bar(x=[say_class(language, cls) for cls in scores], y=list(scores.values()), name=name,
                                 marker_color=colour_of[name]))
-    figure.update_layout(barmode="group", height=380, yaxis={"title": "IoU", "range": [0, 1]},
-                         title=say(language, "curves.per_class_title"), margin={"t": 50})
+    # the legend under the bars: beside them it left a phone a strip of bars 70 pixels wide
+    figure.update_layout(barmode="group", height=460, yaxis={"title": "IoU", "range": [0, 1]},
+                         title=say(language, "curves.per_class_title"), margin={"t": 50},
+                         legend={"orientation": "h", "y": -0.25})
     return figure
 
 
@@ -126,7 +129,7 @@ def build(page: Page) -> Built:
     evaluated = bool(summary_rows(registry))
     if not evaluated:
         gr.Markdown(t("curves.unevaluated"))
-    summary = gr.Dataframe(label=t("final_metrics"), interactive=False, visible=evaluated, wrap=True)
+    summary = score_table(t("final_metrics"), visible=evaluated)
     caveat = gr.Markdown()
 
     apart = not_comparable_names(registry)

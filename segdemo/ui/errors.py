@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from segdemo.imaging import colorize, error_map, overlay
 from segdemo.networks import metrics
 from segdemo.networks.checkpoint import METRICS_FILE
-from segdemo.ui.common import model_label, save_image, segment_or_explain
+from segdemo.ui.common import model_label, save_image, score_table, segment_or_explain
 from segdemo.ui.dataset import example_or_explain
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, say_class, say_engine, say_table, t
@@ -158,10 +158,10 @@ def build(page: Page) -> Built:
             predicted_class = gr.Dropdown([(t(f"class.{c}"), c) for c in classes], value=classes[1] if len(classes) > 1 else None,
                                           label=t("errors.predicted_class"))
             find = gr.Button(t("errors.find"), variant="secondary")
-        confused = gr.Dataframe(label=t("errors.confused_photos"), interactive=False, max_height=300)
+        confused = score_table(t("errors.confused_photos"), max_height=300)
     with gr.Row():
         with gr.Column(scale=2):
-            table = gr.Dataframe(label=t("errors.ranking"), interactive=False, max_height=420)
+            table = score_table(t("errors.ranking"), max_height=420)
         with gr.Column(scale=3):
             photo_id = gr.Dropdown([], label=t("errors.choose_photo"), filterable=True, allow_custom_value=True)
             if view is None:

@@ -13,7 +13,8 @@ from segdemo.inside import influence, views
 from segdemo.inside.occlusion import BOXES, PRESETS, NothingToHide
 from segdemo.inside.probe import probe_for
 from segdemo.networks.models import ARCH_TITLES
-from segdemo.ui.common import decode_or_explain, examples_gallery, model_label, no_model_notice, photo_input, save_image
+from segdemo.ui.common import (decode_or_explain, examples_gallery, model_label, no_model_notice, photo_input, save_image,
+                               score_table)
 from segdemo.ui.dataset import example_or_explain
 from segdemo.ui.tab import Built, Page, tab_element_id
 from segdemo.ui.text import EN, language_of, say, say_class, t, table
@@ -227,7 +228,7 @@ def build(page: Page) -> Built:
             influence_gallery = gr.Gallery(label=t("inside.influence"), columns=3, object_fit="contain", height="auto",
                                            elem_id="inside-influence")
             # the table on the whole width (a column per model: side by side with the notes, the third was cut on a projector)
-            pixel_table = gr.Dataframe(label=t("inside.pixel_table"), interactive=False, wrap=True)
+            pixel_table = score_table(t("inside.pixel_table"))
             pixel_note = gr.Markdown()
         with gr.Tab(t("inside.probabilities_tab"), id="inside-probabilities", elem_id=tab_element_id("inside-probabilities")):
             chance_model, show_chances, chance_gallery, chance_note = one_model_view(

@@ -9,6 +9,7 @@ import gradio as gr
 from segdemo.networks.checkpoint import METRIC
 from segdemo.networks.loss_study import (RARE_CLASS, baseline_of, miou_gap, per_class_figure, read_runs, seed_noise,
                                          versus_baseline)
+from segdemo.ui.common import score_table
 from segdemo.ui.text import language_of, say, say_class, say_table, t
 
 MIOU, PIXEL_ACCURACY, HD95 = METRIC["miou"], METRIC["pixel_accuracy"], METRIC["mean_hausdorff95"]
@@ -56,7 +57,7 @@ def build_loss_study(built):
         gr.Markdown(t("learn.loss_study_none"))
         return
     gr.Markdown(t("learn.loss_study_intro"))
-    table = gr.Dataframe(label=t("learn.loss_study_table"), interactive=False, elem_classes=["segdemo-wide-table"])
+    table = score_table(t("learn.loss_study_table"))
     note = gr.Markdown()
     bars = gr.Plot(label=t("learn.loss_study_bars"))
     said = gr.Markdown()
