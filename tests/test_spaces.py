@@ -17,9 +17,10 @@ from conftest import free_port
 from tools.loadtest import start_app
 
 ROOT = Path(__file__).resolve().parents[1]
-# a Space's start-up: imports and the page, then each checkpoint built, loaded and traced once
-# (measured on 2 cores: 3.6 s of imports, 1.4-2.5 s per exported network, 2.7-3.6 s per model
-# run by Keras, the EfficientNet-B0 ones); 1.5x of it allowed for a busy machine
+# a Space's start-up: imports and the page, then each checkpoint loaded and run once (measured
+# on 2 cores: 0.1-0.4 s per exported network, 1.6-2.8 s per model run by Keras, the
+# EfficientNet-B0 ones; 12.5 s in all with 7 models, 17.8 s when Keras built every model);
+# 1.5x of the target allowed for a busy machine
 STARTUP_BASE_S, STARTUP_PER_MODEL_S = 6, 3
 
 
