@@ -296,3 +296,16 @@ def test_the_models_line_groups_decoders_by_encoder_and_names_a_class_run_by_its
     entries = [entry("unet", "mobilenetv2"), entry("fpn", "mobilenetv2"), entry("fpn", "efficientnetb0"),
                entry("unet", "mobilenetv2", label="Class run 1")]
     assert models_by_encoder(entries) == "MobileNetV2: U-Net, FPN, Class run 1 · EfficientNet-B0: FPN"
+
+
+def test_loss_is_drawn_on_a_log_scale_in_training_curves_and_in_the_train_tab():
+    """One model's early validation spike (near 5) must not flatten every other loss curve."""
+    from segdemo.ui import curves, train
+
+    history = [{"epoch": e, "loss": loss, "val_loss": 5.0 if e == 1 else loss, "pixel_accuracy": 0.5, "val_pixel_accuracy": 0.5,
+                "miou": 0.3, "val_miou": 0.3} for e, loss in ((1, 1.2), (2, 0.6), (3, 0.4))]
+    loss, accuracy, _ = curves.curves_figures({"unet": history}, {"unet": "#1f77b4"})
+    assert loss.layout.yaxis.type == "log" and accuracy.layout.yaxis.type != "log"
+    empty_loss, empty_accuracy, _ = train.progress_figures("en", None)
+    assert empty_loss.layout.yaxis.type == "log" and tuple(empty_loss.layout.yaxis.range) == (-1, 1)
+    assert tuple(empty_accuracy.layout.yaxis.range) == (0, 1)

@@ -13,6 +13,12 @@ from segdemo.ui.text import language_of, say, say_class, say_columns, say_metric
 ID = "curves"
 
 PANELS = ("loss", "pixel_accuracy", "miou")
+
+
+def log_loss_axis(figure, empty=False):
+    """Loss on a log scale: on a linear one, one model's early validation spike (near 5) flattened
+    every other curve. An empty chart spans 0.1 to 10."""
+    figure.update_yaxes(type="log", range=[-1, 1] if empty else None)
 # Plotly's tab20 in (dark, light) pairs: one hue per decoder, dark on its first encoder, light on its second
 HUES = (("#1f77b4", "#aec7e8"), ("#d62728", "#ff9896"), ("#2ca02c", "#98df8a"), ("#ff7f0e", "#ffbb78"),
         ("#9467bd", "#c5b0d5"), ("#8c564b", "#c49c94"), ("#e377c2", "#f7b6d2"), ("#17becf", "#9edae5"),
@@ -67,6 +73,8 @@ def curves_figures(all_histories, colour_of, language="en"):
                     line={"color": colour, "dash": dash}, marker={"size": 4}, name=name, legendgroup=name,
                     showlegend=prefix == "", hovertemplate=f"{name} {say(language, split)}: %{{y:.3f}}<extra></extra>"))
         figure.update_xaxes(title_text=say(language, "curves.epoch"), dtick=max(1, longest // 6))
+        if key == "loss":
+            log_loss_axis(figure)
         figure.update_layout(title={"text": f"{say(language, f'curves.{key}')}<br><sup>{say(language, 'curves.line_key')}</sup>"},
                              height=380, margin={"t": 70, "b": 40, "l": 50, "r": 10},
                              legend={"orientation": "h", "y": -0.25})

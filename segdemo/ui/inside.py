@@ -212,7 +212,7 @@ def build(page: Page) -> Built:
             examples_gallery(photo)
             if view is not None:
                 with gr.Row():
-                    image_id = gr.Textbox(label=t("dataset.photo_id"), placeholder="0000047", min_width=160)
+                    image_id = gr.Textbox(label=t("dataset.photo_id"), placeholder=t("dataset.photo_id_example"), min_width=160)
                     open_id = gr.Button(t("inside.open_dataset_photo"), size="sm")
             models = gr.CheckboxGroup(choices, value=preferred, label=t("inside.models"))
         with gr.Column():

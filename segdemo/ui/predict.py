@@ -180,7 +180,7 @@ def build(page: Page) -> Built:
             legend = gr.HTML(label=t("legend"))
             confidence = gr.Image(label=t("confidence"), type="filepath", interactive=False, height=260)
             make_mask = gr.Button(t("predict.make_mask"), size="sm")
-            mask = gr.File(label=t("download"))
+            mask = gr.File(label=t("download"), visible=False)  # shown once made: not an empty box until then
     verdict = gr.Markdown()
     with gr.Row():
         truth = gr.Image(label=t("predict.truth"), type="filepath", interactive=False, height=260, visible=False)
@@ -219,7 +219,7 @@ def build(page: Page) -> Built:
                      api_name=False, show_progress="hidden")
     run.click(on_segment, inputs, outputs, api_name="predict", concurrency_id=SEGMENTING,
               concurrency_limit=WAITING_LIMIT).then(**follow_up)
-    run.click(lambda: None, None, mask, api_name=False, queue=False)  # the previous photo's mask goes
+    run.click(lambda: gr.File(None, visible=False), None, mask, api_name=False, queue=False)  # the previous photo's mask goes
     # on a phone the results are below the inputs: go there at once, where the progress shows
     run.click(None, js="() => { if (window.innerWidth < 700) document.getElementById('predict-result')"
                        "?.scrollIntoView({behavior: 'smooth'}); }")
@@ -227,7 +227,8 @@ def build(page: Page) -> Built:
     def on_make_mask(source, request: gr.Request):
         return mask_file(source, language_of(request))
 
-    make_mask.click(on_make_mask, mask_source, mask, api_name="mask")
+    make_mask.click(on_make_mask, mask_source, mask, api_name="mask").success(
+        lambda: gr.File(visible=True), None, mask, api_name=False, queue=False)
     class_box.expand(on_open_classes, drawn, [classes, classes_open], api_name="classes")
     class_box.collapse(lambda: False, None, classes_open, api_name=False, queue=False)
     opacity.release(redraw, [drawn, opacity], shown, api_name=False, show_progress="hidden")

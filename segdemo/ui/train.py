@@ -24,6 +24,7 @@ from segdemo.networks.models import ARCH_TITLES
 from segdemo.serving.addresses import is_loopback
 from segdemo.serving.class_training import ClassTrainer, RunSettings, TrainingRefused, training_switch
 from segdemo.ui.common import model_label, save_image
+from segdemo.ui.curves import PANELS, log_loss_axis
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, t
 
@@ -35,7 +36,6 @@ ARCHES = ("unet", "pspnet", "fpn")
 LOSS_CHOICES = (*LOSSES, "ce+dice", "focal+dice", "ce+tversky", "ce+boundary")
 SIZES = ("96x128", "144x192", "192x256")
 MAX_PHOTOS = 572  # the training split
-PANELS = ("loss", "pixel_accuracy", "miou")
 TRAINING, VALIDATION = "#1f77b4", "#d62728"
 # the snapshot strip: rows of 4:3 pictures without the gallery's empty fixed height, two per row on a phone
 CSS = """
@@ -166,7 +166,10 @@ def progress_figures(language, run):
                     mode="markers" if not prefix else "lines+markers", marker={"size": 8, "color": colour},
                     line={"color": colour, "dash": dash}, name=say(language, name), hovertemplate="%{y:.3f}<extra></extra>"))
         figure.update_xaxes(title_text=say(language, "curves.epoch"), range=[0, epochs], dtick=max(1, epochs // 8))
-        figure.update_yaxes(range=None if key == "loss" else [0, 1])
+        if key == "loss":
+            log_loss_axis(figure, empty=not (run and run.steps))
+        else:
+            figure.update_yaxes(range=[0, 1])
         figure.update_layout(title={"text": say(language, f"curves.{key}")}, height=300, showlegend=True,
                              margin={"t": 40, "b": 40, "l": 45, "r": 10}, legend={"orientation": "h", "y": -0.3})
         figures.append(figure)
