@@ -13,16 +13,16 @@ from segdemo.ui.text import language_of, say, say_class, say_columns, say_metric
 ID = "curves"
 
 PANELS = ("loss", "pixel_accuracy", "miou")
+# Plotly's tab20 in (dark, light) pairs: one hue per decoder, dark on its first encoder, light on its second
+HUES = (("#1f77b4", "#aec7e8"), ("#d62728", "#ff9896"), ("#2ca02c", "#98df8a"), ("#ff7f0e", "#ffbb78"),
+        ("#9467bd", "#c5b0d5"), ("#8c564b", "#c49c94"), ("#e377c2", "#f7b6d2"), ("#17becf", "#9edae5"),
+        ("#bcbd22", "#dbdb8d"), ("#7f7f7f", "#c7c7c7"))
 
 
 def log_loss_axis(figure, empty=False):
     """Loss on a log scale: on a linear one, one model's early validation spike (near 5) flattened
     every other curve. An empty chart spans 0.1 to 10."""
     figure.update_yaxes(type="log", range=[-1, 1] if empty else None)
-# Plotly's tab20 in (dark, light) pairs: one hue per decoder, dark on its first encoder, light on its second
-HUES = (("#1f77b4", "#aec7e8"), ("#d62728", "#ff9896"), ("#2ca02c", "#98df8a"), ("#ff7f0e", "#ffbb78"),
-        ("#9467bd", "#c5b0d5"), ("#8c564b", "#c49c94"), ("#e377c2", "#f7b6d2"), ("#17becf", "#9edae5"),
-        ("#bcbd22", "#dbdb8d"), ("#7f7f7f", "#c7c7c7"))
 
 
 def colours(registry, names):
