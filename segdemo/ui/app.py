@@ -41,7 +41,7 @@ CSS = """
   box-shadow: 1px 0 0 var(--border-color-primary); }
 .segdemo-table span.text { word-break: normal; overflow-wrap: normal; }
 /* Japanese headers break between any two characters: an empty score column (a photo with no
-   truth) had squeezed its header to one character per line; 4em widens no English column */
+   truth) had squeezed its header to one character per line; short English ones ("classes") stay whole */
 .segdemo-table th.header-cell { min-width: 4em; }
 @media (max-width: 640px) {
   #compare-gallery .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); }
