@@ -17,6 +17,8 @@ WEIGHTS=${WEIGHTS:-../shared/weights}
 COMMON=(--labels regions --size 288x384 --batch 8 --loss ce+dice --class-weights inverse-sqrt --resume)
 MOBILENET=(--backbone mobilenetv2 --encoder-weights "$WEIGHTS/mobilenet_v2_1.0_224_slim_npy")
 EFFICIENTNET=(--backbone efficientnetb0 --encoder-weights "$WEIGHTS/efficientnet_b0_imagenet_bnfolded_npy")
+# DeepLabV3+ starts from a whole segmentation network (ADE20K), not an ImageNet encoder: half the peak rate
+DEEPLAB=(--backbone mobilenetv2 --encoder-weights "$WEIGHTS/deeplabv3_mnv2_ade20k32" --lr 5e-4)
 
 python -m segdemo.data split
 epochs_done() {  # NAME: epochs recorded in checkpoints/NAME/history.json
@@ -43,6 +45,9 @@ train_and_evaluate fpn-efficientnetb0 fpn 30 --crop 192x288 --fpn-filters 128 "$
 train_and_evaluate fpn-efficientnetb0 fpn 36 --fpn-filters 128 "${EFFICIENTNET[@]}"
 train_and_evaluate pspnet-efficientnetb0 pspnet 40 --crop 192x288 "${EFFICIENTNET[@]}"
 train_and_evaluate pspnet-efficientnetb0 pspnet 46 "${EFFICIENTNET[@]}"
+# DeepLabV3+ from the ADE20K network (segmentation pre-training): few epochs, it starts from what it knew
+train_and_evaluate deeplabv3plus deeplabv3plus 12 --crop 192x288 "${DEEPLAB[@]}"
+train_and_evaluate deeplabv3plus deeplabv3plus 15 "${DEEPLAB[@]}"
 # the seed notebook's recipe, for the "tutorial vs ours" comparison (its own sorted 80/20 split)
 if [ ! -f checkpoints/seed-recipe/metrics.json ]; then
   nice -n 10 python -m segdemo.networks.train --arch unet --backbone resnet34 --labels surfaces --size 224x224 --epochs 20 \
@@ -54,5 +59,5 @@ python -m segdemo.data examples --count 6
 # the fastest way to run each one that keeps its float32 answers (network.tflite + engine.json);
 # checkpoints exported from their current weights keep the figures measured then
 python -m segdemo.serving.export --stale-only checkpoints/unet checkpoints/pspnet checkpoints/fpn checkpoints/seed-recipe \
-  checkpoints/unet-efficientnetb0 checkpoints/fpn-efficientnetb0 checkpoints/pspnet-efficientnetb0
+  checkpoints/unet-efficientnetb0 checkpoints/fpn-efficientnetb0 checkpoints/pspnet-efficientnetb0 checkpoints/deeplabv3plus
 python -m tools.report --readme

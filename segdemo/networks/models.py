@@ -1,4 +1,4 @@
-"""Build U-Net, PSPNet, FPN and Linknet, and save or rebuild them from a checkpoint folder.
+"""Build U-Net, PSPNet, FPN, Linknet and DeepLabV3+, and save or rebuild them from a checkpoint folder.
 
 A checkpoint folder holds ``config.json`` (everything needed to rebuild the network:
 architecture, backbone, label set, class names and colours, input size, pixel
@@ -18,11 +18,12 @@ import tensorflow as tf
 
 from segdemo.data.labels import get_label_set
 from segdemo.imaging import resize
-from segdemo.networks import pretrained, pretrained_efficientnet, shards
+from segdemo.networks import deeplab, pretrained, pretrained_deeplab, pretrained_efficientnet, shards
 from segdemo.networks.checkpoint import CONFIG_FILE, WEIGHTS_FILE
 
-ARCHITECTURES = {"unet": sm.Unet, "pspnet": sm.PSPNet, "fpn": sm.FPN, "linknet": sm.Linknet}
-ARCH_TITLES = {"unet": "U-Net", "pspnet": "PSPNet", "fpn": "FPN", "linknet": "Linknet"}
+ARCHITECTURES = {"unet": sm.Unet, "pspnet": sm.PSPNet, "fpn": sm.FPN, "linknet": sm.Linknet,
+                 "deeplabv3plus": deeplab.DeepLabV3Plus}
+ARCH_TITLES = {"unet": "U-Net", "pspnet": "PSPNet", "fpn": "FPN", "linknet": "Linknet", "deeplabv3plus": "DeepLabV3+"}
 BACKBONE_TITLES = {"mobilenetv2": "MobileNetV2", "efficientnetb0": "EfficientNet-B0", "resnet34": "ResNet34", "resnet18": "ResNet18", "resnet50": "ResNet50"}
 
 
@@ -37,8 +38,8 @@ def shown(path):
 
 
 def required_multiple(arch, psp_downsample=8):
-    """PSPNet pools its feature map into 1, 2, 3 and 6 bins; the others halve it 5 times."""
-    return 6 * psp_downsample if arch == "pspnet" else 32
+    """PSPNet pools its feature map into 1, 2, 3 and 6 bins; DeepLabV3+ halves it 4 times; the others 5 times."""
+    return {"pspnet": 6 * psp_downsample, "deeplabv3plus": deeplab.INPUT_MULTIPLE}.get(arch, 32)
 
 
 def check_input_size(arch, height, width, psp_downsample=8):
@@ -163,12 +164,22 @@ def build_model(config: ModelConfig, encoder_weights=None, calibration_photos=No
 
 
 def load_local_encoder(network, config, folder, normalise, calibration_photos):
-    """Local ImageNet arrays into ``network``'s encoder, by the loader its backbone needs."""
+    """Local pretrained weights into ``network``, by the loader its architecture and backbone need."""
+    if config.arch == "deeplabv3plus":
+        return pretrained_deeplab.load_weights(network, calibration_images(config, normalise, calibration_photos),
+                                              config.classes, folder)
     if config.backbone != "efficientnetb0":
         return pretrained.load_encoder_weights(network, config.backbone, folder)
-    photos = pretrained.sample_photos() if calibration_photos is None else calibration_photos
+    return pretrained_efficientnet.load_encoder_weights(network, folder,
+                                                        calibration_images(config, normalise, calibration_photos))
+
+
+def calibration_images(config, normalise, photos=None):
+    """Photos (scikit-image's four unless given) at the network's input size, normalised: they set
+    the batch norms of weights whose batch norm was folded (``folded_batchnorm``)."""
+    photos = pretrained.sample_photos() if photos is None else photos
     resized = np.stack([resize(np.asarray(p, np.float32), config.width, config.height) for p in photos])
-    return pretrained_efficientnet.load_encoder_weights(network, folder, normalise(resized).numpy())
+    return normalise(resized).numpy()
 
 
 def set_batchnorm_momentum(model, momentum):

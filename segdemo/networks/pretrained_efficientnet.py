@@ -6,26 +6,19 @@ and ``<layer>_bias.npy`` per convolution, named after the Keras layers of segmen
 layer come with BN already folded in: kernel * gamma / sqrt(var + eps) and a bias
 beta - mean * gamma / sqrt(var + eps); no BN arrays exist (see ``PROVENANCE.txt``).
 
-Keras' convolutions there have no bias, so the folded bias must live in the BN layer.  The
-treatment chosen here keeps the pretrained network exact *and* trainable: each BN layer gets
-as moving mean ``m`` and variance ``v`` the statistics of its convolution's output (without
-the bias) measured over real photos, ``gamma = sqrt(v + eps)`` and ``beta = bias + m``.
-In inference BN then computes ``(x - m) / sqrt(v + eps) * sqrt(v + eps) + bias + m = x + bias``,
-the folded network exactly; in training, batch statistics start next to the moving ones and
-the normalised activations keep their ImageNet scale, so fine-tuning starts where ImageNet ended.
-(The plain alternative, mean 0 / variance 1 / gamma 1 / beta = bias, is exact in inference too,
-but the first training step would rescale every channel by its batch statistics.)
+Keras' convolutions there have no bias, so the folded bias goes into the BN layer after each, set
+from real photos as ``folded_batchnorm`` explains: exact in inference, sane in training.
 """
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
+from segdemo.networks import folded_batchnorm
 from segdemo.networks.pretrained import PretrainedWeightsError, read_arrays
 from segdemo.paths import SHARED
 
 SHARED_WEIGHTS = SHARED / "weights" / "efficientnet_b0_imagenet_bnfolded_npy"
-BATCHES_OF = 8
 
 
 def batchnorm_of(conv_name):
@@ -88,23 +81,6 @@ def _set_convolutions(layers, arrays):
     return pending
 
 
-def _channel_statistics(model_input, bn_layers, images):
-    """Per-channel mean and variance of every BN layer's input over ``images`` (float64 sums)."""
-    probe = tf.keras.Model(model_input, [layer.input for layer in bn_layers])
-    totals = [np.zeros((3, layer.weights[0].shape[0])) for layer in bn_layers]
-    for start in range(0, len(images), BATCHES_OF):
-        outputs = probe(images[start:start + BATCHES_OF], training=False)
-        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-        for total, output in zip(totals, outputs):
-            values = np.asarray(tf.cast(output, tf.float32), np.float64).reshape(-1, total.shape[1])
-            total += [np.full(total.shape[1], len(values)), values.sum(0), (values ** 2).sum(0)]
-    statistics = []
-    for count, total, squares in totals:
-        mean = total / count
-        statistics.append((mean, np.maximum(squares / count - mean ** 2, 0.0)))
-    return statistics
-
-
 def load_encoder_weights(model, folder, calibration_images):
     """Copy the folded arrays in ``folder`` into the EfficientNet-B0 layers of ``model``.
 
@@ -126,15 +102,8 @@ def load_encoder_weights(model, folder, calibration_images):
     pending = _set_convolutions(layers, arrays)
     if not pending:
         raise PretrainedWeightsError(f"{model.name} has none of the efficientnetb0 encoder layers")
-    bn_layers = [layers[name] for name in pending]
-    for layer in bn_layers:  # first the plain exact form, so the probe sees the folded network
-        gamma = layer.get_weights()[0]
-        layer.set_weights([np.ones_like(gamma), pending[layer.name], np.zeros_like(gamma), np.full_like(gamma, 1 - layer.epsilon)])
     images = np.asarray(calibration_images, np.float32)
     if images.ndim != 4 or len(images) == 0:
         raise PretrainedWeightsError("EfficientNet's folded batch norms need calibration photos (N, H, W, 3)")
-    for layer, (mean, variance) in zip(bn_layers, _channel_statistics(model.input, bn_layers, images)):
-        dtype = layer.weights[0].dtype.as_numpy_dtype
-        layer.set_weights([np.sqrt(variance + layer.epsilon).astype(dtype), (pending[layer.name] + mean).astype(dtype),
-                           mean.astype(dtype), variance.astype(dtype)])
+    folded_batchnorm.unfold(model.input, {layers[name]: bias for name, bias in pending.items()}, images)
     return sum(1 for name in arrays if name[: name.rfind("_")] in layers)
