@@ -1,7 +1,10 @@
 """Predict tab: one photo through one model, as a before/after slider, hoverable classes,
 confidence, a mask file and, for a photo whose truth is known, the truth and an error map."""
 import time
+from pathlib import Path
 from typing import NamedTuple
+
+import cv2
 
 import gradio as gr
 import numpy as np
@@ -10,16 +13,17 @@ from gradio.data_classes import FileData
 
 from segdemo.imaging import colorize, error_map, heatmap, overlay
 from segdemo.networks import metrics
-from segdemo.serving.inference import class_shares, full_resolution_labels
+from segdemo.serving.inference import class_shares
 from segdemo.ui.capacity import SEGMENTING, WAITING_LIMIT
 from segdemo.ui.common import (DISPLAY_SIDE, examples_gallery, known_truth, legend_html, model_label, no_model_notice,
-                               photo_input, save_highlight, save_image, segment_or_explain, shown_labels, shown_photo)
+                               photo_input, photo_or_explain, save_highlight, save_image, segment_or_explain,
+                               shown_labels, shown_photo)
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import TEXT, language_of, say, say_class, say_message, t
 
 ID = "predict"
 
-SESSION_MINUTES = 30  # how long a student's last answer is kept for the opacity slider and the mask file
+SESSION_MINUTES = 30  # how long a student's last answer is kept for the opacity slider, the classes and the mask file
 
 
 def hex_colour(rgb):
@@ -50,17 +54,43 @@ class ClassView(gr.AnnotatedImage):
                                   annotations=[Annotation(image=FileData(path=mask), label=label) for mask, label in masks])
 
 
-class Drawn(NamedTuple):
-    """What the last answer showed, kept in the session: enough to redraw its pictures without the network."""
+class Answered(NamedTuple):
+    """The last answer, kept in the session in tens of kilobytes rather than megabytes: enough to redraw
+    its pictures exactly as they were.
 
-    photo_file: str
-    photo: np.ndarray
-    labels: np.ndarray  # uint8, at the size shown
+    Not the photo nor the probabilities (for an 800x600 photo 1.4 and 3.5 MB, held for 30 minutes
+    by every visitor): the opacity slider decodes the upload again as the answer did, and the mask
+    file, asked for by few, runs the network on it again; both give what the answer gave.
+    """
+
+    source: str  # the upload, in Gradio's cache (which keeps it longer than the session)
+    model: str
+    least: tuple  # (width, height) the photo was decoded to at least: the model's input
+    photo_file: str  # the photo as shown, already written
+    labels_png: bytes  # the labels at the size shown (uint8), as a lossless PNG
     classes: tuple
     colours: tuple
 
+    @property
+    def labels(self):
+        return cv2.imdecode(np.frombuffer(self.labels_png, np.uint8), cv2.IMREAD_UNCHANGED)
 
-def class_view(drawn, language):
+
+def packed_labels(labels):
+    """Labels as a PNG in memory: a class map's flat regions shrink it a hundredfold."""
+    return cv2.imencode(".png", np.asarray(labels, np.uint8), [cv2.IMWRITE_PNG_COMPRESSION, 1])[1].tobytes()
+
+
+def source_or_explain(answered, language):
+    """The answer's upload, or a message when there is no answer or its file has left the cache."""
+    if answered is None:
+        raise gr.Error(say(language, "predict.segment_first"))
+    if not Path(answered.source).is_file():
+        raise gr.Error(say(language, "predict.segment_again"))
+    return answered.source
+
+
+def class_view(answered, language):
     """(picture file, [(mask file, class name)]) of the last answer for ``ClassView``, at the size shown: classes
     covering at least 0.1% of the photo, largest first (their shares are in the legend); each mask
     is the class's colour where it is and transparent elsewhere, as gr.AnnotatedImage draws them.
@@ -68,11 +98,11 @@ def class_view(drawn, language):
     Made only while the view is open: six or so pictures of their own, each written and fetched,
     which a student sees only after opening it.
     """
-    classes = drawn.classes
-    shares = class_shares(drawn.labels, classes)
+    classes, labels = answered.classes, answered.labels
+    shares = class_shares(labels, classes)
     present = [i for i in np.argsort([-shares[c] for c in classes]) if shares[classes[i]] >= 0.001]
-    return drawn.photo_file, [(save_highlight(drawn.labels == i, drawn.colours[i], "class"), say_class(language, classes[i]))
-                              for i in present]
+    return answered.photo_file, [(save_highlight(labels == i, answered.colours[i], "class"), say_class(language, classes[i]))
+                                 for i in present]
 
 
 def truth_outputs(answer, labels, truth, config):
@@ -94,9 +124,9 @@ def truth_outputs(answer, labels, truth, config):
 def predict(registry, image, model_name, opacity=0.55, language="en", view=None):
     """Everything the Predict tab shows for one photo, also served as the ``predict`` API.
 
-    Pictures are drawn at the size the page shows them.  The last two values (kept in the
-    session, not part of the API) let the opacity slider redraw the overlay and ``class_view`` draw
-    the classes without running the network again, and let ``mask_file`` make the
+    Pictures are drawn at the size the page shows them.  The last value (``Answered``, kept in
+    the session, not part of the API) lets the opacity slider redraw the overlay and ``class_view``
+    draw the classes without running the network again, and ``mask_file`` make the
     full-resolution mask when it is asked for.
     """
     started = time.perf_counter()
@@ -107,9 +137,10 @@ def predict(registry, image, model_name, opacity=0.55, language="en", view=None)
     shares = class_shares(labels, config.classes)
     truth, errors, scores = truth_outputs(answer, labels, known_truth(view, image, config.label_set), config)
     height, width = answer.photo_size
-    drawn = Drawn(save_image(photo, "photo"), photo, labels.astype(np.uint8), config.classes, config.colours)
+    answered = Answered(str(image), model_name, entry.segmenter.size[::-1], save_image(photo, "photo"), packed_labels(labels),
+                        config.classes, config.colours)
     outputs = (
-        redraw(drawn, opacity),
+        overlay_pair(answered.photo_file, photo, labels, config.colours, opacity),
         save_image(heatmap(confidence), "confidence"),
         legend_html(shares, config.classes, config.colours, language),
         truth,
@@ -128,27 +159,32 @@ def predict(registry, image, model_name, opacity=0.55, language="en", view=None)
         "timings_ms": {key: round(value, 1) for key, value in timings.items()},
         "notes": [say_message(language, note) for note in answer.notes],
     }
-    return (*outputs, details, drawn, (model_name, answer.probabilities, answer.photo_size))
+    return (*outputs, details, answered)
 
 
-def mask_file(source, language="en"):
+def mask_file(registry, answered, language="en"):
     """The mask of the last answer as a PNG at the photo's own size (grey level = class index).
 
     Made when asked for: most students never download it, and a 12-megapixel PNG costs more
-    than the rest of the answer.
+    than the rest of the answer.  The network runs on the upload again, as the answer ran it, so
+    the session need not hold the probabilities.
     """
-    if source is None:
-        raise gr.Error(say(language, "predict.segment_first"))
-    model_name, probabilities, (height, width) = source
-    labels, _ = full_resolution_labels(probabilities, height, width)
-    return save_image(labels.astype(np.uint8), f"{model_name}-mask", lossless=True)
+    source = source_or_explain(answered, language)
+    labels, _ = segment_or_explain(registry, answered.model, source, language, DISPLAY_SIDE).full_resolution()
+    return save_image(labels.astype(np.uint8), f"{answered.model}-mask", lossless=True)
 
 
-def redraw(drawn, opacity):
-    """(photo, photo with mask) files for the before/after slider, at a new opacity."""
-    if drawn is None:
+def overlay_pair(photo_file, photo, labels, colours, opacity):
+    """(photo, photo with mask) files for the before/after slider."""
+    return photo_file, save_image(overlay(photo, labels, colours, float(opacity)), "overlay")
+
+
+def redraw(answered, opacity, language="en"):
+    """The slider's pair at a new opacity, the photo decoded again as the answer decoded it."""
+    if answered is None:
         return None
-    return drawn.photo_file, save_image(overlay(drawn.photo, drawn.labels, drawn.colours, float(opacity)), "overlay")
+    photo = photo_or_explain(source_or_explain(answered, language), language, DISPLAY_SIDE, answered.least)
+    return overlay_pair(answered.photo_file, shown_photo(photo.image, photo.size), answered.labels, answered.colours, opacity)
 
 
 def build(page: Page) -> Built:
@@ -189,8 +225,7 @@ def build(page: Page) -> Built:
         classes = ClassView(show_label=False, show_legend=True, color_map=class_colour_map(registry), height=420)
     with gr.Accordion(t("details"), open=False):
         details = gr.JSON()
-    drawn = gr.State(time_to_live=60 * SESSION_MINUTES)
-    mask_source = gr.State(time_to_live=60 * SESSION_MINUTES)
+    answered = gr.State(time_to_live=60 * SESSION_MINUTES)
     classes_open = gr.State(False)
 
     def on_label_set(chosen):
@@ -214,8 +249,8 @@ def build(page: Page) -> Built:
         return (class_view(last, language_of(request)) if last else None), True
 
     inputs = [photo, model, opacity]
-    outputs = [shown, confidence, legend, truth, errors, verdict, details, drawn, mask_source]
-    follow_up = dict(fn=after_answer, inputs=[truth, drawn, classes_open], outputs=[truth, errors, classes],
+    outputs = [shown, confidence, legend, truth, errors, verdict, details, answered]
+    follow_up = dict(fn=after_answer, inputs=[truth, answered, classes_open], outputs=[truth, errors, classes],
                      api_name=False, show_progress="hidden")
     run.click(on_segment, inputs, outputs, api_name="predict", concurrency_id=SEGMENTING,
               concurrency_limit=WAITING_LIMIT).then(**follow_up)
@@ -224,14 +259,20 @@ def build(page: Page) -> Built:
     run.click(None, js="() => { if (window.innerWidth < 700) document.getElementById('predict-result')"
                        "?.scrollIntoView({behavior: 'smooth'}); }")
 
-    def on_make_mask(source, request: gr.Request):
-        return mask_file(source, language_of(request))
+    def on_make_mask(last, request: gr.Request):
+        language = language_of(request)
+        with capacity.turn(language):
+            return mask_file(registry, last, language)
 
-    make_mask.click(on_make_mask, mask_source, mask, api_name="mask").success(
-        lambda: gr.File(visible=True), None, mask, api_name=False, queue=False)
-    class_box.expand(on_open_classes, drawn, [classes, classes_open], api_name="classes")
+    def on_opacity(last, alpha, request: gr.Request):
+        return redraw(last, alpha, language_of(request))
+
+    make_mask.click(on_make_mask, answered, mask, api_name="mask", concurrency_id=SEGMENTING,
+                    concurrency_limit=WAITING_LIMIT).success(lambda: gr.File(visible=True), None, mask, api_name=False,
+                                                              queue=False)
+    class_box.expand(on_open_classes, answered, [classes, classes_open], api_name="classes")
     class_box.collapse(lambda: False, None, classes_open, api_name=False, queue=False)
-    opacity.release(redraw, [drawn, opacity], shown, api_name=False, show_progress="hidden")
+    opacity.release(on_opacity, [answered, opacity], shown, api_name=False, show_progress="hidden")
 
     def segment_after(event):
         return event.then(on_segment, inputs, outputs, api_name=False, concurrency_id=SEGMENTING,
