@@ -20,10 +20,11 @@ from segdemo.data import DatasetError
 from segdemo.networks import shards
 from segdemo.networks.checkpoint import ENGINE_FILE, METRICS_FILE, NETWORK_FILE, read_record, record_command, write_record
 from segdemo.networks.hardware import choose_precision, describe_machine
-from segdemo.networks.models import CheckpointError, weights_digest
+from segdemo.networks.models import CheckpointError, load_checkpoint, weights_digest
 from segdemo.serving import fidelity
 from segdemo.serving.engine import KERAS, LiteNetwork
 from segdemo.serving.inference import Segmenter
+from segdemo.serving.page_runtime import PAGE_NETWORK_FILE, PAGE_RECORD_FILE
 
 LITERT_WAYS = {"litert-float32": ("LiteRT float32", False), "litert-int8-weights": ("LiteRT int8 weights", True)}
 
@@ -89,6 +90,42 @@ def is_current(folder):
     return bool(choice) and choice.get("weights_sha256") == weights_digest(folder)
 
 
+# The page's network: what the Live tab runs in the browser (segdemo.serving.live).  The frame goes
+# in as the canvas gives it (RGBA bytes at the input size) and labels, colours and class counts
+# come out, so the page does no arithmetic per pixel.  Float16 weights: the checkpoint stores
+# float16 anyway, the file is half the float32 one, and XNNPACK runs it in float32 (int8
+# weights, as network.tflite, ran slower in WebAssembly).
+def page_network(model, colours):
+    """LiteRT bytes.  In: ``frame``, uint8 RGBA (1, H, W, 4) at the input size.  Out, at the same
+    size: uint8 ``labels``, RGBA ``colours``, and ``counts``, pixels per class.  The output size is
+    fixed: LiteRT.js 2.5.3 failed to run a network whose outputs take their size from an input."""
+    height, width = model.input_shape[1:3]
+    palette = tf.constant([[*colour, 255] for colour in colours], tf.uint8)
+
+    def forward(frame):
+        labels = tf.argmax(model(tf.cast(frame[..., :3], tf.float32), training=False), axis=-1, output_type=tf.int32)
+        counts = tf.reduce_sum(tf.one_hot(labels, len(colours), dtype=tf.float32), axis=(0, 1, 2))
+        return {"labels": tf.cast(labels, tf.uint8), "colours": tf.gather(palette, labels), "counts": counts}
+
+    function = tf.function(forward, input_signature=[tf.TensorSpec((1, height, width, 4), tf.uint8, name="frame")])
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([function.get_concrete_function()], model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.target_spec.supported_types = [tf.float16]
+    return converter.convert()
+
+
+def export_page(folder, log=print):
+    """Write ``folder``'s page network and its record (the weights it was made from); return the record."""
+    model, config = load_checkpoint(folder, "float32")
+    content = page_network(model, config.colours)
+    Path(folder, PAGE_NETWORK_FILE).write_bytes(content)
+    record = {"weights_sha256": weights_digest(folder), "input": [config.height, config.width, 4],
+              "bytes": len(content), "tensorflow": tf.__version__}
+    write_record(folder, PAGE_RECORD_FILE, record)
+    log(f"{Path(folder).name}: {PAGE_NETWORK_FILE}, {len(content) / 1e6:.1f} MB")
+    return record
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m segdemo.serving.export", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -98,8 +135,14 @@ def main(argv=None):
     parser.add_argument("--stale-only", action="store_true",
                         help="skip checkpoints whose engine.json was made from the weights beside it, "
                              "so a re-run keeps the figures measured before")
+    parser.add_argument("--page", action="store_true",
+                        help=f"write only the network the Live tab runs in the browser ({PAGE_NETWORK_FILE}); no dataset needed")
     args = parser.parse_args(argv)
     for folder in args.checkpoints:
+        if args.page:
+            export_page(folder)
+            record_command(folder, f"python -m segdemo.serving.export --page {shlex.quote(str(folder))}")
+            continue
         if args.stale_only and is_current(folder):
             print(f"{folder.name}: engine.json matches its weights, kept")
             continue
