@@ -7,6 +7,7 @@ import gradio as gr
 
 from segdemo.data import DatasetError
 from segdemo.data.view import open_dataset_view
+from segdemo.serving import page_runtime
 from segdemo.serving.addresses import is_loopback, local_addresses
 from segdemo.serving.registry import ModelRegistry
 from segdemo.ui import architectures, compare, curves, dataset, errors, inside, join, learn, live, predict, train
@@ -156,6 +157,7 @@ def launch(demo, port=None, host=None, https=False, **kwargs):
         head=HEAD,
         show_error=True,
         max_threads=WAITING_LIMIT + 40,  # those waiting at the Predict/Compare gate, and Gradio's usual 40
+        app_kwargs=page_runtime.app_options(),  # the Live tab's in-page runtime and networks; cross-origin isolated
         **kwargs,
     )
 
