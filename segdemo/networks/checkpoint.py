@@ -2,7 +2,7 @@
 written, and the metrics reported about a checkpoint.
 
 A folder under ``checkpoints/`` is made by ``networks.train`` (``config.json``, the weights,
-``history.json``, ``command.txt``), scored by ``serving.evaluate`` (``metrics.json``) and
+``history.json``, ``command.txt``), scored by ``serving.evaluate`` (``metrics.json``, ``confusions.json``) and
 exported by ``serving.export`` (``network.tflite``, ``engine.json``).  Everything that reads
 them (the registry, the tabs, the README tables) goes through here.
 """
@@ -15,6 +15,7 @@ WEIGHTS_FILE = "weights.npz"  # split into parts of at most 10 MB (networks.shar
 HISTORY_FILE = "history.json"  # one record per epoch: training and validation figures
 COMMAND_FILE = "command.txt"  # every command that made the folder, in order
 METRICS_FILE = "metrics.json"  # the validation scores of serving.evaluate
+CONFUSIONS_FILE = "confusions.json"  # each validation photo's confusion matrix, from the same evaluation
 ENGINE_FILE = "engine.json"  # how the app runs it, and what each way measured (serving.export)
 NETWORK_FILE = "network.tflite"  # the exported network, when one kept the float32 answers
 TRAIN_COMMAND = "python -m segdemo.networks.train"

@@ -5,6 +5,10 @@ compared with its full-resolution labels.  One confusion matrix over all images 
 pixel-level metrics; probability histograms give average precision; Hausdorff distances
 (95th percentile) are averaged over the images where a class is in both truth and
 prediction.  Each image's own pixel accuracy and mIoU are kept too, to rank the photos.  The result is printed and written to ``metrics.json`` in the folder.
+
+Each image's own confusion matrix goes to ``confusions.json`` beside it: the Error analysis tab
+finds the photos behind any cell of the matrix from it, instead of running the model over the
+validation photos when a student first asks.
 """
 import argparse
 import hashlib
@@ -19,22 +23,23 @@ import numpy as np
 from segdemo.data import DatasetError, load_dataset, load_split
 from segdemo.data.labels import get_label_set
 from segdemo.networks import metrics
-from segdemo.networks.checkpoint import METRICS_FILE, REPORTED_METRICS, record_command, write_record
+from segdemo.networks.checkpoint import CONFUSIONS_FILE, METRICS_FILE, REPORTED_METRICS, record_command, write_record
 from segdemo.networks.models import CheckpointError
 from segdemo.serving.inference import Segmenter
 
 
 def evaluate(segmenter, dataset):
-    """All metrics of ``segmenter`` on ``dataset`` (a StanfordBackground subset)."""
+    """(all metrics of ``segmenter`` on ``dataset`` (a StanfordBackground subset), the record of each image's confusion matrix)."""
     classes = segmenter.config.classes
     counts = np.zeros((len(classes), len(classes)), np.int64)
     average_precision = metrics.AveragePrecision(len(classes))
-    distances, per_image = [], []
+    distances, per_image, confusions = [], [], {}
     started = time.perf_counter()
     for image_id, image, mask in zip(dataset.ids, dataset.images, dataset.masks):
         result = segmenter.segment(image, keep_probabilities=True)
         image_counts = metrics.confusion_matrix(mask, result.labels, len(classes))
         counts += image_counts
+        confusions[image_id] = image_counts.tolist()
         per_image.append({"id": image_id, "pixel_accuracy": metrics.json_number(metrics.pixel_accuracy(image_counts)),
                           "miou": metrics.json_number(metrics.nan_mean(metrics.iou(image_counts)))})
         average_precision.update(mask, result.probabilities)
@@ -54,7 +59,7 @@ def evaluate(segmenter, dataset):
     summary["per_image"] = per_image  # for the error-analysis tab: worst photos first, without a network pass
     summary["ids_sha1"] = hashlib.sha1(",".join(dataset.ids).encode()).hexdigest()
     summary["milliseconds_per_image"] = 1000 * seconds / max(len(dataset), 1)
-    return summary
+    return summary, {"classes": list(classes), "ids_sha1": summary["ids_sha1"], "per_image": confusions}
 
 
 def format_report(name, summary):
@@ -85,7 +90,7 @@ def main(argv=None):
         segmenter = Segmenter(args.checkpoint, precision=args.precision)
         dataset = load_dataset(get_label_set(segmenter.config.label_set), args.data)
         _, val_ids = load_split(dataset.ids, args.split)
-        summary = evaluate(segmenter, dataset.subset(val_ids))
+        summary, confusions = evaluate(segmenter, dataset.subset(val_ids))
     except (CheckpointError, DatasetError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -93,10 +98,11 @@ def main(argv=None):
     summary["precision"] = segmenter.precision
     out = args.out or args.checkpoint / METRICS_FILE
     write_record(out.parent, out.name, summary)
+    write_record(out.parent, CONFUSIONS_FILE, confusions)
     if args.out is None:
         record_command(args.checkpoint, "python -m segdemo.serving.evaluate " + shlex.join(argv if argv is not None else sys.argv[1:]))
     print(format_report(segmenter.name, summary))
-    print(f"written to {out}")
+    print(f"written to {out} and {out.parent / CONFUSIONS_FILE}")
     return 0
 
 

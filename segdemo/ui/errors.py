@@ -1,8 +1,9 @@
 """Error analysis tab: where each model goes wrong on the 143 validation photos.
 
-Everything but the chosen photo's prediction comes from the checkpoint's ``metrics.json``
-(written once by ``python -m segdemo.serving.evaluate``): the confusion matrix, per-class IoU and
-each photo's own scores, so the tab opens without running a network.
+Everything but the chosen photo's prediction comes from what ``python -m segdemo.serving.evaluate``
+stored with the checkpoint: the confusion matrix, per-class IoU and each photo's own scores
+(``metrics.json``), and each photo's own confusion matrix (``confusions.json``), so the tab opens,
+and finds the photos behind any cell of the matrix, without running a network.
 """
 import gradio as gr
 import numpy as np
@@ -10,7 +11,7 @@ import plotly.graph_objects as go
 
 from segdemo.imaging import colorize, error_map, overlay
 from segdemo.networks import metrics
-from segdemo.networks.checkpoint import METRICS_FILE
+from segdemo.networks.checkpoint import CONFUSIONS_FILE, METRICS_FILE
 from segdemo.ui.common import model_label, save_image, score_table, segment_or_explain
 from segdemo.ui.dataset import example_or_explain
 from segdemo.ui.tab import Built, Page
@@ -22,6 +23,17 @@ ID = "errors"
 def evaluated_models(registry):
     """{name: metrics.json} of the available models that were evaluated photo by photo."""
     return {name: metrics for name, metrics in registry.records(METRICS_FILE).items() if metrics.get("per_image")}
+
+
+def stored_confusions(registry, evaluated_by_model):
+    """{name: (photo ids, their confusion matrices as an array (photos, true, predicted))} of the evaluated
+    models whose ``confusions.json`` comes from the same evaluation as their ``metrics.json``."""
+    stored = {}
+    for name, record in registry.records(CONFUSIONS_FILE).items():
+        if name in evaluated_by_model and record.get("ids_sha1") == evaluated_by_model[name].get("ids_sha1"):
+            ids = list(record["per_image"])
+            stored[name] = (ids, np.array([record["per_image"][i] for i in ids], np.int64))
+    return stored
 
 
 def confusion_figure(evaluated, classes, language="en"):
@@ -107,35 +119,27 @@ def inspect_photo(registry, view, name, image_id, language="en"):
             caption)
 
 
-def confused_photos(registry, view, name, true_class, predicted_class, cache, language="en"):
+def confused_photos(registry, confusions, name, true_class, predicted_class, language="en"):
     """The validation photos where ``true_class`` pixels are taken for ``predicted_class``, most such pixels first.
 
-    A cell of the confusion matrix sums all photos; this finds the photos behind it. The
-    model runs once over its validation photos (kept in ``cache``), so the first question
-    about a model takes a while and later ones are instant.
+    A cell of the confusion matrix sums all photos; each photo's own matrix, stored when the model
+    was evaluated (``confusions``: ``stored_confusions``), says which photos are behind it.
     """
-    if view is None:
-        raise gr.Error(say(language, "dataset.unavailable"))
     if name not in registry.available():
         raise gr.Error(say(language, "errors.unknown_model", name=str(name)[:40], known=", ".join(registry.available()) or "-"))
-    config = registry.get(name).config
-    if true_class not in config.classes or predicted_class not in config.classes:
-        raise gr.Error(say(language, "errors.unknown_classes", known=", ".join(say_class(language, c) for c in config.classes)))
-    if name not in cache:
-        ids = [row["id"] for row in registry.entries[name].record(METRICS_FILE)["per_image"] if view.has(row["id"])]
-        cache[name] = {image_id: segment_or_explain(registry, name, view.photo(image_id), language).full_resolution()[0]
-                       for image_id in ids}
-    true_index, predicted_index = config.classes.index(true_class), config.classes.index(predicted_class)
-    found = []
-    for image_id, labels in cache[name].items():
-        truth = view.truth(image_id, config.label_set)
-        of_class = int(np.sum(truth == true_index))
-        confused = int(np.sum((truth == true_index) & (labels == predicted_index)))
-        if confused:
-            found.append((image_id, confused, 100 * confused / of_class))
-    found.sort(key=lambda row: (-row[1], row[0]))
+    classes = registry.get(name).config.classes
+    if true_class not in classes or predicted_class not in classes:
+        raise gr.Error(say(language, "errors.unknown_classes", known=", ".join(say_class(language, c) for c in classes)))
+    if name not in confusions:
+        raise gr.Error(say(language, "errors.no_confusions", name=name))
+    ids, counts = confusions[name]
+    true_index, predicted_index = classes.index(true_class), classes.index(predicted_class)
+    confused, of_class = counts[:, true_index, predicted_index], counts[:, true_index, :].sum(axis=1)
+    found = sorted(((ids[i], int(confused[i]), 100 * confused[i] / of_class[i]) for i in np.flatnonzero(confused)),
+                   key=lambda row: (-row[1], row[0]))
     return say_table(language, "errors.confused_columns",
-                     [[rank, image_id, pixels, round(share, 1)] for rank, (image_id, pixels, share) in enumerate(found, start=1)])
+                     [[rank, image_id, pixels, round(float(share), 1)]
+                      for rank, (image_id, pixels, share) in enumerate(found, start=1)])
 
 
 def build(page: Page) -> Built:
@@ -182,10 +186,10 @@ def build(page: Page) -> Built:
     def on_row(evt: gr.SelectData):
         return evt.row_value[1]
 
-    segmented = {}  # model name -> {photo id: labels}, for the photos behind a confusion-matrix cell
+    confusions = stored_confusions(registry, evaluated_by_model)
 
     def on_find(name, true_name, predicted_name, request: gr.Request):
-        return confused_photos(registry, view, name, true_name, predicted_name, segmented, language_of(request))
+        return confused_photos(registry, confusions, name, true_name, predicted_name, language_of(request))
 
     def on_model_classes(name):
         names_of = [(t(f"class.{c}"), c) for c in registry.get(name).config.classes]
