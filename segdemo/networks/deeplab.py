@@ -41,7 +41,7 @@ class ResizeLike(tf.keras.layers.Layer):
 
     def call(self, inputs):
         features, reference = inputs
-        size = tf.shape(reference)[1:3]
+        size = reference.shape[1:3] if reference.shape[1:3].is_fully_defined() else tf.shape(reference)[1:3]
         resized = tf.compat.v1.image.resize_bilinear(features, size, align_corners=False, half_pixel_centers=False)
         return tf.cast(resized, features.dtype)
 

@@ -31,7 +31,7 @@ DEFAULT_FILE = "deeplabv3_mnv2_ade20k_int8.tflite"  # per-channel weight scales:
 LOGITS = "logits_semantic"
 CONVOLUTIONS = {"CONV_2D": (1, 2, 3, 0), "DEPTHWISE_CONV_2D": (1, 2, 3, 0)}  # TFLite layout -> Keras layout
 SCOPES = ("MobilenetV2/", "decoder/")  # TF-slim scopes that Keras layer names leave out
-FOLDED_SUFFIXES = ("/BatchNorm/FusedBatchNormV3", "/Conv2D")
+FOLDED_SUFFIXES = ("/BatchNorm/FusedBatchNormV3", "/Conv2D", "/weights_quant/FakeQuantWithMinMaxVars")  # int8, uint8 files
 # the file's 32 classes (PROVENANCE.md): 0 = other, then ADE20K's first 31
 ADE20K_CLASSES = ("other", "wall", "building", "sky", "floor", "tree", "ceiling", "road", "bed", "windowpane", "grass",
                   "cabinet", "sidewalk", "person", "earth", "door", "table", "mountain", "plant", "curtain", "chair",
@@ -73,7 +73,8 @@ def tflite_path(source=None):
 
 
 def keras_name(tensor_name):
-    """``MobilenetV2/expanded_conv_3/expand/BatchNorm/FusedBatchNormV3;...`` -> ``expanded_conv_3_expand``."""
+    """``MobilenetV2/expanded_conv_3/expand/BatchNorm/FusedBatchNormV3;...`` (int8 file) or
+    ``MobilenetV2/expanded_conv_3/expand/weights_quant/FakeQuantWithMinMaxVars`` (uint8 file) -> ``expanded_conv_3_expand``."""
     scope = tensor_name.split(";")[0]
     for suffix in FOLDED_SUFFIXES:
         scope = scope.removesuffix(suffix)

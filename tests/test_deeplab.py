@@ -1,0 +1,114 @@
+"""DeepLabV3+: the network's strides, and the loader on the real ADE20K TFLite file."""
+import numpy as np
+import pytest
+
+# segdemo before TensorFlow: it chooses the legacy tf.keras that segmentation-models needs
+from segdemo.data.labels import REGIONS  # isort: skip
+from segdemo.networks.models import ModelConfig, build_model, required_multiple  # isort: skip
+from segdemo.networks import deeplab, deeplab_proof, pretrained_deeplab  # isort: skip
+from segdemo.networks.pretrained import PretrainedWeightsError, sample_photos  # isort: skip
+import tensorflow as tf  # noqa: E402  isort: skip
+
+ADE20K = pretrained_deeplab.ADE20K_CLASSES
+needs_file = pytest.mark.skipif(not (pretrained_deeplab.SHARED_FOLDER / pretrained_deeplab.DEFAULT_FILE).exists(),
+                                reason="the ADE20K DeepLabV3+ file is not in ../shared/weights/deeplabv3_mnv2_ade20k32 "
+                                       "(put the project beside the shared folder to run it)")
+
+
+@pytest.fixture(autouse=True)
+def float32_policy():
+    """Agreement with the file is float32's: in-process training elsewhere leaves mixed_bfloat16 set."""
+    previous = tf.keras.mixed_precision.global_policy()
+    tf.keras.mixed_precision.set_global_policy("float32")
+    yield
+    tf.keras.mixed_precision.set_global_policy(previous)
+
+
+def test_output_stride_16_with_atrous_blocks_and_a_stride_4_decoder():
+    network = deeplab.DeepLabV3Plus("mobilenetv2", (96, 128, 3), 8)
+    assert network.output_shape == (None, 96, 128, 8)
+    assert network.get_layer("concat_projection_relu").output_shape[1:3] == (6, 8)  # 1/16
+    assert network.get_layer("decoder_concat").output_shape[1:] == (24, 32, 304)  # 1/4, 256 + 48 channels
+    dilations = [network.get_layer(f"expanded_conv_{i}_depthwise").dilation_rate for i in (13, 14, 15, 16)]
+    assert dilations == [(1, 1), (2, 2), (2, 2), (2, 2)]
+    assert required_multiple("deeplabv3plus") == deeplab.INPUT_MULTIPLE == 16
+
+
+def test_every_ade20k_class_counts_as_one_regions_class():
+    owners = pretrained_deeplab.regions_of_ade20k(list(REGIONS.classes))
+    assert len(owners) == 32
+    named = dict(zip(ADE20K, (REGIONS.classes[i] for i in owners)))
+    assert named["sky"] == "sky" and named["sea"] == "water" and named["house"] == "building"
+    assert named["person"] == named["car"] == named["other"] == "foreground object"
+
+
+@pytest.fixture(scope="module")
+def rebuilt():
+    """The file's 32-class network at 512x512, float32, batch norms set from scikit-image's photos."""
+    previous = tf.keras.mixed_precision.global_policy()
+    tf.keras.mixed_precision.set_global_policy("float32")
+    try:
+        network = deeplab.DeepLabV3Plus("mobilenetv2", (512, 512, 3), 32)
+    finally:
+        tf.keras.mixed_precision.set_global_policy(previous)
+    photos = sample_photos(512)
+    loaded = pretrained_deeplab.load_weights(network, photos / 127.5 - 1, ADE20K)
+    return network, photos, loaded
+
+
+@needs_file
+def test_the_rebuilt_network_gives_the_files_labels(rebuilt):
+    """Measured: 0.93-0.997 per photo (the file computes in 8 bits; differences sit where classes are close)."""
+    network, photos, loaded = rebuilt
+    assert loaded == len([layer for layer in network.layers
+                          if isinstance(layer, (tf.keras.layers.Conv2D, tf.keras.layers.DepthwiseConv2D))]) == 60
+    interpreter = deeplab_proof.InterpreterLabels(pretrained_deeplab.tflite_path())
+    agreement = [np.mean(interpreter(photo) == network(photo[None] / 127.5 - 1)[0].numpy().argmax(-1)) for photo in photos]
+    assert min(agreement) > 0.9 and np.mean(agreement) > 0.95, agreement
+
+
+@needs_file
+def test_unfolded_batch_norms_compute_the_folded_network_exactly(rebuilt):
+    network, photos, _ = rebuilt
+    batch = photos[:1] / 127.5 - 1
+    calibrated = network(batch, training=False).numpy()
+    saved = [layer.get_weights() for layer in network.layers]
+    try:
+        for layer in network.layers:
+            if isinstance(layer, tf.keras.layers.BatchNormalization):
+                gamma, beta, mean, variance = layer.get_weights()
+                layer.set_weights([np.ones_like(gamma), beta - mean, np.zeros_like(mean), np.full_like(mean, 1 - layer.epsilon)])
+        plain = network(batch, training=False).numpy()
+    finally:
+        for layer, weights in zip(network.layers, saved):
+            layer.set_weights(weights)
+    assert np.abs(calibrated - plain).max() < 1e-3 * np.abs(plain).max()
+
+
+@needs_file
+def test_regions_logits_start_from_their_ade20k_classes():
+    config = ModelConfig(arch="deeplabv3plus", backbone="mobilenetv2", label_set="regions", height=64, width=64)
+    model = build_model(config, encoder_weights=str(pretrained_deeplab.SHARED_FOLDER))
+    kernel = model.get_layer("deeplabv3plus_mobilenetv2").get_layer("logits_semantic").get_weights()[0]
+    file_kernel, _ = pretrained_deeplab.read_convolutions(pretrained_deeplab.tflite_path())["logits_semantic"]
+    for region, ade in (("sky", "sky"), ("mountain", "mountain"), ("foreground object", "person")):
+        np.testing.assert_allclose(kernel[..., REGIONS.classes.index(region)], file_kernel[..., ADE20K.index(ade)])
+
+
+@needs_file
+@pytest.mark.parametrize("change", ["drop", "add"])
+def test_a_convolution_left_unmatched_on_either_side_fails_loudly(monkeypatch, change):
+    convolutions = pretrained_deeplab.read_convolutions(pretrained_deeplab.tflite_path())
+    if change == "drop":
+        convolutions.pop("aspp0")
+    else:
+        convolutions["aspp1"] = convolutions["aspp0"]
+    monkeypatch.setattr(pretrained_deeplab, "read_convolutions", lambda path: convolutions)
+    network = deeplab.DeepLabV3Plus("mobilenetv2", (64, 64, 3), 32)
+    with pytest.raises(PretrainedWeightsError, match="aspp"):
+        pretrained_deeplab.load_weights(network, np.zeros((1, 64, 64, 3), np.float32), ADE20K)
+
+
+def test_a_missing_file_is_named():
+    with pytest.raises(PretrainedWeightsError, match="does not exist"):
+        pretrained_deeplab.tflite_path("/nonexistent/deeplab.tflite")
