@@ -65,7 +65,7 @@ class PageNetworks:
         if path is None:
             return None
         self.files[name] = path
-        return f"{MODELS_PREFIX}{name}.tflite"
+        return f"{MODELS_PREFIX.lstrip('/')}{name}.tflite"  # relative: the page may sit under a path prefix
 
 
 SERVED = PageNetworks()
