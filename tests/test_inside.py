@@ -64,6 +64,33 @@ def test_influence_is_zero_outside_the_theoretical_field_without_global_pooling(
     assert not probe.field.covers_everything()
 
 
+def whole_network_gradient(probe, photo, row, column):
+    """The gradient of the pixel's own-class logit through one pass of the whole network: what the windows must give."""
+    network, normalise = probe._windowed.network, probe._windowed.normalise
+    rgb = tf.constant(probe.network_input(photo)[None], tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(rgb)
+        logits = network(normalise(rgb), training=False)[0, row, column]
+        score = logits[int(tf.argmax(logits))]
+    return tape.gradient(score, rgb)[0].numpy(), logits.numpy()
+
+
+@pytest.mark.parametrize("arch", ["unet", "fpn", "pspnet"])
+def test_the_windowed_gradient_is_the_whole_networks(wide_probe, arch):
+    """Decoder layers on windows give the whole pass's logits and gradient, zeros in the same places, at the
+    centre and at the photo's corners (where windows are cut by the border)."""
+    probe = wide_probe(arch)
+    height, width = probe.size
+    assert any(layer.name.startswith(("decoder_", "segm_", "final_")) for layer in probe._windowed.local) or arch == "pspnet"
+    photo = photo_for(probe, seed=3)
+    for row, column in ((height // 2, width // 2), (0, 0), (height - 1, width - 1), (3, width - 40)):
+        expected_gradient, expected_logits = whole_network_gradient(probe, photo, row, column)
+        gradient, logits = probe.gradient(photo, row, column)
+        np.testing.assert_allclose(logits, expected_logits, rtol=1e-4, atol=1e-5)
+        np.testing.assert_array_equal(gradient == 0, expected_gradient == 0)
+        np.testing.assert_allclose(gradient, expected_gradient, rtol=1e-3, atol=1e-5 * np.abs(expected_gradient).max())
+
+
 def test_pspnet_global_pooling_reaches_the_far_end_of_the_photo(wide_probe):
     probe = wide_probe("pspnet")
     height, width = probe.size

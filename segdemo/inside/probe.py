@@ -2,9 +2,10 @@
 
 The app runs exported LiteRT networks for speed, but those give neither gradients nor
 intermediate layers, so the views of this package rebuild the checkpoint in float32 Keras.
-Each probe traces its two functions once; the forward pass is kept per photo (a few photos
-per model), so the probability, feature and occlusion views of one photo share one pass,
-and a gradient is computed for one pixel only.
+Each probe traces its two functions when it is built; the forward pass is kept per photo (a
+few photos per model), so the probability, feature and occlusion views of one photo share one
+pass, and a gradient is computed for one pixel only, its decoder on the windows that pixel
+reads (``segdemo.inside.windowed``: a third to a fifth of the work of a whole pass).
 """
 import hashlib
 import threading
@@ -18,6 +19,7 @@ import tensorflow as tf
 from segdemo.imaging import resize
 from segdemo.inside.receptive import receptive_field
 from segdemo.inside.stages import network_stages
+from segdemo.inside.windowed import WindowedNetwork
 from segdemo.networks.models import load_checkpoint, segmentation_network
 
 LOOKS_KEPT = 4  # forward passes remembered per model (one per recent photo)
@@ -65,17 +67,7 @@ class NetworkProbe:
             outputs = opened(normalise(rgb), training=False)
             return dict(zip(layer_names, outputs[:-1])), outputs[-1]
 
-        @tf.function(input_signature=[spec, tf.TensorSpec((), tf.int32), tf.TensorSpec((), tf.int32),
-                                      tf.TensorSpec((), tf.int32)])
-        def gradient(rgb, row, column, class_index):
-            with tf.GradientTape() as tape:
-                tape.watch(rgb)
-                logits = network(normalise(rgb), training=False)[0, row, column]
-                chosen = tf.where(class_index < 0, tf.argmax(logits, output_type=tf.int32), class_index)
-                score = logits[chosen]
-            return tape.gradient(score, rgb)[0], logits
-
-        self._forward, self._gradient = forward, gradient
+        self._forward, self._windowed = forward, WindowedNetwork(network, normalise)
         self._looks = OrderedDict()
         self._lock = threading.Lock()
         blank = np.zeros((*self.size, 3), np.uint8)
@@ -113,12 +105,12 @@ class NetworkProbe:
     def gradient(self, photo, row, column, class_index=-1):
         """(d logit[row, column, class] / d input pixel as (height, width, 3), the pixel's logits).
 
-        One forward and one backward pass; ``class_index`` -1 takes the class the pixel is given.
+        One forward and one backward pass, the decoder's on windows; ``class_index`` -1 takes the class
+        the pixel is given.
         """
         image = self.network_input(photo)
         with PASS_LOCK:
-            gradient, logits = self._gradient(tf.constant(image[None], tf.float32), tf.constant(row, tf.int32),
-                                              tf.constant(column, tf.int32), tf.constant(class_index, tf.int32))
+            gradient, logits = self._windowed.gradient(tf.constant(image[None], tf.float32), row, column, class_index)
         return gradient.numpy(), logits.numpy()
 
 

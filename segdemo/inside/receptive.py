@@ -126,29 +126,32 @@ class ReceptiveField:
         return touches_rows[:, None] & touches_columns[None, :]
 
 
+def needed_intervals(network, axis):
+    """{layer: (first, last) arrays}: per output coordinate on ``axis``, the units of each layer's output it reads
+    (unclipped, joined over the layer's consumers)."""
+    size = _spatial(network.output_shape, axis)
+    coordinates = np.arange(size, dtype=np.int64)
+    order = _reverse_topological(network)
+    reads = {order[0]: (coordinates, coordinates.copy())}
+    for layer in order:
+        if layer not in reads or not layer._inbound_nodes or type(layer).__name__ == "InputLayer":
+            continue
+        low, high = backward_interval(layer, *reads[layer], axis)
+        for parent in _inbound(layer):
+            if parent in reads:
+                old_low, old_high = reads[parent]
+                reads[parent] = (np.minimum(old_low, low), np.maximum(old_high, high))
+            else:
+                reads[parent] = (low, high)
+    return reads
+
+
 def receptive_field(network):
     """The theoretical receptive field of every output pixel of a single-input, single-output Keras ``network``."""
     height, width = _spatial(network.input_shape, 0), _spatial(network.input_shape, 1)
-    out_height, out_width = _spatial(network.output_shape, 0), _spatial(network.output_shape, 1)
-    axes = []
-    for axis, size in ((0, out_height), (1, out_width)):
-        coordinates = np.arange(size, dtype=np.int64)
-        reads = {}  # layer id -> (first, last) in its output units, joined over its consumers
-        order = _reverse_topological(network)
-        reads[id(order[0])] = (coordinates, coordinates.copy())
-        for layer in order:
-            if id(layer) not in reads or not layer._inbound_nodes or type(layer).__name__ == "InputLayer":
-                continue
-            low, high = backward_interval(layer, *reads[id(layer)], axis)
-            for parent in _inbound(layer):
-                if id(parent) in reads:
-                    old_low, old_high = reads[id(parent)]
-                    reads[id(parent)] = (np.minimum(old_low, low), np.maximum(old_high, high))
-                else:
-                    reads[id(parent)] = (low, high)
-        input_layer = network.inputs[0]._keras_history.layer
-        axes.append(reads[id(input_layer)])
-    return ReceptiveField(rows=axes[0], columns=axes[1], height=height, width=width,
+    input_layer = network.inputs[0]._keras_history.layer
+    rows, columns = (needed_intervals(network, axis)[input_layer] for axis in (0, 1))
+    return ReceptiveField(rows=rows, columns=columns, height=height, width=width,
                           global_pooling=any(pools_everything(layer) for layer in network.layers))
 
 
