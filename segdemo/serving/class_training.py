@@ -6,9 +6,16 @@ predictions keep the other core and win this one whenever they need it.  One run
 run ends by itself before its time cap (validating the epoch under way) and is killed at the cap
 if it has not; Stop kills it at once (the best epoch so far is already saved).  Every viewer
 reads the same ``Run``, filled from the events the process appends.
+
+Starting, stopping and keeping a run is the teacher's (``TeacherCode``): the computer serving the
+page, or whoever gives the teacher code, which the app prints in its terminal or reads from
+``$SEGDEMO_TEACHER_CODE`` (a Space's secret); with that variable set, even this computer must give it.
 """
 import atexit
+import functools
+import hmac
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -21,11 +28,13 @@ from pathlib import Path
 from segdemo.networks.models import ARCH_TITLES, WEIGHTS_FILE, required_multiple
 from segdemo.networks.pretrained import SHARED_WEIGHTS
 from segdemo.networks.training_events import read_events, snapshot_file
+from segdemo.serving.addresses import is_loopback
 
 CAP_ENV = "SEGDEMO_TRAIN_CAP_S"  # seconds a run may take; 0 switches training off
 DEFAULT_CAP_S = 300
 RUNS_ENV = "SEGDEMO_CLASS_RUNS"  # where runs are written (default: a temporary folder of this server's)
 SPACE_ENV = "SPACE_ID"  # set by Hugging Face Spaces
+TEACHER_CODE_ENV = "SEGDEMO_TEACHER_CODE"  # the teacher's code; when unset, one is made and printed at start
 KEPT_LIMIT = 3  # class runs offered in Predict and Compare at once; the oldest leaves first
 POLL_S = 0.25
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # the worker imports this very segdemo, whatever else is installed
@@ -49,6 +58,42 @@ def training_switch(environ=os.environ):
         cap = float(environ[CAP_ENV])
         return (cap, None) if cap > 0 else (None, "train.off_env")
     return (None, "train.off_space") if environ.get(SPACE_ENV) else (DEFAULT_CAP_S, None)
+
+
+@dataclass(frozen=True)
+class TeacherCode:
+    """Who may start, stop and keep a run: whoever gives ``code``, and, unless the code was set by
+    the environment (``from_environment``), the computer serving the page without it."""
+
+    code: str
+    from_environment: bool = False
+
+    @classmethod
+    def for_server(cls, environ=os.environ):
+        """``$SEGDEMO_TEACHER_CODE`` when set, else six random digits (printed by ``python app.py``)."""
+        given = environ.get(TEACHER_CODE_ENV, "").strip()
+        return cls(given, True) if given else cls(f"{secrets.randbelow(10 ** 6):06d}")
+
+    def admits(self, typed, host):
+        """True for the right code (compared in constant time), or for this computer when no code was set."""
+        typed = (typed or "").strip()
+        if typed and hmac.compare_digest(typed.encode(), self.code.encode()):
+            return True
+        return not self.from_environment and is_loopback(host or "")
+
+    def notice(self):
+        """What the terminal says at start: the code itself only when the app made it (a set one is a secret)."""
+        if self.from_environment:
+            return (f"segdemo: the Train tab's teacher code is ${TEACHER_CODE_ENV}; every device, this one "
+                    "included, must give it to start, stop or keep a run")
+        return (f"segdemo: teacher code for the Train tab: {self.code} (needed on other devices to start, stop or "
+                f"keep a run; this computer's own browser needs none; set ${TEACHER_CODE_ENV} to choose it)")
+
+
+@functools.cache
+def server_teacher_code():
+    """This server's one ``TeacherCode`` (made once per process)."""
+    return TeacherCode.for_server()
 
 
 @dataclass(frozen=True)

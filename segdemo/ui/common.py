@@ -13,6 +13,7 @@ from PIL import Image, UnidentifiedImageError
 from segdemo.data.examples import ground_truth_for, list_examples
 from segdemo.imaging import ImageError, Message, load_photo, resize
 from segdemo.networks.models import ARCH_TITLES, BACKBONE_TITLES
+from segdemo.texts import TEXT
 from segdemo.ui.text import language_of, say, say_class, say_message, t
 
 
@@ -130,9 +131,29 @@ def score_table(label, **options):
     return gr.Dataframe(label=label, interactive=False, wrap=True, elem_classes=["segdemo-table"], **options)
 
 
-def model_label(entry):
+def own_label(entry, language="en"):
+    """A class run's own name in ``language`` (its label is one per language, ``{"en": ..., "ja": ...}``), else None."""
+    label = entry.label
+    if isinstance(label, dict):
+        return label.get(language) or label.get("en") or next(iter(label.values()), None)
+    return label
+
+
+def model_label(entry, language="en"):
     """"U-Net (MobileNetV2) · unet": the network in words, then the checkpoint's folder name (a class run: its own label)."""
-    return entry.label or f"{entry.config.title} · {entry.name}"
+    return own_label(entry, language) or f"{entry.config.title} · {entry.name}"
+
+
+def model_title(entry, language="en"):
+    """"U-Net (MobileNetV2)": the network in words, as charts and captions name it (a class run: its own label)."""
+    return own_label(entry, language) or entry.config.title
+
+
+def say_counted(language, key, count, **values):
+    """``key`` filled with ``count`` (as ``epochs``, ``count``, ...), in its singular form ``key_one``
+    when ``count`` is 1 and the language has one: "1 epoch", "2 epochs"."""
+    singular = f"{key}_one"
+    return say(language, singular if count == 1 and singular in TEXT.get(language, TEXT["en"]) else key, **values)
 
 
 def legend_html(shares, classes, colours, language="en", translate=True):
@@ -155,7 +176,7 @@ def models_by_encoder(entries):
     decoders = {}
     for entry in entries:
         encoder = BACKBONE_TITLES.get(entry.config.backbone, entry.config.backbone)
-        decoders.setdefault(encoder, []).append(entry.label or ARCH_TITLES.get(entry.config.arch, entry.config.arch))
+        decoders.setdefault(encoder, []).append(own_label(entry) or ARCH_TITLES.get(entry.config.arch, entry.config.arch))
     return " · ".join(f"{encoder}: {', '.join(names)}" for encoder, names in decoders.items())
 
 

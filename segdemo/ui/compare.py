@@ -13,8 +13,8 @@ from segdemo.networks.hardware import available_cores
 from segdemo.networks.models import ARCH_TITLES, BACKBONE_TITLES
 from segdemo.ui.capacity import SEGMENTING, WAITING_LIMIT
 from segdemo.ui.common import (DISPLAY_SIDE, examples_gallery, input_size, known_truth, legend_html, millions, model_label,
-                               no_model_notice, photo_input, photo_or_explain, save_image, score_table, segment_or_explain,
-                               shown_labels, shown_photo)
+                               model_title, no_model_notice, own_label, photo_input, photo_or_explain, save_image,
+                               score_table, segment_or_explain, shown_labels, shown_photo)
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, say_columns, say_engine, say_message, say_table, t
 
@@ -52,9 +52,9 @@ def compared_model(registry, name, photo, picture, truth_of, language):
         scores = [round(summary["pixel_accuracy"], 4), round(summary["miou"], 4)]
     milliseconds = answer.timings["network_ms"]
     shown = (save_image(overlay(picture, labels, config.colours), name),  # the input size sets the time
-             f"{entry.label or config.title}, {input_size(config)}: {milliseconds:.0f} ms")
+             f"{model_title(entry, language)}, {input_size(config)}: {milliseconds:.0f} ms")
     # what a class compares first (a phone shows these without scrolling the table), then what explains it
-    row = [entry.label or name, round(milliseconds, 1), *scores, len(config.classes), input_size(config),
+    row = [own_label(entry, language) or name, round(milliseconds, 1), *scores, len(config.classes), input_size(config),
            millions(entry.segmenter.parameter_count), say_engine(language, entry.segmenter.engine), config.title]
     return shown, row, (config.label_set, labels)
 

@@ -194,8 +194,8 @@ def build(page: Page) -> Built:
     label_sets = registry.label_sets()
     default_set = "regions" if "regions" in label_sets else (label_sets[0] if label_sets else None)
 
-    def choices(label_set):
-        return [(model_label(registry.entries[n]), n) for n in registry.available(label_set)]
+    def choices(label_set, language="en"):  # a kept class run in the page's language
+        return [(model_label(registry.entries[n], language), n) for n in registry.available(label_set)]
 
     missing = no_model_notice(registry)
     with gr.Row():
@@ -228,8 +228,8 @@ def build(page: Page) -> Built:
     answered = gr.State(time_to_live=60 * SESSION_MINUTES)
     classes_open = gr.State(False)
 
-    def on_label_set(chosen):
-        options = choices(chosen)
+    def on_label_set(chosen, request: gr.Request):
+        options = choices(chosen, language_of(request))
         return gr.Dropdown(choices=options, value=options[0][1] if options else None)
 
     label_set.change(on_label_set, label_set, model, api_name=False)

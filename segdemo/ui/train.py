@@ -19,11 +19,14 @@ from segdemo.data.examples import ground_truth_for, list_examples
 from segdemo.data.labels import REGIONS
 from segdemo.imaging import colorize, load_rgb, resize
 from segdemo.networks import metrics
+from segdemo.networks.architectures import ARCHITECTURES
 from segdemo.networks.losses import LOSSES, parse_loss
 from segdemo.networks.models import ARCH_TITLES
 from segdemo.serving.addresses import is_loopback
-from segdemo.serving.class_training import ClassTrainer, RunSettings, TrainingRefused, training_switch
-from segdemo.ui.common import model_label, save_image
+from segdemo.serving.class_training import (ClassTrainer, RunSettings, TrainingRefused, server_teacher_code,
+                                            training_switch)
+from segdemo.texts import TEXT
+from segdemo.ui.common import model_label, save_image, say_counted
 from segdemo.ui.curves import PANELS, log_loss_axis
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, t
@@ -32,7 +35,7 @@ ID = "train"
 
 POLL_S = 2.0  # how often every open page looks at a run going on
 IDLE_POLL_S = 10.0  # and when none is: a run started meanwhile shows within this
-ARCHES = ("unet", "pspnet", "fpn")
+ARCHES = tuple(arch for arch, spec in ARCHITECTURES.items() if spec.in_class)
 LOSS_CHOICES = (*LOSSES, "ce+dice", "focal+dice", "ce+tversky", "ce+boundary")
 SIZES = ("96x128", "144x192", "192x256")
 MAX_PHOTOS = 572  # the training split
@@ -127,10 +130,21 @@ def status_markdown(language, run, now=None):
     elif run.status == "failed":
         body = say(language, "train.failed", error=run.error)
     else:
-        body = say(language, f"train.{run.status}", cap=minutes_seconds(language, run.cap_s), **done)
+        body = say_counted(language, f"train.{run.status}", done["epochs"], cap=minutes_seconds(language, run.cap_s), **done)
         if run.kept_as:
-            body += " " + say(language, "train.kept", name=run.kept_as)
+            body += " " + say(language, "train.kept", name=run_label(language, run))
     return f"{head}\n\n{body}"
+
+
+def run_label(language, run):
+    """A kept run's one name, as every list, table and message shows it: "class run 14:59 (U-Net, 1 epoch)"."""
+    return say_counted(language, "train.run_label", len(run.epochs), arch=run.settings.title, epochs=len(run.epochs),
+                       time=time.strftime("%H:%M", time.localtime(run.started)))
+
+
+def run_labels(run):
+    """``run_label`` in every language the page speaks: the registry keeps them all, each page shows its own."""
+    return {language: run_label(language, run) for language in TEXT}
 
 
 def step_curve(steps, key, steps_per_epoch):
@@ -196,11 +210,37 @@ def command_markdown(run):
     return f"```bash\npython -m segdemo.networks.train {shown}\n```"
 
 
-def may_control(run, request):
-    """Stop and "Use this model" answer whoever pressed Train, and this computer (the teacher's, which serves the page)."""
+def client_host(request):
+    return request.client.host if request is not None and request.client else ""
+
+
+def is_teacher(teacher, request, code):
+    """Whether this request may start a run: the right teacher code, or this computer when no code was set (``TeacherCode``)."""
+    return request is not None and teacher.admits(code, client_host(request))
+
+
+def may_control(run, request, teacher=None, code=""):
+    """Stop and "Use this model" answer whoever pressed Train (it gave the teacher's right), and the teacher
+    (``is_teacher``; by default this computer, when the server set no teacher code)."""
     if run is None or request is None:
         return False
-    return request.session_hash == run.owner or is_loopback(request.client.host if request.client else "")
+    if request.session_hash == run.owner:
+        return True
+    return teacher.admits(code, client_host(request)) if teacher else is_loopback(client_host(request))
+
+
+def model_lists(registry, current_model, current_set, current_compared, language="en"):
+    """Predict's and Compare's model lists with the class runs kept now, named in the page's language.
+
+    The choices each page already made stay; a kept run is never ticked for Compare by itself (one
+    barely trained run beside the shipped models made every pixel "disagree" on every new page).
+    """
+    options = [(model_label(registry.entries[n], language), n) for n in registry.available(current_set)]
+    names = [n for _, n in options]
+    model = gr.Dropdown(choices=options, value=current_model if current_model in names else (names[0] if names else None))
+    compared = [n for n in (current_compared or []) if n in registry.entries]
+    everything = [(model_label(registry.entries[n], language), n) for n in registry.available()]
+    return model, gr.CheckboxGroup(choices=everything, value=compared)
 
 
 def off_reason(page, trainer_photo):
@@ -224,6 +264,7 @@ def build(page: Page) -> Built:
         return Built()
     cap_s, _ = training_switch()
     trainer = ClassTrainer(cap_s, photo)
+    teacher = server_teacher_code()
     pictures = SharedPictures(photo)
     predict_model, predict_set = page.handle("predict", "model"), page.handle("predict", "label_set")
     compare_models = page.handle("compare", "models")
@@ -239,6 +280,9 @@ def build(page: Page) -> Built:
             photos = gr.Slider(16, MAX_PHOTOS, value=RunSettings.photos, step=8, label=t("train.photos"))
             epochs = gr.Slider(1, 30, value=RunSettings.epochs, step=1, label=t("train.epochs"))
             size = gr.Radio(list(SIZES), value=SIZES[0], label=t("train.size"), info=t("train.size_info"))
+            # a password box: the code never shows on the projected page; hidden where none is needed (this computer)
+            code = gr.Textbox(label=t("train.teacher_code"), info=t("train.teacher_code_info"), type="password",
+                              max_lines=1, elem_id="train-code", visible=teacher.from_environment)
             with gr.Row():
                 train_button = gr.Button(t("train.train"), variant="primary", elem_id="train-start")
                 stop_button = gr.Button(t("train.stop"), variant="stop", interactive=False, elem_id="train-stop")
@@ -263,23 +307,12 @@ def build(page: Page) -> Built:
             drawn[key] = make()
         return drawn[key]
 
-    def model_lists(current_model, current_set, current_compared, kept_before):
-        """Predict's and Compare's model lists with the class runs kept now (the choices each page already made stay)."""
-        kept_now = [run.kept_as for run in trainer.kept]
-        options = [(model_label(registry.entries[n]), n) for n in registry.available(current_set)]
-        names = [n for _, n in options]
-        model = gr.Dropdown(choices=options, value=current_model if current_model in names else (names[0] if names else None))
-        compared = [n for n in (current_compared or []) if n in registry.entries]
-        compared += [n for n in kept_now if n not in kept_before and n not in compared]
-        everything = [(model_label(registry.entries[n]), n) for n in registry.available()]
-        return model, gr.CheckboxGroup(choices=everything, value=compared)
-
-    def view(seen, current_model, current_set, current_compared, request: gr.Request):
+    def view(seen, current_model, current_set, current_compared, typed_code, request: gr.Request):
         """Every output of the tab for this page, gr.skip() where nothing changed since it last drew."""
         language = language_of(request)
         run = trainer.run
         number = run.number if run else 0
-        allowed = may_control(run, request)
+        allowed = may_control(run, request, teacher, typed_code)
         parts = {
             "status": (status_markdown(language, run),),
             "plots": ("plots", number, run.version if run else 0, language),
@@ -289,11 +322,11 @@ def build(page: Page) -> Built:
             "command": ("command", number),
             "lists": tuple(r.kept_as for r in trainer.kept),
             "timer": bool(run and run.running),
+            "code": not teacher.admits("", client_host(request)),  # the box shows where a code is needed
         }
         changed = {name: key != seen.get(name) for name, key in parts.items()}
-        kept_before = seen.get("lists", ())
         if not seen:  # a page just opened: its lists are the shipped models'; class runs kept since are added
-            changed["lists"], kept_before = bool(parts["lists"]), ()
+            changed["lists"] = bool(parts["lists"])
         skip = gr.skip()
         outputs = [parts["status"][0] if changed["status"] else skip]
         outputs += shared(parts["plots"], lambda: progress_figures(language, run)) if changed["plots"] else [skip] * 3
@@ -303,16 +336,19 @@ def build(page: Page) -> Built:
         outputs += ([gr.Button(interactive=train_on), gr.Button(interactive=stop_on), gr.Button(interactive=keep_on)]
                     if changed["buttons"] else [skip] * 3)
         outputs.append(command_markdown(run) if changed["command"] else skip)
-        lists = model_lists(current_model, current_set, current_compared, kept_before) if changed["lists"] else (skip, skip)
+        lists = model_lists(registry, current_model, current_set, current_compared, language) if changed["lists"] else (skip, skip)
         timer_now = gr.Timer(POLL_S if parts["timer"] else IDLE_POLL_S) if changed["timer"] else skip
-        return *outputs, *lists, timer_now, parts
+        code_box = gr.Textbox(visible=parts["code"]) if changed["code"] else skip
+        return *outputs, *lists, timer_now, code_box, parts
 
     outputs = [status, *plots, snapshots, train_button, stop_button, keep_button, command, predict_model, compare_models,
-               timer, seen]
-    inputs = [seen, predict_model, predict_set, compare_models]
+               timer, code, seen]
+    inputs = [seen, predict_model, predict_set, compare_models, code]
 
-    def on_train(arch, loss, start, photos, epochs, size, request: gr.Request):
+    def on_train(arch, loss, start, photos, epochs, size, typed_code, request: gr.Request):
         language = language_of(request)
+        if not is_teacher(teacher, request, typed_code):
+            raise gr.Error(say(language, "train.teacher_only"))
         try:
             parse_loss(loss)
         except ValueError as error:
@@ -325,30 +361,29 @@ def build(page: Page) -> Built:
         except TrainingRefused as refusal:
             raise gr.Error(say(language, refusal.key)) from None
 
-    def on_stop(request: gr.Request):
+    def on_stop(typed_code, request: gr.Request):
         run = trainer.run
-        if not may_control(run, request):
-            raise gr.Error(say(language_of(request), "train.not_yours"))
+        if not may_control(run, request, teacher, typed_code):
+            raise gr.Error(say(language_of(request), "train.teacher_only" if run else "train.not_yours"))
         trainer.stop(run)
 
-    def on_keep(seen, current_model, current_set, current_compared, request: gr.Request):
+    def on_keep(seen, current_model, current_set, current_compared, typed_code, request: gr.Request):
         language = language_of(request)
         run = trainer.run
-        if not may_control(run, request):
-            raise gr.Error(say(language, "train.not_yours"))
-        label = say(language, "train.run_label", time=time.strftime("%H:%M", time.localtime(run.started)),
-                    arch=run.settings.title, epochs=len(run.epochs))
+        if not may_control(run, request, teacher, typed_code):
+            raise gr.Error(say(language, "train.teacher_only"))
         try:
-            name = trainer.keep(run, registry, label)
+            name = trainer.keep(run, registry, run_labels(run))
         except TrainingRefused as refusal:
             raise gr.Error(say(language, refusal.key)) from None
-        gr.Info(say(language, "train.kept_info", label=label))
-        return view(seen, name, REGIONS.name, current_compared, request)
+        gr.Info(say(language, "train.kept_info", label=run_label(language, run)))
+        return view(seen, name, REGIONS.name, current_compared, typed_code, request)
 
-    settings_inputs = [arch, loss, start, photos, epochs, size]
+    settings_inputs = [arch, loss, start, photos, epochs, size, code]
     refresh = dict(fn=view, inputs=inputs, outputs=outputs, api_name=False, show_progress="hidden")
     train_button.click(on_train, settings_inputs, None, api_name="train").then(**refresh)
-    stop_button.click(on_stop, None, None, api_name="train_stop").then(**refresh)
+    stop_button.click(on_stop, code, None, api_name="train_stop").then(**refresh)
+    code.input(**refresh)  # Stop and "Use this model" open as soon as the right code is typed
     keep_button.click(on_keep, inputs, outputs, api_name=False, show_progress="hidden")
     if predict_set is not None:
         keep_button.click(lambda: REGIONS.name, None, predict_set, api_name=False, show_progress="hidden")
