@@ -1,15 +1,18 @@
-"""Which intermediate layers tell each architecture's story, found by name in segmentation-models' graph.
+"""Which intermediate layers tell each architecture's story, found by name in its Keras graph.
 
 Encoder stages: the deepest layer at each resolution before the decoder starts (stride 2, 4,
 8, 16, 32 for MobileNetV2; fewer for PSPNet, whose encoder stops at stride 8).  Decoder
-stages are named by role: U-Net's upsampled path next to the skip it is joined with, PSPNet's
-four pooled grids, FPN's pyramid levels.
+stages are named by role in each architecture's spec (``networks.architectures``): U-Net's
+upsampled path next to the skip it is joined with, PSPNet's four pooled grids, FPN's pyramid
+levels, DeepLabV3+'s image pooling and 1x1 branches.
 """
-import re
 from dataclasses import dataclass
 
+from segdemo.networks.architectures import get_architecture
+
 DECODER_PREFIXES = ("decoder_", "psp_", "fpn_", "segm_", "aggregation", "final_", "head_", "upsampling_stage",
-                    "pyramid_dropout", "spatial_dropout", "linear")
+                    "pyramid_dropout", "spatial_dropout", "linear",
+                    "image_pooling", "aspp", "concat_projection", "feature_projection", "logits_")
 
 
 @dataclass(frozen=True)
@@ -52,34 +55,9 @@ def _stage(network, name, role, step=""):
     return Stage(name, role, int(network.input_shape[1]) // shape[0], shape, step)
 
 
-def _names(network, pattern):
-    return sorted((layer.name for layer in network.layers if re.fullmatch(pattern, layer.name)),
-                  key=lambda name: [int(number) for number in re.findall(r"\d+", name)])
-
-
 def decoder_stages(network, arch):
-    """The decoder's layers worth showing for ``arch``, in the order the data flows."""
-    stages = []
-    if arch in ("unet", "linknet"):
-        for upsampled in _names(network, r"decoder_stage\d+_upsampling"):
-            step = re.search(r"\d+", upsampled).group()
-            stages.append(_stage(network, upsampled, "upsampled", step))
-            concat = f"decoder_stage{step}_concat" if arch == "unet" else f"decoder_stage{step}_add"
-            joined = [layer for layer in network.layers if layer.name == concat]
-            if joined:
-                skips = [parent.name for parent in joined[0]._inbound_nodes[0].inbound_layers if parent.name != upsampled]
-                stages += [_stage(network, skip, "skip", step) for skip in skips]
-            outputs = _names(network, rf"decoder_stage{step}b_relu") or _names(network, rf"decoder_stage{step}\w*relu")
-            stages += [_stage(network, name, "joined", step) for name in outputs[-1:]]
-    elif arch == "pspnet":
-        for pooled in _names(network, r"psp_level\d+_pooling"):
-            stages.append(_stage(network, pooled, "pooled", re.search(r"\d+", pooled).group()))
-        stages += [_stage(network, name, "decoder") for name in _names(network, r"aggregation_relu")]
-    elif arch == "fpn":
-        for level in reversed(_names(network, r"segm_stage\d+b_relu")):
-            stages.append(_stage(network, level, "pyramid", re.search(r"\d+", level).group()))
-        stages += [_stage(network, name, "decoder") for name in _names(network, r"final_stage_relu")]
-    return stages
+    """The decoder's layers worth showing for ``arch`` (its spec names them), in the order the data flows."""
+    return [_stage(network, name, role, step) for name, role, step in get_architecture(arch).decoder_stages(network)]
 
 
 def network_stages(network, arch):

@@ -11,6 +11,7 @@ import io
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import segmentation_models as sm
@@ -18,12 +19,10 @@ import tensorflow as tf
 
 from segdemo.data.labels import get_label_set
 from segdemo.imaging import resize
-from segdemo.networks import deeplab, pretrained, pretrained_deeplab, pretrained_efficientnet, shards
+from segdemo.networks import pretrained, pretrained_deeplab, pretrained_efficientnet, shards
+from segdemo.networks.architectures import ARCH_TITLES, get_architecture
 from segdemo.networks.checkpoint import CONFIG_FILE, WEIGHTS_FILE
 
-ARCHITECTURES = {"unet": sm.Unet, "pspnet": sm.PSPNet, "fpn": sm.FPN, "linknet": sm.Linknet,
-                 "deeplabv3plus": deeplab.DeepLabV3Plus}
-ARCH_TITLES = {"unet": "U-Net", "pspnet": "PSPNet", "fpn": "FPN", "linknet": "Linknet", "deeplabv3plus": "DeepLabV3+"}
 BACKBONE_TITLES = {"mobilenetv2": "MobileNetV2", "efficientnetb0": "EfficientNet-B0", "resnet34": "ResNet34", "resnet18": "ResNet18", "resnet50": "ResNet50"}
 
 
@@ -38,8 +37,9 @@ def shown(path):
 
 
 def required_multiple(arch, psp_downsample=8):
-    """PSPNet pools its feature map into 1, 2, 3 and 6 bins; DeepLabV3+ halves it 4 times; the others 5 times."""
-    return {"pspnet": 6 * psp_downsample, "deeplabv3plus": deeplab.INPUT_MULTIPLE}.get(arch, 32)
+    """What height and width must be divisible by (PSPNet pools into 1, 2, 3 and 6 bins; DeepLabV3+ halves
+    the input 4 times, the others 5 times)."""
+    return get_architecture(arch).input_multiple(SimpleNamespace(psp_downsample=psp_downsample))
 
 
 def check_input_size(arch, height, width, psp_downsample=8):
@@ -107,8 +107,7 @@ class ModelConfig:
     normalisation: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        if self.arch not in ARCHITECTURES:
-            raise ValueError(f"unknown architecture {self.arch!r}; choose one of {sorted(ARCHITECTURES)}")
+        get_architecture(self.arch)
         if self.backbone not in sm.Backbones.models_names():
             raise ValueError(f"unknown backbone {self.backbone!r}; see segmentation_models.Backbones.models_names()")
         check_input_size(self.arch, self.height, self.width, self.psp_downsample)
@@ -143,16 +142,15 @@ def build_model(config: ModelConfig, encoder_weights=None, calibration_photos=No
     ``segdemo.networks.pretrained_efficientnet``; the latter sets its batch norms from
     ``calibration_photos``, RGB [0, 255] of any size).
     """
-    extra = {"pspnet": {"downsample_factor": config.psp_downsample},
-             "fpn": {"pyramid_block_filters": config.pyramid_filters}}.get(config.arch, {})
+    architecture = get_architecture(config.arch)
     online = encoder_weights if encoder_weights == "imagenet" else None
-    decoder = ARCHITECTURES[config.arch](
+    decoder = architecture.build(
         config.backbone,
         input_shape=(config.height, config.width, 3),
         classes=len(config.classes),
         activation="linear",
         encoder_weights=online,
-        **extra,
+        **architecture.options(config),
     )
     normalise = PixelNormalisation(**config.normalisation, name="normalise")
     if encoder_weights not in (None, "none", "imagenet"):

@@ -25,7 +25,8 @@ from segdemo.networks import hardware, metrics, shards
 from segdemo.networks.checkpoint import (COMMAND_FILE, CONFIG_FILE, HISTORY_FILE, TRAIN_COMMAND, WEIGHTS_FILE, read_record,
                                          record_command, write_record)
 from segdemo.networks.losses import inverse_sqrt_frequency_weights, parse_loss
-from segdemo.networks.models import ARCHITECTURES, ModelConfig, build_model, load_weights, save_weights, set_batchnorm_momentum
+from segdemo.networks.architectures import ARCHITECTURES
+from segdemo.networks.models import ModelConfig, build_model, load_weights, save_weights, set_batchnorm_momentum
 from segdemo.networks.pretrained import PretrainedWeightsError
 from segdemo.networks.training_metrics import ConfusionMatrixMetric
 from segdemo.paths import cache_dir

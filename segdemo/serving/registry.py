@@ -13,7 +13,7 @@ DEFAULT_CHECKPOINTS = PROJECT_ROOT / "checkpoints"
 # what a tab comparing models starts with: the three decoders on the fast encoder and the
 # tutorial's recipe; the EfficientNet-B0 ones are a click away (slower on a 2-core Space)
 DEFAULT_SET = ("unet", "pspnet", "fpn", "seed-recipe")
-PREFERRED_ORDER = ("unet", "pspnet", "fpn", "linknet", "unet-efficientnetb0", "pspnet-efficientnetb0",
+PREFERRED_ORDER = ("unet", "pspnet", "fpn", "deeplabv3plus", "linknet", "unet-efficientnetb0", "pspnet-efficientnetb0",
                    "fpn-efficientnetb0", "seed-recipe")
 
 

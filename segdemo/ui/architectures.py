@@ -4,6 +4,7 @@ from collections import Counter
 import gradio as gr
 
 from segdemo.networks.checkpoint import METRIC, METRICS_FILE
+from segdemo.networks.architectures import get_architecture
 from segdemo.networks.models import ARCH_TITLES, BACKBONE_TITLES
 from segdemo.ui.common import millions, model_label, score_table
 from segdemo.ui.tab import Built, Page
@@ -15,10 +16,10 @@ ID = "architectures"
 def output_stride(config):
     """How many times smaller than the input the decoder's label map is before its last upsampling.
 
-    segmentation-models' U-Net decodes back to full size, its FPN predicts at 1/4 and its
-    PSPNet at 1/``psp_downsample``: the main reason their outlines differ.
+    U-Net decodes back to full size, FPN and DeepLabV3+ predict at 1/4 and PSPNet at
+    1/``psp_downsample``: the main reason their outlines differ (each architecture's spec says).
     """
-    return {"pspnet": config.psp_downsample, "fpn": 4}.get(config.arch, 1)
+    return get_architecture(config.arch).label_stride(config)
 
 
 EVIDENCE_METRICS = (METRIC["pixel_accuracy"], METRIC["miou"], METRIC["mean_hausdorff95"])

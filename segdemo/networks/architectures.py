@@ -1,0 +1,90 @@
+"""Every architecture the project builds, with its facts in one spec: an architecture enters here.
+
+A spec names its builder (segmentation-models' signature: backbone, input shape, classes,
+activation, encoder weights, then its own options), its title, the input multiple it needs, how
+coarse its label map is before the last upsampling, the decoder layers *Inside the network*
+shows, and whether the Train tab offers it.  The order of ``ARCHITECTURES`` is the order every
+list shows them in.  U-Net, PSPNet, FPN and Linknet come from segmentation-models (their decoder
+stages are read here); DeepLabV3+ is the project's own: ``deeplab`` holds its builder, its input
+multiple, strides and the layers Inside shows.
+"""
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+import segmentation_models as sm
+
+from segdemo.networks import deeplab
+
+
+@dataclass(frozen=True)
+class Architecture:
+    id: str
+    title: str
+    build: Callable
+    input_multiple: Callable  # config -> what height and width must be divisible by
+    label_stride: Callable  # config -> how many times smaller than the input its label map is before the last upsampling
+    decoder_stages: Callable  # network -> [(layer name, role, step)], in the order the data flows
+    options: Callable = lambda config: {}  # config -> the builder's own keyword arguments
+    in_class: bool = True  # offered by the Train tab
+
+
+def names_matching(network, pattern):
+    """Layer names of ``network`` matching ``pattern``, in the numeric order of the digits they hold."""
+    return sorted((layer.name for layer in network.layers if re.fullmatch(pattern, layer.name)),
+                  key=lambda name: [int(number) for number in re.findall(r"\d+", name)])
+
+
+def step_of(name):
+    return re.search(r"\d+", name).group()
+
+
+def skip_stages(join):
+    """U-Net's and Linknet's decoder: each upsampled map, the encoder skip it is joined with, the joined result."""
+    def stages(network):
+        found = []
+        for upsampled in names_matching(network, r"decoder_stage\d+_upsampling"):
+            step = step_of(upsampled)
+            found.append((upsampled, "upsampled", step))
+            joined = [layer for layer in network.layers if layer.name == f"decoder_stage{step}_{join}"]
+            if joined:
+                found += [(parent.name, "skip", step) for parent in joined[0]._inbound_nodes[0].inbound_layers
+                          if parent.name != upsampled]
+            outputs = names_matching(network, rf"decoder_stage{step}b_relu") or names_matching(network, rf"decoder_stage{step}\w*relu")
+            found += [(name, "joined", step) for name in outputs[-1:]]
+        return found
+    return stages
+
+
+def pyramid_pooling_stages(network):
+    """PSPNet: the four pooled grids (1, 2, 3, 6 bins), then their aggregation."""
+    pooled = [(name, "pooled", step_of(name)) for name in names_matching(network, r"psp_level\d+_pooling")]
+    return pooled + [(name, "decoder", "") for name in names_matching(network, r"aggregation_relu")]
+
+
+def feature_pyramid_stages(network):
+    """FPN: the pyramid levels from coarse to fine, then the merged head."""
+    levels = [(name, "pyramid", step_of(name)) for name in reversed(names_matching(network, r"segm_stage\d+b_relu"))]
+    return levels + [(name, "decoder", "") for name in names_matching(network, r"final_stage_relu")]
+
+
+UNET = Architecture("unet", "U-Net", sm.Unet, lambda config: 32, lambda config: 1, skip_stages("concat"))
+PSPNET = Architecture("pspnet", "PSPNet", sm.PSPNet, lambda config: 6 * config.psp_downsample,
+                      lambda config: config.psp_downsample, pyramid_pooling_stages,
+                      options=lambda config: {"downsample_factor": config.psp_downsample})
+FPN = Architecture("fpn", "FPN", sm.FPN, lambda config: 32, lambda config: 4, feature_pyramid_stages,
+                   options=lambda config: {"pyramid_block_filters": config.pyramid_filters})
+DEEPLABV3PLUS = Architecture("deeplabv3plus", "DeepLabV3+", deeplab.DeepLabV3Plus, lambda config: deeplab.INPUT_MULTIPLE,
+                             lambda config: deeplab.DECODER_STRIDE, deeplab.decoder_stages, in_class=False)
+LINKNET = Architecture("linknet", "Linknet", sm.Linknet, lambda config: 32, lambda config: 1, skip_stages("add"),
+                       in_class=False)
+
+ARCHITECTURES = {spec.id: spec for spec in (UNET, PSPNET, FPN, DEEPLABV3PLUS, LINKNET)}
+ARCH_TITLES = {spec.id: spec.title for spec in ARCHITECTURES.values()}
+
+
+def get_architecture(arch):
+    try:
+        return ARCHITECTURES[arch]
+    except KeyError:
+        raise ValueError(f"unknown architecture {arch!r}; choose one of {sorted(ARCHITECTURES)}") from None
