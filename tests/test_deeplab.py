@@ -112,3 +112,32 @@ def test_a_convolution_left_unmatched_on_either_side_fails_loudly(monkeypatch, c
 def test_a_missing_file_is_named():
     with pytest.raises(PretrainedWeightsError, match="does not exist"):
         pretrained_deeplab.tflite_path("/nonexistent/deeplab.tflite")
+
+
+def test_the_receptive_field_walker_knows_deeplabs_resize():
+    """Through a TF1 bilinear resize alone, the gradient is zero exactly outside the walked interval."""
+    from segdemo.inside.receptive import receptive_field  # noqa: PLC0415 (inside imports networks, not the reverse)
+
+    inputs = tf.keras.Input((7, 5, 1))
+    network = tf.keras.Model(inputs, deeplab.BilinearResize((28, 20))(inputs))
+    field = receptive_field(network)
+    photo = tf.Variable(np.random.default_rng(0).normal(size=(1, 7, 5, 1)).astype(np.float32))
+    for row, column in ((0, 0), (13, 9), (27, 19)):
+        with tf.GradientTape() as tape:
+            value = network(photo)[0, row, column, 0]
+        gradient = np.abs(tape.gradient(value, photo).numpy()[0, ..., 0])
+        top, left, bottom, right = field.box(row, column)
+        inside = np.zeros_like(gradient, bool)
+        inside[top:bottom + 1, left:right + 1] = True
+        assert gradient[~inside].max(initial=0) == 0 and gradient[inside].max() > 0
+
+
+def test_inside_sees_deeplabs_branches_and_its_image_pooling_reaches_everywhere():
+    from segdemo.inside.probe import NetworkProbe  # noqa: PLC0415
+
+    config = ModelConfig(arch="deeplabv3plus", backbone="mobilenetv2", label_set="regions", height=96, width=128)
+    probe = NetworkProbe(build_model(config), config)
+    roles = [(stage.role, stage.stride) for stage in probe.stages if stage.role != "encoder"]
+    assert roles == [("pooled", 96), ("aspp", 16), ("projection", 16), ("low_level", 4), ("decoder", 4)]
+    assert max(stage.stride for stage in probe.stages if stage.role == "encoder") == 16
+    assert probe.field.global_pooling and probe.field.covers_everything()

@@ -4,7 +4,7 @@ Every layer of these networks treats rows and columns independently, so each axi
 its own.  For every output coordinate we carry an interval of coordinates in the layer being
 visited and walk the graph backwards from the output: a convolution or pooling with kernel k,
 stride s, dilation d and 'same' padding p maps output units [a, b] to input units
-[a*s - p, b*s - p + (k-1)*d]; upsampling divides; padding shifts; element-wise layers
+[a*s - p, b*s - p + (k-1)*d]; upsampling and resizing divide; padding shifts; element-wise layers
 (batch norm, activations, add, concatenate) pass the interval on; where a layer feeds several
 others the intervals are joined.  The result is the *theoretical* receptive field: outside it
 the gradient of the output is exactly zero.  Intervals are not clipped to the image, so a
@@ -59,6 +59,9 @@ def backward_interval(layer, low, high, axis):
         first = np.floor((low + 0.5) / factor - 0.5).astype(np.int64)
         last = np.floor((high + 0.5) / factor - 0.5).astype(np.int64) + 1
         return np.clip(first, 0, size_in - 1), np.clip(last, 0, size_in - 1)
+    if kind == "BilinearResize":  # DeepLabV3+'s TF1 resize: output u reads floor(u * in / out) and the next unit
+        first = (low * size_in) // size_out
+        return first, np.minimum((high * size_in) // size_out + 1, size_in - 1)
     if kind.startswith("Global"):
         return np.zeros_like(low), np.full_like(high, size_in - 1)
     if size_in == size_out:

@@ -35,15 +35,25 @@ BN_EPSILON = 1e-3  # TF-slim MobileNetV2's and DeepLab's batch norm epsilon
 SUPPORTED_BACKBONES = ("mobilenetv2",)
 
 
-class ResizeLike(tf.keras.layers.Layer):
-    """Resize the first input bilinearly to the height and width of the second (TF1 style:
-    corners not aligned, no half-pixel offset, as the ADE20K file's RESIZE_BILINEAR ops)."""
+class BilinearResize(tf.keras.layers.Layer):
+    """Resize bilinearly to ``size`` (height, width) the TF1 way: corners not aligned, no half-pixel
+    offset (output unit u reads input units floor(u * in / out) and the next one), as the ADE20K
+    file's RESIZE_BILINEAR ops do.  Sizes are static: every network here is built for one input size."""
+
+    def __init__(self, size, **kwargs):
+        super().__init__(**kwargs)
+        self.size = tuple(int(side) for side in size)
 
     def call(self, inputs):
-        features, reference = inputs
-        size = reference.shape[1:3] if reference.shape[1:3].is_fully_defined() else tf.shape(reference)[1:3]
-        resized = tf.compat.v1.image.resize_bilinear(features, size, align_corners=False, half_pixel_centers=False)
-        return tf.cast(resized, features.dtype)
+        resized = tf.compat.v1.image.resize_bilinear(inputs, self.size, align_corners=False, half_pixel_centers=False)
+        return tf.cast(resized, inputs.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size}
+
+
+def resize_like(x, reference, name):
+    return BilinearResize(tuple(reference.shape[1:3]), name=name)(x)
 
 
 def block_name(index):
@@ -89,7 +99,7 @@ def aspp(features):
     """DeepLab's head for MobileNetV2: image pooling beside a 1x1 branch, projected to 256 channels."""
     pooled = tf.keras.layers.GlobalAveragePooling2D(keepdims=True, name="image_pooling_average")(features)
     pooled = conv_bn(pooled, ASPP_CHANNELS, "image_pooling", "relu")
-    pooled = ResizeLike(name="image_pooling_spread")([pooled, features])
+    pooled = resize_like(pooled, features, "image_pooling_spread")
     branch = conv_bn(features, ASPP_CHANNELS, "aspp0", "relu")
     x = tf.keras.layers.Concatenate(name="aspp_concat")([pooled, branch])
     return conv_bn(x, ASPP_CHANNELS, "concat_projection", "relu")
@@ -98,7 +108,7 @@ def aspp(features):
 def decoder(head, low_level):
     """v3+'s decoder: the head upsampled to stride 4 beside projected stride-4 features, two separable convs."""
     projected = conv_bn(low_level, PROJECTION_CHANNELS, "feature_projection0", "relu")
-    x = ResizeLike(name="decoder_upsample")([head, projected])
+    x = resize_like(head, projected, "decoder_upsample")
     x = tf.keras.layers.Concatenate(name="decoder_concat")([x, projected])
     for index in range(2):
         x = conv_bn(x, None, f"decoder_conv{index}_depthwise", "relu", kernel=3, depthwise=True)
@@ -117,7 +127,7 @@ def DeepLabV3Plus(backbone, input_shape, classes, activation="linear", encoder_w
     features, low_level = encoder(inputs)
     x = decoder(aspp(features), low_level)
     x = tf.keras.layers.Conv2D(classes, 1, name="logits_semantic")(x)
-    x = ResizeLike(name="logits_upsample")([x, inputs])
+    x = resize_like(x, inputs, "logits_upsample")
     x = tf.keras.layers.Activation(activation, name="final_activation")(x)
     return tf.keras.Model(inputs, x, name="deeplabv3plus_mobilenetv2")
 
