@@ -96,12 +96,20 @@ def test_architectures_and_compare_set_one_decoder_on_two_encoders_side_by_side(
     registry = ModelRegistry(tmp_path)
     other = registry.entries["unet-other-encoder"]
     other.config = dataclasses.replace(other.config, backbone="efficientnetb0")  # as if trained on the second encoder
-    rows = architectures.encoder_rows(registry)
+    names = [name for _, _, name in architectures.encoder_models(registry)]
+    speed = architectures.SpeedTrials(registry, names, rounds=3, delay_s=0)
+    assert speed.wait(60)
+    rows = architectures.encoder_rows(registry, speed)
     assert [row[:2] for row in rows] == [["U-Net", "MobileNetV2"], ["U-Net", "EfficientNet-B0"]]
+    assert all(len(speed.samples[name]) == 3 for name in names)  # each model timed in every round
+    assert rows[0][3] == round(speed.median("unet")) and "-" in rows[0][4]  # median, then the middle half
     metrics = json.loads((tmp_path / "unet" / "metrics.json").read_text())
-    assert rows[0][4:6] == [round(metrics["pixel_accuracy"], 3), round(metrics["miou"], 3)]
+    assert rows[0][5:7] == [round(metrics["pixel_accuracy"], 3), round(metrics["miou"], 3)]
     mountain = metrics["per_class"]["mountain"]["iou"]
-    assert rows[0][6] == (None if mountain is None else round(mountain, 3))
+    assert rows[0][7] == (None if mountain is None else round(mountain, 3))
+    ratio, low, high = speed.ratio("unet-other-encoder", "unet")
+    assert low <= ratio <= high
+    assert "rounds; middle half" in architectures.encoder_changes(rows, "en", speed, names)
     choices, chosen = compare.quick_choices(registry)
     assert [key for _, key in choices] == ["decoders", "unet-regions"]
     assert choices[1][0] == "U-Net: MobileNetV2 / EfficientNet-B0"
@@ -109,12 +117,44 @@ def test_architectures_and_compare_set_one_decoder_on_two_encoders_side_by_side(
 
 
 def test_architectures_says_what_the_second_encoder_changed_in_both_languages():
-    rows = [["U-Net", "MobileNetV2", "8.0 M", 40, 0.862, 0.708, 0.327],
-            ["U-Net", "EfficientNet-B0", "10.1 M", 100, 0.848, 0.681, 0.256],
-            ["FPN", "MobileNetV2", "5.0 M", 50, 0.868, 0.718, None]]
+    rows = [["U-Net", "MobileNetV2", "8.0 M", 40, "38-42", 0.862, 0.708, 0.327],
+            ["U-Net", "EfficientNet-B0", "10.1 M", 100, "90-110", 0.848, 0.681, 0.256],
+            ["FPN", "MobileNetV2", "5.0 M", 50, "48-52", 0.868, 0.718, None]]
     assert architectures.encoder_changes(rows) == \
         "- **U-Net** on EfficientNet-B0: mIoU -0.027 against MobileNetV2, 2.5x its time per photo."
     assert "mIoU -0.027" in architectures.encoder_changes(rows, "ja") and "2.5 倍" in architectures.encoder_changes(rows, "ja")
+    unmeasured = [[*row[:3], None, "", *row[5:]] for row in rows]  # before the speed trials end: no ratio is made up
+    assert "not measured yet" in architectures.encoder_changes(unmeasured)
+
+
+def test_speed_trials_interleave_the_models_and_give_medians_spreads_and_per_round_ratios():
+    """Issue 33: one start-up measurement said 0.3x where repeated runs said 0.37-1.06."""
+    from types import SimpleNamespace
+
+    clock = {"now": 0.0}
+    order = []
+
+    def network(name, milliseconds):
+        def run(batch):
+            order.append(name)
+            clock["now"] += milliseconds[len([n for n in order if n == name]) - 1] / 1000
+        return SimpleNamespace(segmenter=SimpleNamespace(size=(4, 4), network=run))
+
+    # the computer busy in round 2: both models slowed alike, their ratio in that round unchanged
+    models = {"a": network("a", [10, 30, 10]), "b": network("b", [20, 60, 20])}
+    registry = SimpleNamespace(get=models.__getitem__)
+    import segdemo.ui.architectures as module
+    original = module.time.perf_counter
+    module.time.perf_counter = lambda: clock["now"]
+    try:
+        speed = architectures.SpeedTrials(registry, ["a", "b"], rounds=3, delay_s=0)
+        assert speed.wait(10)
+    finally:
+        module.time.perf_counter = original
+    assert speed.median("a") == pytest.approx(10) and speed.median("b") == pytest.approx(20)
+    assert speed.spread("a") == "10-20"
+    assert speed.ratio("b", "a") == pytest.approx((2.0, 2.0, 2.0))
+    assert sorted(order[:2]) == ["a", "b"] and sorted(order[2:4]) == ["a", "b"]  # every model once per round
 
 
 def test_compare_gives_every_model_the_decoded_upload(trained_checkpoints, tmp_path, monkeypatch):
@@ -216,8 +256,9 @@ def test_a_model_scored_on_its_own_split_is_said_not_comparable(trained_checkpoi
     metrics = json.loads((tmp_path / "fpn" / "metrics.json").read_text())
     (tmp_path / "fpn" / "metrics.json").write_text(json.dumps({**metrics, "split": "sorted80"}))
     registry = ModelRegistry(tmp_path)
+    names = curves.chart_names(registry, registry.entries)  # the table names models as the charts' legends do
     rows = {row[0]: row for row in curves.summary_rows(registry)}
-    assert "not comparable" in rows["fpn"][1] and "not comparable" not in rows["unet"][1]
+    assert "not comparable" in rows[names["fpn"]][1] and "not comparable" not in rows[names["unet"]][1]
     assert curves.not_comparable_names(registry) == ["fpn"]
     classes = registry.get("fpn").config.classes
     title = errors.iou_figure({**metrics, "split": "sorted80"}, classes).layout.title.text
@@ -309,3 +350,35 @@ def test_loss_is_drawn_on_a_log_scale_in_training_curves_and_in_the_train_tab():
     empty_loss, empty_accuracy, _ = train.progress_figures("en", None)
     assert empty_loss.layout.yaxis.type == "log" and tuple(empty_loss.layout.yaxis.range) == (-1, 1)
     assert tuple(empty_accuracy.layout.yaxis.range) == (0, 1)
+
+
+def test_charts_a_class_can_read_name_models_write_log_ticks_in_full_and_use_large_text():
+    """Issue 33: "5, 2, 1, 5, 2" on a log axis read as 5 and 2 where 0.5 and 0.2 were meant; legends said
+    ``pspnet-efficientnetb0``; text was 11 px; Plotly's toolbar covered the titles."""
+    from types import SimpleNamespace
+
+    from segdemo.ui import curves, train
+
+    history = [{"epoch": e, "loss": loss, "val_loss": loss, "miou": 0.3, "val_miou": 0.3, "pixel_accuracy": 0.5,
+                "val_pixel_accuracy": 0.5} for e, loss in ((1, 1.2), (2, 0.6), (3, 0.25))]
+
+    def entry(name, title, label=None):
+        return SimpleNamespace(name=name, label=label, config=SimpleNamespace(title=title))
+
+    registry = SimpleNamespace(entries={"unet": entry("unet", "U-Net (MobileNetV2)"),
+                                        "pspnet-efficientnetb0": entry("pspnet-efficientnetb0", "PSPNet (EfficientNet-B0)"),
+                                        "twin": entry("twin", "U-Net (MobileNetV2)"),
+                                        "class-run-1": entry("class-run-1", "U-Net (MobileNetV2)",
+                                                             {"en": "class run 10:42 (U-Net, 1 epoch)", "ja": "授業の学習"})})
+    names = curves.chart_names(registry, registry.entries, "ja")
+    assert names["pspnet-efficientnetb0"] == "PSPNet (EfficientNet-B0)" and names["class-run-1"] == "授業の学習"
+    assert names["unet"] != names["twin"]  # two that would read alike keep their folder names
+    figures = curves.curves_figures({"pspnet-efficientnetb0": history}, {"pspnet-efficientnetb0": "#1f77b4"}, "en",
+                                    {"pspnet-efficientnetb0": "PSPNet (EfficientNet-B0)"})
+    assert {trace.name for trace in figures[0].data} == {"PSPNet (EfficientNet-B0)"}
+    for figure in [*figures, *train.progress_figures("ja", None)]:
+        assert figure.layout.font.size >= 14 and figure.layout.title.font.size >= 14
+        assert figure.layout.modebar.orientation == "v" and figure.layout.margin.r >= 40  # the toolbar in its own margin
+    axis = figures[0].layout.yaxis
+    ticks = dict(zip(axis.tickvals, axis.ticktext))
+    assert axis.type == "log" and ticks[0.2] == "0.2" and ticks[0.5] == "0.5" and ticks[1] == "1" and ticks[5] == "5"

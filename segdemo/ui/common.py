@@ -146,7 +146,7 @@ def model_label(entry, language="en"):
 
 def model_title(entry, language="en"):
     """"U-Net (MobileNetV2)": the network in words, as charts and captions name it (a class run: its own label)."""
-    return own_label(entry, language) or entry.config.title
+    return own_label(entry, language) or (entry.config.title if entry.config else entry.name)
 
 
 def say_counted(language, key, count, **values):

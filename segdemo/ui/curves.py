@@ -6,7 +6,7 @@ import gradio as gr
 import plotly.graph_objects as go
 
 from segdemo.networks.checkpoint import HISTORY_FILE, METRICS_FILE, REPORTED_METRICS
-from segdemo.ui.common import score_table
+from segdemo.ui.common import model_title, score_table
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, say_class, say_columns, say_metric_titles, t, table
 
@@ -19,10 +19,35 @@ HUES = (("#1f77b4", "#aec7e8"), ("#d62728", "#ff9896"), ("#2ca02c", "#98df8a"), 
         ("#bcbd22", "#dbdb8d"), ("#7f7f7f", "#c7c7c7"))
 
 
+# the ticks of a log axis, written out: Plotly's own wrote "5, 2, 1, 5, 2", so 0.5 and 0.2 read as 5 and 2
+LOG_TICKS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
+CHART_FONT = 16  # px, every text of a chart (titles larger): read from the back of a room on a projector
+MODEBAR_MARGIN = 44  # px on the right, where Plotly's toolbar stands upright, clear of the title and the curves
+
+
 def log_loss_axis(figure, empty=False):
     """Loss on a log scale: on a linear one, one model's early validation spike (near 5) flattened
-    every other curve. An empty chart spans 0.1 to 10."""
-    figure.update_yaxes(type="log", range=[-1, 1] if empty else None)
+    every other curve. Ticks at 1, 2 and 5 of each decade, written in full. An empty chart spans 0.1 to 10."""
+    figure.update_yaxes(type="log", range=[-1, 1] if empty else None, tickvals=LOG_TICKS,
+                        ticktext=[f"{tick:g}" for tick in LOG_TICKS], minor={"showgrid": False})
+
+
+def readable(figure, title_size=CHART_FONT + 4):
+    """A chart a class can read on a projector: text of ``CHART_FONT`` px, the title at the left and
+    Plotly's toolbar upright in the right margin, so it never covers the title (it did, on a phone)."""
+    margin = figure.layout.margin
+    figure.update_layout(font={"size": CHART_FONT}, title={"x": 0, "xanchor": "left", "font": {"size": title_size}},
+                         hoverlabel={"font": {"size": CHART_FONT}}, modebar={"orientation": "v"},
+                         margin={"r": max(MODEBAR_MARGIN, margin.r or 0)})
+    return figure
+
+
+def chart_names(registry, names, language="en"):
+    """{name: what a chart's legend calls it}: the network in words ("U-Net (MobileNetV2)", a class run
+    its own label), as the rest of the page names models; the folder name added where two would read alike."""
+    titles = {name: model_title(registry.entries[name], language) for name in names}
+    seen = [title for title in titles.values()]
+    return {name: title if seen.count(title) == 1 else f"{title} · {name}" for name, title in titles.items()}
 
 
 def colours(registry, names):
@@ -54,36 +79,38 @@ def histories(registry):
     return found
 
 
-def curves_figures(all_histories, colour_of, language="en"):
+def curves_figures(all_histories, colour_of, language="en", names=None):
     """One chart each for loss, pixel accuracy and mIoU per epoch; solid = training, dashed = validation.
 
     Separate charts, not subplots of one: the page sets them side by side on a projector and
     stacks them on a phone, where three subplots squeezed into one width overlapped.
     """
     longest = max((len(history) for history in all_histories.values()), default=1)
+    names = names or {}
     figures = []
     for key in PANELS:
         figure = go.Figure()
-        for name, history in all_histories.items():
-            colour = colour_of[name]
+        for model, history in all_histories.items():
+            colour, name = colour_of[model], names.get(model, model)
             epochs = [record["epoch"] for record in history]
             for prefix, dash, split in (("", "solid", "curves.training"), ("val_", "dash", "curves.validation")):
                 figure.add_trace(go.Scatter(
                     x=epochs, y=[record.get(prefix + key) for record in history], mode="lines+markers",
-                    line={"color": colour, "dash": dash}, marker={"size": 4}, name=name, legendgroup=name,
+                    line={"color": colour, "dash": dash}, marker={"size": 5}, name=name, legendgroup=model,
                     showlegend=prefix == "", hovertemplate=f"{name} {say(language, split)}: %{{y:.3f}}<extra></extra>"))
         figure.update_xaxes(title_text=say(language, "curves.epoch"), dtick=max(1, longest // 6))
         if key == "loss":
             log_loss_axis(figure)
         figure.update_layout(title={"text": f"{say(language, f'curves.{key}')}<br><sup>{say(language, 'curves.line_key')}</sup>"},
-                             height=380, margin={"t": 70, "b": 40, "l": 50, "r": 10},
-                             legend={"orientation": "h", "y": -0.25})
-        figures.append(figure)
+                             height=460, margin={"t": 80, "b": 40, "l": 56},
+                             legend={"orientation": "h", "y": -0.22, "yanchor": "top"})
+        figures.append(readable(figure))
     return figures
 
 
-def per_class_figure(registry, all_histories, colour_of, language="en"):
+def per_class_figure(registry, all_histories, colour_of, language="en", names=None):
     """Validation IoU per class: from metrics.json when evaluated, else the last epoch."""
+    names = names or {}
     figure = go.Figure()
     for name in all_histories:
         evaluated = registry.entries[name].record(METRICS_FILE)
@@ -91,23 +118,23 @@ def per_class_figure(registry, all_histories, colour_of, language="en"):
             scores = {cls: row["iou"] for cls, row in evaluated["per_class"].items()}
         else:
             scores = all_histories[name][-1].get("val_iou_per_class", {})
-        figure.add_trace(go.Bar(x=[say_class(language, cls) for cls in scores], y=list(scores.values()), name=name,
-                                marker_color=colour_of[name]))
+        figure.add_trace(go.Bar(x=[say_class(language, cls) for cls in scores], y=list(scores.values()),
+                                name=names.get(name, name), marker_color=colour_of[name]))
     # the legend under the bars: beside them it left a phone a strip of bars 70 pixels wide
     figure.update_layout(barmode="group", height=460, yaxis={"title": "IoU", "range": [0, 1]},
-                         title=say(language, "curves.per_class_title"), margin={"t": 50},
-                         legend={"orientation": "h", "y": -0.25})
-    return figure
+                         title=say(language, "curves.per_class_title"), margin={"t": 60},
+                         legend={"orientation": "h", "y": -0.2, "yanchor": "top"})
+    return readable(figure)
 
 
 def summary_rows(registry, language="en"):
     """One row of final validation metrics per checkpoint that has a metrics.json, saying what it was scored on."""
-    rows = []
+    rows, names = [], chart_names(registry, registry.entries, language)
     for name, entry in registry.entries.items():
         evaluated = entry.record(METRICS_FILE)
         if evaluated:
             scored_on = "curves.scored_fixed" if evaluated.get("split", "fixed") == "fixed" else "curves.scored_own"
-            rows.append([name, say(language, scored_on, classes=len(entry.config.classes)),
+            rows.append([names[name], say(language, scored_on, classes=len(entry.config.classes)),
                          *(metric.rounded(evaluated) for metric in REPORTED_METRICS), evaluated.get("images")])
     return rows
 
@@ -145,8 +172,10 @@ def build(page: Page) -> Built:
 
     def draw(request: gr.Request = None):
         language = language_of(request)
-        warning = say(language, "curves.not_comparable", names=", ".join(apart)) if apart else ""
-        return (*curves_figures(all_histories, colour_of, language), per_class_figure(registry, all_histories, colour_of, language),
+        names = chart_names(registry, registry.entries, language)
+        warning = say(language, "curves.not_comparable", names=", ".join(names[n] for n in apart)) if apart else ""
+        return (*curves_figures(all_histories, colour_of, language, names),
+                per_class_figure(registry, all_histories, colour_of, language, names),
                 summary_table(language, summary_rows(registry, language)), warning)
 
     return Built().fill_on_load(draw, [*curves, per_class, summary, caveat])

@@ -27,7 +27,7 @@ from segdemo.serving.class_training import (ClassTrainer, RunSettings, TrainingR
                                             training_switch)
 from segdemo.texts import TEXT
 from segdemo.ui.common import model_label, save_image, say_counted
-from segdemo.ui.curves import PANELS, log_loss_axis
+from segdemo.ui.curves import PANELS, log_loss_axis, readable
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, t
 
@@ -184,9 +184,9 @@ def progress_figures(language, run):
             log_loss_axis(figure, empty=not (run and run.steps))
         else:
             figure.update_yaxes(range=[0, 1])
-        figure.update_layout(title={"text": say(language, f"curves.{key}")}, height=300, showlegend=True,
-                             margin={"t": 40, "b": 40, "l": 45, "r": 10}, legend={"orientation": "h", "y": -0.3})
-        figures.append(figure)
+        figure.update_layout(title={"text": say(language, f"curves.{key}")}, height=340, showlegend=True,
+                             margin={"t": 44, "b": 40, "l": 52}, legend={"orientation": "h", "y": -0.25, "yanchor": "top"})
+        figures.append(readable(figure))
     return figures
 
 
