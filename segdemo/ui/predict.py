@@ -200,19 +200,21 @@ def build(page: Page) -> Built:
     missing = no_model_notice(registry)
     with gr.Row():
         with gr.Column():
-            photo = photo_input(t("photo"))
+            # projector first (1366x768): photo, Segment and the examples on the first screen beside the answer
+            photo = photo_input(t("photo"), height=240)
+            run = gr.Button(t("segment"), variant="primary", interactive=not missing, elem_id="predict-segment")
+            examples_gallery(photo)
             with gr.Row():
                 label_set = gr.Radio([(t(f"label_set.{name}"), name) for name in label_sets], value=default_set,
                                      label=t("label_set"), min_width=180)
                 first = choices(default_set)
                 model = gr.Dropdown(first, value=first[0][1] if first else None, label=t("model"), min_width=240,
                                     allow_custom_value=True)  # the API may name a model of the other label set
-            opacity = gr.Slider(0.0, 1.0, value=0.55, step=0.05, label=t("opacity"))
-            run = gr.Button(t("segment"), variant="primary", interactive=not missing)
-            examples_gallery(photo)
         with gr.Column(elem_id="predict-result"):
             # fixed heights: a portrait photo would otherwise make each picture (and the page) very tall
-            shown = gr.ImageSlider(label=t("overlay"), type="filepath", interactive=False, max_height=440)
+            shown = gr.ImageSlider(label=t("overlay"), type="filepath", interactive=False, max_height=400,
+                                   elem_id="predict-overlay")
+            opacity = gr.Slider(0.0, 1.0, value=0.55, step=0.05, label=t("opacity"))  # under what it changes
             legend = gr.HTML(label=t("legend"))
             confidence = gr.Image(label=t("confidence"), type="filepath", interactive=False, height=260)
             make_mask = gr.Button(t("predict.make_mask"), size="sm")
