@@ -92,3 +92,23 @@ def test_the_live_model_is_the_fastest_of_the_default_set_while_it_holds_one(tmp
     registry.remove("unet")
     assert registry.fastest() == "pspnet-efficientnetb0"
     assert registry.fastest("surfaces") == "seed-recipe"
+
+
+def test_the_in_page_block_carries_its_network_classes_and_texts_in_both_languages(tmp_path):
+    """live.js reads everything it shows from the block's data-config: nothing per frame from the server."""
+    import html
+    import json
+    import re
+
+    from segdemo.ui.live import PAGE_TEXTS, page_config, page_markup
+
+    config = SimpleNamespace(title="PSPNet (MobileNetV2)", height=288, width=384, classes=["sky", "tree"],
+                             colours=[(70, 130, 180), (34, 139, 34)])
+    settings = page_config(SimpleNamespace(config=config), "segdemo-models/pspnet.tflite")
+    assert settings["input"] == [288, 384] and settings["colours"] == [[70, 130, 180], [34, 139, 34]]
+    assert settings["texts"]["ja"]["classes"] == ["空", "木"] and settings["texts"]["en"]["classes"] == ["sky", "tree"]
+    for language in ("en", "ja"):
+        assert set(settings["texts"][language]) == {*PAGE_TEXTS, "classes"}
+    assert "{fps:.1f} frames/s shown" in settings["texts"]["en"]["rate"]
+    markup = page_markup(settings)
+    assert json.loads(html.unescape(re.search(r'data-config="([^"]*)"', markup).group(1))) == settings
