@@ -267,3 +267,10 @@ def test_a_server_path_cannot_be_passed_as_the_photo(running_app):
     event_id = json.loads(urllib.request.urlopen(request, timeout=30).read())["event_id"]
     stream = urllib.request.urlopen(running_app["url"] + f"gradio_api/call/predict/{event_id}", timeout=60).read().decode()
     assert "event: error" in stream and "not uploaded by a user" in stream
+
+
+def test_transfer_shows_what_deeplab_knew_before_our_photos(client, photo):
+    """The ADE20K network's own answer and the same counted as our classes (no fine-tuned DeepLabV3+ in the test models)."""
+    gallery, legend = client.predict(handle_file(str(photo)), api_name="/transfer")
+    assert [item["caption"] for item in gallery] == ["before: its own ADE20K classes", "before: counted as our 8 classes"]
+    assert legend.count("<tr>") >= 1 and "→" in legend

@@ -1,18 +1,18 @@
 """DeepLabV3+: the network's strides, and the loader on the real ADE20K TFLite file."""
+import hashlib
+
 import numpy as np
 import pytest
 
 # segdemo before TensorFlow: it chooses the legacy tf.keras that segmentation-models needs
 from segdemo.data.labels import REGIONS  # isort: skip
 from segdemo.networks.models import ModelConfig, build_model, required_multiple  # isort: skip
-from segdemo.networks import deeplab, deeplab_proof, pretrained_deeplab  # isort: skip
+from segdemo.networks import ade20k_network, deeplab, pretrained_deeplab  # isort: skip
 from segdemo.networks.pretrained import PretrainedWeightsError, sample_photos  # isort: skip
 import tensorflow as tf  # noqa: E402  isort: skip
 
-ADE20K = pretrained_deeplab.ADE20K_CLASSES
-needs_file = pytest.mark.skipif(not (pretrained_deeplab.SHARED_FOLDER / pretrained_deeplab.DEFAULT_FILE).exists(),
-                                reason="the ADE20K DeepLabV3+ file is not in ../shared/weights/deeplabv3_mnv2_ade20k32 "
-                                       "(put the project beside the shared folder to run it)")
+ADE20K = ade20k_network.ADE20K_CLASSES
+SHARED_FILE = ade20k_network.SHARED_FOLDER / ade20k_network.DEFAULT_FILE
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +35,7 @@ def test_output_stride_16_with_atrous_blocks_and_a_stride_4_decoder():
 
 
 def test_every_ade20k_class_counts_as_one_regions_class():
-    owners = pretrained_deeplab.regions_of_ade20k(list(REGIONS.classes))
+    owners = ade20k_network.regions_of_ade20k(list(REGIONS.classes))
     assert len(owners) == 32
     named = dict(zip(ADE20K, (REGIONS.classes[i] for i in owners)))
     assert named["sky"] == "sky" and named["sea"] == "water" and named["house"] == "building"
@@ -56,18 +56,16 @@ def rebuilt():
     return network, photos, loaded
 
 
-@needs_file
 def test_the_rebuilt_network_gives_the_files_labels(rebuilt):
     """Measured: 0.93-0.997 per photo (the file computes in 8 bits; differences sit where classes are close)."""
     network, photos, loaded = rebuilt
     assert loaded == len([layer for layer in network.layers
                           if isinstance(layer, (tf.keras.layers.Conv2D, tf.keras.layers.DepthwiseConv2D))]) == 60
-    interpreter = deeplab_proof.InterpreterLabels(pretrained_deeplab.tflite_path())
-    agreement = [np.mean(interpreter(photo) == network(photo[None] / 127.5 - 1)[0].numpy().argmax(-1)) for photo in photos]
+    interpreter = ade20k_network.ADE20KInterpreter()
+    agreement = [np.mean(interpreter.canvas_labels(photo) == network(photo[None] / 127.5 - 1)[0].numpy().argmax(-1)) for photo in photos]
     assert min(agreement) > 0.9 and np.mean(agreement) > 0.95, agreement
 
 
-@needs_file
 def test_unfolded_batch_norms_compute_the_folded_network_exactly(rebuilt):
     network, photos, _ = rebuilt
     batch = photos[:1] / 127.5 - 1
@@ -85,20 +83,18 @@ def test_unfolded_batch_norms_compute_the_folded_network_exactly(rebuilt):
     assert np.abs(calibrated - plain).max() < 1e-3 * np.abs(plain).max()
 
 
-@needs_file
 def test_regions_logits_start_from_their_ade20k_classes():
     config = ModelConfig(arch="deeplabv3plus", backbone="mobilenetv2", label_set="regions", height=64, width=64)
-    model = build_model(config, encoder_weights=str(pretrained_deeplab.SHARED_FOLDER))
+    model = build_model(config, encoder_weights=str(ade20k_network.BUNDLED_FOLDER))
     kernel = model.get_layer("deeplabv3plus_mobilenetv2").get_layer("logits_semantic").get_weights()[0]
-    file_kernel, _ = pretrained_deeplab.read_convolutions(pretrained_deeplab.tflite_path())["logits_semantic"]
+    file_kernel, _ = pretrained_deeplab.read_convolutions(ade20k_network.tflite_path())["logits_semantic"]
     for region, ade in (("sky", "sky"), ("mountain", "mountain"), ("foreground object", "person")):
         np.testing.assert_allclose(kernel[..., REGIONS.classes.index(region)], file_kernel[..., ADE20K.index(ade)])
 
 
-@needs_file
 @pytest.mark.parametrize("change", ["drop", "add"])
 def test_a_convolution_left_unmatched_on_either_side_fails_loudly(monkeypatch, change):
-    convolutions = pretrained_deeplab.read_convolutions(pretrained_deeplab.tflite_path())
+    convolutions = pretrained_deeplab.read_convolutions(ade20k_network.tflite_path())
     if change == "drop":
         convolutions.pop("aspp0")
     else:
@@ -109,9 +105,18 @@ def test_a_convolution_left_unmatched_on_either_side_fails_loudly(monkeypatch, c
         pretrained_deeplab.load_weights(network, np.zeros((1, 64, 64, 3), np.float32), ADE20K)
 
 
+def test_the_bundled_file_is_the_shared_one_byte_for_byte():
+    bundled = ade20k_network.tflite_path()
+    listed = dict(line.split()[::-1] for line in (ade20k_network.BUNDLED_FOLDER / "SHA256SUMS").read_text().splitlines())
+    assert hashlib.sha256(bundled.read_bytes()).hexdigest() == listed[bundled.name]
+    if not SHARED_FILE.exists():
+        pytest.skip("no ../shared/weights/deeplabv3_mnv2_ade20k32 beside the project to compare with")
+    assert SHARED_FILE.read_bytes() == bundled.read_bytes()
+
+
 def test_a_missing_file_is_named():
     with pytest.raises(PretrainedWeightsError, match="does not exist"):
-        pretrained_deeplab.tflite_path("/nonexistent/deeplab.tflite")
+        ade20k_network.tflite_path("/nonexistent/deeplab.tflite")
 
 
 def test_the_receptive_field_walker_knows_deeplabs_resize():

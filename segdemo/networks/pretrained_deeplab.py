@@ -17,39 +17,18 @@ starts from what the network already knew instead of from random logits over fea
 larger than a fresh layer expects (a random start measured a first loss of 10).  Other label
 sets start their logits afresh.
 """
-from pathlib import Path
-
 import numpy as np
 import tensorflow as tf
 
 from segdemo.networks import folded_batchnorm
+from segdemo.networks.ade20k_network import ADE20K_CLASSES, FOREGROUND, REGIONS_FROM_ADE20K, tflite_path
 from segdemo.networks.pretrained import PretrainedWeightsError
-from segdemo.paths import SHARED
 
-SHARED_FOLDER = SHARED / "weights" / "deeplabv3_mnv2_ade20k32"
-DEFAULT_FILE = "deeplabv3_mnv2_ade20k_int8.tflite"  # per-channel weight scales: the closer to the float network
 LOGITS = "logits_semantic"
 CONVOLUTIONS = {"CONV_2D": (1, 2, 3, 0), "DEPTHWISE_CONV_2D": (1, 2, 3, 0)}  # TFLite layout -> Keras layout
 SCOPES = ("MobilenetV2/", "decoder/")  # TF-slim scopes that Keras layer names leave out
 FOLDED_SUFFIXES = ("/BatchNorm/FusedBatchNormV3", "/Conv2D", "/weights_quant/FakeQuantWithMinMaxVars")  # int8, uint8 files
-# the file's 32 classes (PROVENANCE.md): 0 = other, then ADE20K's first 31
-ADE20K_CLASSES = ("other", "wall", "building", "sky", "floor", "tree", "ceiling", "road", "bed", "windowpane", "grass",
-                  "cabinet", "sidewalk", "person", "earth", "door", "table", "mountain", "plant", "curtain", "chair",
-                  "car", "water", "painting", "sofa", "shelf", "house", "sea", "mirror", "rug", "field", "armchair")
-# what each regions class is made of in ADE20K (PROVENANCE.md's mapping; the first is its start when fine-tuned)
-REGIONS_FROM_ADE20K = {
-    "sky": ("sky",), "tree": ("tree", "plant"), "road": ("road", "sidewalk", "earth", "floor"),
-    "grass": ("grass", "field"), "water": ("water", "sea"),
-    "building": ("building", "house", "wall", "windowpane", "door", "ceiling"), "mountain": ("mountain",),
-}
-FOREGROUND = "foreground object"  # everything else
-FOREGROUND_START = "person"
-
-
-def regions_of_ade20k(regions_classes):
-    """For each of the 32 ADE20K classes, the index of the regions class it counts as."""
-    owner = {ade: regions_classes.index(region) for region, parts in REGIONS_FROM_ADE20K.items() for ade in parts}
-    return [owner.get(name, regions_classes.index(FOREGROUND)) for name in ADE20K_CLASSES]
+FOREGROUND_START = "person"  # where the foreground object's logit starts
 
 
 def starting_classes(class_names):
@@ -61,15 +40,6 @@ def starting_classes(class_names):
     if set(class_names) != set(firsts):
         return None
     return [ADE20K_CLASSES.index(firsts[name]) for name in class_names]
-
-
-def tflite_path(source=None):
-    """The TFLite file: ``source`` itself, the default file in ``source`` (a folder), or the shared one."""
-    path = Path(source) if source else SHARED_FOLDER
-    path = path / DEFAULT_FILE if path.is_dir() else path
-    if not path.is_file():
-        raise PretrainedWeightsError(f"DeepLabV3+ weights file {path} does not exist")
-    return path
 
 
 def keras_name(tensor_name):

@@ -1,0 +1,101 @@
+"""What DeepLabV3+ knew before it saw Stanford Background: transfer learning with our own numbers.
+
+A section of the Architectures tab.  For one photo it shows the ADE20K network's own answer in
+its 32 classes (it knows "house", "sea", "field", "car" without ever seeing this dataset),
+the same answer counted as our 8 classes (what zero-shot scoring measures), and the answer of
+DeepLabV3+ fine-tuned from it.  Beside it, the scores before and after fine-tuning on the
+143 validation photos: the zero-shot ones measured by ``python -m segdemo.networks.deeplab_proof``
+(``studies/deeplab``), the fine-tuned ones from the checkpoint's ``metrics.json``.
+"""
+import json
+
+import gradio as gr
+import numpy as np
+
+from segdemo.data.labels import REGIONS
+from segdemo.imaging import overlay
+from segdemo.networks.ade20k_network import ADE20K_COLOURS, ADE20K_CLASSES, ADE20KInterpreter, regions_of_ade20k
+from segdemo.networks.checkpoint import METRICS_FILE
+from segdemo.paths import PROJECT_ROOT
+from segdemo.ui.common import decode_or_explain, examples_gallery, photo_input, save_image, score_table, segment_or_explain
+from segdemo.ui.text import language_of, say, say_class, say_columns, t, table
+
+FINE_TUNED = "deeplabv3plus"
+ZERO_SHOT_STUDY = PROJECT_ROOT / "studies" / "deeplab" / "zero_shot_int8.json"
+TO_REGIONS = np.array(regions_of_ade20k(list(REGIONS.classes)), np.uint8)
+
+
+def zero_shot_scores():
+    """The interpreter's zero-shot summary on the validation photos, or None when the study is absent."""
+    try:
+        return json.loads(ZERO_SHOT_STUDY.read_text())["scores"]["interpreter"]
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def score_row(language, key, summary):
+    mountain = (summary.get("per_class", {}).get("mountain") or {}).get("iou")
+    return [say(language, key), round(summary["pixel_accuracy"], 3), round(summary["miou"], 3),
+            None if mountain is None else round(mountain, 3)]
+
+
+def ade20k_legend(labels, language):
+    """The ADE20K classes found, largest share first, each with the regions class it counts as."""
+    counts = np.bincount(labels.ravel(), minlength=len(ADE20K_CLASSES))
+    rows = []
+    for index in np.argsort(-counts):
+        if counts[index] == 0 or counts[index] / labels.size < 0.005:
+            continue
+        colour = ADE20K_COLOURS[index]
+        swatch = f'<span style="display:inline-block;width:1.1em;height:1.1em;border-radius:3px;background:rgb{colour}"></span>'
+        name = say(language, f"ade20k.{ADE20K_CLASSES[index]}")
+        counted = say_class(language, REGIONS.classes[TO_REGIONS[index]])
+        rows.append(f"<tr><td>{swatch}</td><td>{name}</td><td style='text-align:right'>{100 * counts[index] / labels.size:.1f}%"
+                    f"</td><td>→ {counted}</td></tr>")
+    return "<table class='segdemo-legend'>" + "".join(rows) + "</table>"
+
+
+def build_section(page, built):
+    """The section's components and events; its score table is filled on page load."""
+    registry = page.registry
+    gr.Markdown(t("transfer.intro"))
+    scores = score_table(t("transfer.scores"))
+    zero_shot = zero_shot_scores()
+    fine_tuned = registry.entries.get(FINE_TUNED)
+
+    def draw_scores(request: gr.Request = None):
+        language = language_of(request)
+        rows = [score_row(language, "transfer.before", zero_shot)] if zero_shot else []
+        metrics = fine_tuned.record(METRICS_FILE) if fine_tuned and fine_tuned.available else None
+        if metrics:
+            rows.append(score_row(language, "transfer.after", metrics))
+        return table(say_columns(language, "transfer.columns"), rows)
+
+    built.fill_on_load(draw_scores, [scores])
+    with gr.Row():
+        with gr.Column(scale=1, min_width=260):
+            photo = photo_input(t("transfer.photo"), height=240)
+            show = gr.Button(t("transfer.show"), variant="primary")
+            examples_gallery(photo)
+        with gr.Column(scale=2):
+            answers = gr.Gallery(label=t("transfer.answers"), columns=3, object_fit="contain", height="auto")
+            legend = gr.HTML()
+    interpreter = ADE20KInterpreter()
+
+    def on_show(source, request: gr.Request):
+        language = language_of(request)
+        image, _ = decode_or_explain(source, language)
+        ade20k = interpreter.labels(image)
+        pictures = [(save_image(overlay(image, ade20k, ADE20K_COLOURS), "ade20k"), say(language, "transfer.knew")),
+                    (save_image(overlay(image, TO_REGIONS[ade20k], REGIONS.colours), "ade20k-regions"),
+                     say(language, "transfer.counted"))]
+        if fine_tuned and fine_tuned.available:
+            answer = segment_or_explain(registry, FINE_TUNED, image, language)
+            labels = answer.labels_at(*image.shape[:2])
+            pictures.append((save_image(overlay(image, labels, fine_tuned.config.colours), "fine-tuned"),
+                             say(language, "transfer.learnt")))
+        return {answers: pictures, legend: ade20k_legend(ade20k, language)}
+
+    show.click(on_show, [photo], {answers, legend}, api_name="transfer")
+    return built
+
