@@ -46,8 +46,8 @@ train_and_evaluate fpn-efficientnetb0 fpn 36 --fpn-filters 128 "${EFFICIENTNET[@
 train_and_evaluate pspnet-efficientnetb0 pspnet 40 --crop 192x288 "${EFFICIENTNET[@]}"
 train_and_evaluate pspnet-efficientnetb0 pspnet 46 "${EFFICIENTNET[@]}"
 # DeepLabV3+ from the ADE20K network (segmentation pre-training): few epochs, it starts from what it knew
-train_and_evaluate deeplabv3plus deeplabv3plus 12 --crop 192x288 "${DEEPLAB[@]}"
-train_and_evaluate deeplabv3plus deeplabv3plus 15 "${DEEPLAB[@]}"
+train_and_evaluate deeplabv3plus deeplabv3plus 8 --crop 192x288 "${DEEPLAB[@]}"
+train_and_evaluate deeplabv3plus deeplabv3plus 10 "${DEEPLAB[@]}"
 # the seed notebook's recipe, for the "tutorial vs ours" comparison (its own sorted 80/20 split)
 if [ ! -f checkpoints/seed-recipe/metrics.json ]; then
   nice -n 10 python -m segdemo.networks.train --arch unet --backbone resnet34 --labels surfaces --size 224x224 --epochs 20 \
