@@ -146,3 +146,16 @@ def test_inside_sees_deeplabs_branches_and_its_image_pooling_reaches_everywhere(
     assert roles == [("pooled", 96), ("aspp", 16), ("projection", 16), ("low_level", 4), ("decoder", 4)]
     assert max(stage.stride for stage in probe.stages if stage.role == "encoder") == 16
     assert probe.field.global_pooling and probe.field.covers_everything()
+
+
+def test_atrous_keeps_four_times_the_positions_for_the_same_field_and_weights():
+    from segdemo.inside import atrous  # noqa: PLC0415 (inside imports networks, not the reverse)
+
+    config = ModelConfig(arch="deeplabv3plus", backbone="mobilenetv2", label_set="regions", height=96, width=128)
+    (with_atrous, decoder16), (without, decoder32) = atrous.network_at(config, 16), atrous.network_at(config, 32)
+    assert with_atrous.count_params() == without.count_params()
+    facts16, facts32 = atrous.encoder_facts(decoder16), atrous.encoder_facts(decoder32)
+    assert facts16[:2] == (6, 8) and facts32[:2] == (3, 4)
+    assert facts16[2:] == facts32[2:]  # the dilated blocks see as far as the strided ones
+    with pytest.raises(ValueError, match="16 or 32"):
+        deeplab.blocks(8)

@@ -29,6 +29,19 @@ DECODER_STRIDE = 4
 BLOCKS = ((1, 16, 1, 1), (6, 24, 2, 1), (6, 24, 1, 1), (6, 32, 2, 1), (6, 32, 1, 1), (6, 32, 1, 1),
           (6, 64, 2, 1), (6, 64, 1, 1), (6, 64, 1, 1), (6, 64, 1, 1), (6, 96, 1, 1), (6, 96, 1, 1), (6, 96, 1, 1),
           (6, 160, 1, 1), (6, 160, 1, 2), (6, 160, 1, 2), (6, 320, 1, 2))
+ATROUS_FROM = 13  # the block where plain MobileNetV2 halves its map a fifth time
+
+
+def blocks(output_stride=OUTPUT_STRIDE):
+    """BLOCKS, or at output stride 32 plain MobileNetV2's: block 13 halves the map and nothing is dilated
+    (the same weights fit both: the lesson of what atrous convolution buys, ``inside.atrous``)."""
+    if output_stride == 16:
+        return BLOCKS
+    if output_stride != 32:
+        raise ValueError(f"output stride must be 16 or 32, not {output_stride}")
+    return tuple((e, c, 2 if i == ATROUS_FROM else s, 1) for i, (e, c, s, _) in enumerate(BLOCKS))
+
+
 DECODER_BLOCK = 2  # its depthwise output (DeepLab's "layer_4/depthwise_output") feeds the decoder, at stride 4
 ASPP_CHANNELS, PROJECTION_CHANNELS, DECODER_CHANNELS = 256, 48, 256
 BN_EPSILON = 1e-3  # TF-slim MobileNetV2's and DeepLab's batch norm epsilon
@@ -85,10 +98,10 @@ def inverted_residual(x, index, expansion, filters, stride, dilation):
     return x, depthwise
 
 
-def encoder(inputs):
-    """MobileNetV2 at output stride 16: (stride-16 features, stride-4 features for the decoder)."""
+def encoder(inputs, output_stride=OUTPUT_STRIDE):
+    """MobileNetV2 at ``output_stride``: (its deepest features, stride-4 features for the decoder)."""
     x = conv_bn(inputs, 32, "Conv", "relu6", kernel=3, stride=2)
-    for index, block in enumerate(BLOCKS):
+    for index, block in enumerate(blocks(output_stride)):
         x, depthwise = inverted_residual(x, index, *block)
         if index == DECODER_BLOCK:
             low_level = depthwise
@@ -116,15 +129,16 @@ def decoder(head, low_level):
     return x
 
 
-def DeepLabV3Plus(backbone, input_shape, classes, activation="linear", encoder_weights=None):
+def DeepLabV3Plus(backbone, input_shape, classes, activation="linear", encoder_weights=None, output_stride=OUTPUT_STRIDE):
     """DeepLabV3+ as segmentation-models builds its networks: normalised pixels in, logits (or
-    ``activation`` of them) out at the input's size.  Pretrained weights come from ``pretrained_deeplab``."""
+    ``activation`` of them) out at the input's size.  Pretrained weights come from ``pretrained_deeplab``;
+    ``output_stride`` 32 gives the network without atrous convolution, for comparison."""
     if backbone not in SUPPORTED_BACKBONES:
         raise ValueError(f"DeepLabV3+ is built on {', '.join(SUPPORTED_BACKBONES)} only, not {backbone}")
     if encoder_weights is not None:
         raise ValueError("DeepLabV3+ downloads no weights; its segmentation-pretrained start is a local file")
     inputs = tf.keras.Input(input_shape, name="normalised")
-    features, low_level = encoder(inputs)
+    features, low_level = encoder(inputs, output_stride)
     x = decoder(aspp(features), low_level)
     x = tf.keras.layers.Conv2D(classes, 1, name="logits_semantic")(x)
     x = resize_like(x, inputs, "logits_upsample")
