@@ -244,3 +244,24 @@ def test_the_probability_table_names_a_column_in_full_when_the_decoder_alone_is_
     assert column_titles(registry, ["unet", "fpn"]) == ["U-Net", "FPN"]
     assert column_titles(registry, ["unet", "unet-b0"]) == ["U-Net (MobileNetV2)", "U-Net (EfficientNet-B0)"]
     assert column_titles(registry, ["fpn", "unet-b0"]) == ["FPN (MobileNetV2)", "U-Net (EfficientNet-B0)"]
+
+
+def test_the_ticked_models_are_warmed_once_the_app_serves(trained_checkpoints, capsys):
+    """Building the tab registers a start-up event; it rebuilds and traces the ticked models in a thread of its own."""
+    import asyncio
+    import threading
+
+    import gradio as gr
+
+    from segdemo.inside import probe
+    from segdemo.serving.registry import ModelRegistry
+    from segdemo.ui.inside import warm_up_once_serving
+
+    registry = ModelRegistry(trained_checkpoints)
+    with gr.Blocks() as demo:
+        warm_up_once_serving(registry, ["unet", "fpn"])
+    probe._PROBES.clear()
+    asyncio.run(demo.extra_startup_events[-1]())
+    next(thread for thread in threading.enumerate() if thread.name == "inside-warm-up").join(300)
+    assert {str((trained_checkpoints / name).resolve()) for name in ("unet", "fpn")} == set(probe._PROBES)
+    assert "Inside the network is ready (unet, fpn:" in capsys.readouterr().out

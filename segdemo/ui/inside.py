@@ -1,10 +1,14 @@
 """Inside the network tab: what decided a pixel, class probabilities, feature maps, and hiding a region.
 
 Every view runs on demand (a click or a button), on the float32 Keras rebuild of each
-checkpoint (``segdemo.inside``); nothing is computed on page load.  Points and boxes travel
-as fractions of the photo, so the API takes the same values whatever the models' input size.
+checkpoint (``segdemo.inside``); nothing is computed on page load.  The models ticked by default
+are rebuilt and traced in the background once the app serves, so a class's first click is as
+quick as the next.  Points and boxes travel as fractions of the photo, so the API takes the same
+values whatever the models' input size.
 """
 import json
+import threading
+import time
 
 import gradio as gr
 
@@ -178,6 +182,22 @@ def clickable(source, language="en"):
     return save_image(resize(photo, TARGET_SIZE[1], TARGET_SIZE[0]), "inside-target")
 
 
+def warm_up(registry, names):
+    """Rebuild and trace ``names``' probes (seconds each), then say so in the log."""
+    started = time.perf_counter()
+    for name in names:
+        probe_for(registry.get(name).folder)
+    print(f"segdemo: Inside the network is ready ({', '.join(names)}: {time.perf_counter() - started:.1f} s)", flush=True)
+
+
+def warm_up_once_serving(registry, names):
+    """``warm_up`` in a thread of its own once the app serves (a Gradio start-up event), not while it starts."""
+    async def start():
+        threading.Thread(target=warm_up, args=(registry, names), name="inside-warm-up", daemon=True).start()
+
+    gr.context.Context.root_block.extra_startup_events.append(start)
+
+
 def one_model_view(view, choices, preferred, missing, note_first=False):
     """A view of one model at a time: its help, a model choice and button, a gallery and a note.
 
@@ -205,6 +225,8 @@ def build(page: Page) -> Built:
     choices = [(model_label(registry.entries[n]), n) for n in available]
     preferred = [name for name in registry.default_set() if registry.get(name).config.label_set == "regions"]
     missing = no_model_notice(registry)
+    if preferred:
+        warm_up_once_serving(registry, preferred)
     gr.Markdown(t("inside.intro"))
     with gr.Row():
         with gr.Column():
