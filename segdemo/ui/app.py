@@ -56,12 +56,54 @@ CSS = """
 .segdemo-join { display: flex; flex-wrap: wrap; gap: 16px; }
 .segdemo-join-card { margin: 0; text-align: center; font-size: 1.4em; }
 .segdemo-join-card svg { width: 260px; height: 260px; }
+/* Learn's formulas read from the back of a room: KaTeX at 1.6 times the text (issue 33: they were 7-8 px tall) */
+/* contrast (axe-core, WCAG AA 4.5:1): white on Gradio's orange primary was 2.8, its grey hints 1.9 */
+.gradio-container { --button-primary-background-fill: #c2410c; --button-primary-background-fill-hover: #9a3412;
+  --button-primary-text-color: #ffffff; --body-text-color-subdued: #595963; }
+.gradio-container .or, .gradio-container footer, .gradio-container footer a, .gradio-container footer button,
+.gradio-container .info-text, .gradio-container [data-testid='min-value'], .gradio-container [data-testid='max-value'] { color: #595963; }
+/* a phone's first screen is the students': the teacher's Join panel goes under the tabs */
+@media (max-width: 640px) { #join-panel { order: 1; } }
+.segdemo-formulas .katex { font-size: 1.6em; }
+/* Training curves: the charts' one key, a line per model, in the page's text size */
+.segdemo-model-key { display: flex; flex-wrap: wrap; gap: 6px 28px; font-size: 16px; }
+.segdemo-model-key-item { white-space: nowrap; }
+.segdemo-formulas td, .segdemo-formulas th { vertical-align: middle; }
 """
 # Runs in the page's <head>: shows the notices saying why the camera is blocked and what to do
 # where the browser will refuse it (plain HTTP from another device); on a Japanese page,
 # translates the few words Gradio writes without its translation system (the webcam button,
 # the titles of its message boxes).
 HEAD = """
+<script>
+// Names and roles Gradio's own components leave out (axe-core: button-name, aria-prohibited-attr):
+// an example thumbnail or a selectable picture is a button without a name, an empty picture box a
+// div with an aria-label but no role. Looked at again whenever the page changes.
+(() => {
+  const label = (element) => element.closest(".block")?.querySelector("[data-testid='block-label'], .label")?.textContent.trim();
+  const fix = () => {
+    document.querySelectorAll(".gallery-item:not([aria-label])").forEach((button, index) => {
+      const file = (button.querySelector("img")?.getAttribute("src") || "").split("/").pop().replace(/\\.[a-z]+$/i, "");
+      const all = [...button.parentElement.children].indexOf(button);
+      button.setAttribute("aria-label", `${label(button) || "example"} ${(all >= 0 ? all : index) + 1}${file ? ": " + file : ""}`);
+    });
+    document.querySelectorAll(".image-container > button:not([aria-label])").forEach((button) => {
+      button.setAttribute("aria-label", label(button) || button.querySelector("img")?.alt || "picture");
+    });
+    document.querySelectorAll("div.empty[aria-label]:not([role])").forEach((box) => box.setAttribute("role", "img"));
+  };
+  let queued = false;
+  new MutationObserver(() => { if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; fix(); }); } })
+    .observe(document.documentElement, {childList: true, subtree: true});
+  // one message at a time: pressing an action button closes the messages of earlier ones (a refused
+  // upload, then Segment on the empty box, had stacked two errors)
+  document.addEventListener("click", (event) => {
+    if (event.target.closest && event.target.closest("button.primary")) {
+      document.querySelectorAll("[data-testid='toast-close']").forEach((close) => close.click());
+    }
+  }, true);
+})();
+</script>
 <script>
 (() => {
   if (!window.isSecureContext || !(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)) {
@@ -72,8 +114,12 @@ HEAD = """
   if (!(navigator.language || "").toLowerCase().startsWith("ja")) return;
   const webcam = ["Click to Access Webcam", "クリックして Web カメラを使う"];
   const titles = {Error: "エラー", Warning: "注意", Info: "お知らせ", Success: "完了"};
+  // Gradio's refusal of an upload over the app's limit (ui.app.MAX_UPLOAD), checked in the browser
+  const tooLarge = /File\(s\) exceed the maximum allowed size of ([\d.]+) ?Mb:? ?(.*)/;
   const translateText = (text) => {
     if (text.nodeValue.includes(webcam[0])) text.nodeValue = text.nodeValue.replace(webcam[0], webcam[1]);
+    const refused = text.nodeValue.match(tooLarge);
+    if (refused) text.nodeValue = `ファイルが大きすぎます(上限 ${refused[1]} MB)${refused[2] ? ": " + refused[2] : ""}。${refused[1]} MB 以下の写真を選んでください。`;
     const word = text.nodeValue.trim();
     if (titles[word] && text.parentElement && text.parentElement.closest(".toast-title")) {
       text.nodeValue = text.nodeValue.replace(word, titles[word]);

@@ -139,7 +139,8 @@ def build(page: Page) -> Built:
         with gr.Column(scale=1, min_width=280):
             photo = photo_input(t("photo"), height=220)
             # under the photo, where a projector at 1366x768 still shows it; the choice of models follows
-            run = gr.Button(t("compare"), variant="primary", interactive=not missing)
+            run = gr.Button(t("compare"), variant="primary", interactive=not missing, elem_id="compare-run")
+            examples_gallery(photo)  # within the first screen too: a class chooses a photo here, not a screen below
             quick, sets = quick_choices(registry)
             start = gr.Radio(quick, value="decoders", label=t("compare.quick"), visible=len(quick) > 1)
             chosen = gr.CheckboxGroup(choices, value=registry.default_set(), label=t("models_to_compare"))
@@ -155,7 +156,6 @@ def build(page: Page) -> Built:
                 spread = gr.Image(label=t("disagreement"), type="filepath", interactive=False, height=240, min_width=240)
                 keys = gr.HTML(min_width=240)
     table = score_table(t("results"), headers=say_columns("en", "compare.columns"))
-    examples_gallery(photo)
 
     def on_compare(image, names, request: gr.Request):
         language = language_of(request)

@@ -2,6 +2,8 @@
 
 The charts and the table are drawn when the page loads, in the browser's language.
 """
+import html
+
 import gradio as gr
 import plotly.graph_objects as go
 
@@ -97,15 +99,23 @@ def curves_figures(all_histories, colour_of, language="en", names=None):
                 figure.add_trace(go.Scatter(
                     x=epochs, y=[record.get(prefix + key) for record in history], mode="lines+markers",
                     line={"color": colour, "dash": dash}, marker={"size": 5}, name=name, legendgroup=model,
-                    showlegend=prefix == "", hovertemplate=f"{name} {say(language, split)}: %{{y:.3f}}<extra></extra>"))
+                    showlegend=False, hovertemplate=f"{name} {say(language, split)}: %{{y:.3f}}<extra></extra>"))
         figure.update_xaxes(title_text=say(language, "curves.epoch"), dtick=max(1, longest // 6))
         if key == "loss":
             log_loss_axis(figure)
         figure.update_layout(title={"text": f"{say(language, f'curves.{key}')}<br><sup>{say(language, 'curves.line_key')}</sup>"},
-                             height=460, margin={"t": 80, "b": 40, "l": 56},
-                             legend={"orientation": "h", "y": -0.22, "yanchor": "top"})
+                             height=400, margin={"t": 80, "b": 50, "l": 56})
         figures.append(readable(figure))
     return figures
+
+
+def model_key(names, colour_of):
+    """The three charts' one key, under them in the page's own text: a line of each model's colour and
+    name (in each chart, seven names wrapped into a legend taller than the curves)."""
+    items = "".join(f'<span class="segdemo-model-key-item"><span style="display:inline-block;width:2em;height:4px;'
+                    f'vertical-align:middle;margin-right:6px;background:{colour_of[model]}"></span>{html.escape(names.get(model, model))}</span>'
+                    for model in colour_of)
+    return f'<div class="segdemo-model-key">{items}</div>'
 
 
 def per_class_figure(registry, all_histories, colour_of, language="en", names=None):
@@ -160,6 +170,7 @@ def build(page: Page) -> Built:
         return Built()
     with gr.Row():  # side by side on a projector, stacked on a phone
         curves = [gr.Plot(show_label=False, min_width=320) for _ in PANELS]
+    key = gr.HTML()
     per_class = gr.Plot(label=t("curves.per_class_plot"))
     evaluated = bool(summary_rows(registry))
     if not evaluated:
@@ -174,8 +185,8 @@ def build(page: Page) -> Built:
         language = language_of(request)
         names = chart_names(registry, registry.entries, language)
         warning = say(language, "curves.not_comparable", names=", ".join(names[n] for n in apart)) if apart else ""
-        return (*curves_figures(all_histories, colour_of, language, names),
+        return (*curves_figures(all_histories, colour_of, language, names), model_key(names, colour_of),
                 per_class_figure(registry, all_histories, colour_of, language, names),
                 summary_table(language, summary_rows(registry, language)), warning)
 
-    return Built().fill_on_load(draw, [*curves, per_class, summary, caveat])
+    return Built().fill_on_load(draw, [*curves, key, per_class, summary, caveat])

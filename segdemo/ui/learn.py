@@ -88,7 +88,7 @@ def playground(object_side, shift_x, shift_y, grow, softness, gamma, request: gr
 def build(page: Page) -> Built:
     """The tab: the explanation, and the playground drawn once when the page loads."""
     gr.Markdown(t("learn.explanation"), latex_delimiters=[{"left": "$", "right": "$", "display": False}],
-                elem_classes=["segdemo-wide-table"])
+                elem_classes=["segdemo-wide-table", "segdemo-formulas"])  # formulas large enough for the back row
     gr.Markdown(t("learn.playground_title"))
     gr.Markdown(t("learn.playground_help"))
     with gr.Row():

@@ -184,8 +184,8 @@ def progress_figures(language, run):
             log_loss_axis(figure, empty=not (run and run.steps))
         else:
             figure.update_yaxes(range=[0, 1])
-        figure.update_layout(title={"text": say(language, f"curves.{key}")}, height=340, showlegend=True,
-                             margin={"t": 44, "b": 40, "l": 52}, legend={"orientation": "h", "y": -0.25, "yanchor": "top"})
+        figure.update_layout(title={"text": say(language, f"curves.{key}")}, height=280, showlegend=False,
+                             margin={"t": 44, "b": 40, "l": 52})  # one key under the three charts (train.line_key)
         figures.append(readable(figure))
     return figures
 
@@ -256,10 +256,10 @@ def off_reason(page, trainer_photo):
 def build(page: Page) -> Built:
     """The tab; lends nothing. It updates Predict's and Compare's model lists when a class run is kept."""
     registry = page.registry
-    gr.Markdown(t("train.intro"))
     photo = scene_photo(list_examples())
     reason = off_reason(page, photo)
     if reason:
+        gr.Markdown(t("train.intro"))
         gr.Markdown(t(reason))
         return Built()
     cap_s, _ = training_switch()
@@ -269,8 +269,16 @@ def build(page: Page) -> Built:
     predict_model, predict_set = page.handle("predict", "model"), page.handle("predict", "label_set")
     compare_models = page.handle("compare", "models")
 
+    # projector first (1366x768): Train and Stop at the top of the settings, the run's curves and masks
+    # beside them, the explanation below; a phone shows the run first, the settings under it
     with gr.Row(elem_id="train-row"):
         with gr.Column(scale=1, min_width=280):
+            # a password box: the code never shows on the projected page; hidden where none is needed (this computer)
+            code = gr.Textbox(label=t("train.teacher_code"), info=t("train.teacher_code_info"), type="password",
+                              max_lines=1, elem_id="train-code", visible=teacher.from_environment)
+            with gr.Row():
+                train_button = gr.Button(t("train.train"), variant="primary", elem_id="train-start")
+                stop_button = gr.Button(t("train.stop"), variant="stop", interactive=False, elem_id="train-stop")
             arch = gr.Radio([(ARCH_TITLES[a], a) for a in ARCHES], value="unet", label=t("train.arch"))
             loss = gr.Dropdown(list(LOSS_CHOICES), value="ce+dice", label=t("train.loss"), allow_custom_value=True,
                                info=t("train.loss_info"))
@@ -280,20 +288,16 @@ def build(page: Page) -> Built:
             photos = gr.Slider(16, MAX_PHOTOS, value=RunSettings.photos, step=8, label=t("train.photos"))
             epochs = gr.Slider(1, 30, value=RunSettings.epochs, step=1, label=t("train.epochs"))
             size = gr.Radio(list(SIZES), value=SIZES[0], label=t("train.size"), info=t("train.size_info"))
-            # a password box: the code never shows on the projected page; hidden where none is needed (this computer)
-            code = gr.Textbox(label=t("train.teacher_code"), info=t("train.teacher_code_info"), type="password",
-                              max_lines=1, elem_id="train-code", visible=teacher.from_environment)
-            with gr.Row():
-                train_button = gr.Button(t("train.train"), variant="primary", elem_id="train-start")
-                stop_button = gr.Button(t("train.stop"), variant="stop", interactive=False, elem_id="train-stop")
-        with gr.Column(scale=2, min_width=320):
+        with gr.Column(scale=3, min_width=320):
             status = gr.Markdown(elem_id="train-status")
+            with gr.Row():  # side by side on a projector, stacked on a phone
+                plots = [gr.Plot(show_label=False, min_width=280, elem_id=f"train-plot-{key}") for key in PANELS]
+            gr.Markdown(t("train.line_key"), elem_classes=["segdemo-line-key"])
             gr.Markdown(t("train.snapshots"))
             snapshots = gr.Gallery(show_label=False, columns=6, height="auto", object_fit="contain",
                                    elem_id="train-snapshots", buttons=["fullscreen"])
             keep_button = gr.Button(t("train.keep"), interactive=False, elem_id="train-keep")
-    with gr.Row():  # side by side on a projector, stacked on a phone
-        plots = [gr.Plot(show_label=False, min_width=300, elem_id=f"train-plot-{key}") for key in PANELS]
+    gr.Markdown(t("train.intro"))
     with gr.Accordion(t("train.command_title"), open=False):
         command = gr.Markdown()
     timer = gr.Timer(IDLE_POLL_S)
