@@ -3,7 +3,8 @@
 Starts ``python app.py`` with the shipped checkpoints on 127.0.0.1 (or uses ``--url``) and reports:
 
 - **agreement**: the page network's labels, computed by the page (``segdemo/assets/web/network.js``)
-  on validation photos, against the server's (``Segmenter``, what the app runs for the model), at
+  on validation photos, against the server's (``Segmenter``, what the app runs for the model) and
+  the float32 model's (the answers every export is held to), at
   the network's input size and at the photo's own size (the page's labels enlarged as its overlay
   is drawn, nearest neighbour, against the server's labels drawn at that size);
 - **frames/s** of one page streaming Chromium's synthetic webcam, as the page shows it;
@@ -214,8 +215,9 @@ def main(argv=None):
 
                 images = fidelity.validation_images("regions")[0][:args.photos]
                 segmenter = Segmenter(checkpoints_root() / LIVE_MODEL)
-                figures["agreement"] = {**agreement(segmenter, images, page_labels(page, images)),
-                                        "server_engine": segmenter.engine}
+                labels = page_labels(page, images)
+                figures["agreement"] = {**agreement(segmenter, images, labels), "server_engine": segmenter.engine,
+                                        "float32": agreement(Segmenter(segmenter.folder, precision="float32"), images, labels)}
                 print(f"agreement: {json.dumps(figures['agreement'])}", flush=True)
             context.close()
             if args.pages and process is not None:

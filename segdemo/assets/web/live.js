@@ -103,7 +103,8 @@ class LiveView {
     const where = this.network.where.engine === "WebAssembly"
       ? fill(this.texts.threads, {threads: this.network.where.threads}) : this.network.where.engine;
     while (this.running) {
-      if (!this.root.isConnected || this.root.offsetParent === null) return this.stop();
+      // the tab, the browser tab or the in-page block hidden: stop, releasing the camera
+      if (document.hidden || !this.root.isConnected || this.root.offsetParent === null) return this.stop();
       const started = performance.now();
       const frame = await createImageBitmap(video);  // the frame segmented is the frame shown
       const result = await this.network.segment(frame);
