@@ -159,3 +159,15 @@ def test_atrous_keeps_four_times_the_positions_for_the_same_field_and_weights():
     assert facts16[2:] == facts32[2:]  # the dilated blocks see as far as the strided ones
     with pytest.raises(ValueError, match="16 or 32"):
         deeplab.blocks(8)
+
+
+def test_a_class_run_of_deeplab_starts_from_the_bundled_ade20k_network(tmp_path):
+    from segdemo.serving.class_training import ClassTrainer, RunSettings  # noqa: PLC0415 (serving above networks)
+
+    trainer = ClassTrainer(60, photo="photo.jpg", root=tmp_path)
+    assert trainer.start_weights("deeplabv3plus") == ade20k_network.BUNDLED_FOLDER and trainer.start_available("deeplabv3plus")
+    settings = RunSettings(arch="deeplabv3plus", size=(100, 130))
+    arguments = settings.train_arguments(tmp_path / "model", trainer.start_weights("deeplabv3plus"))
+    assert settings.network_size == (96, 128)  # multiples of 16
+    assert arguments[arguments.index("--encoder-weights") + 1] == str(ade20k_network.BUNDLED_FOLDER)
+    assert arguments[arguments.index("--lr") + 1] == "5e-4" and "--fpn-filters" not in arguments

@@ -10,11 +10,13 @@ multiple, strides and the layers Inside shows.
 """
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import segmentation_models as sm
 
-from segdemo.networks import deeplab
+from segdemo.networks import deeplab, pretrained
+from segdemo.networks.ade20k_network import BUNDLED_FOLDER as ADE20K_FOLDER
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class Architecture:
     decoder_stages: Callable  # network -> [(layer name, role, step)], in the order the data flows
     options: Callable = lambda config: {}  # config -> the builder's own keyword arguments
     in_class: bool = True  # offered by the Train tab
+    pretrained_start: Path = pretrained.SHARED_WEIGHTS  # --encoder-weights of a pretrained run (ImageNet MobileNetV2)
+    recipe: tuple = ()  # the training arguments of the project's recipe for it, beyond the common ones
 
 
 def names_matching(network, pattern):
@@ -73,9 +77,12 @@ PSPNET = Architecture("pspnet", "PSPNet", sm.PSPNet, lambda config: 6 * config.p
                       lambda config: config.psp_downsample, pyramid_pooling_stages,
                       options=lambda config: {"downsample_factor": config.psp_downsample})
 FPN = Architecture("fpn", "FPN", sm.FPN, lambda config: 32, lambda config: 4, feature_pyramid_stages,
-                   options=lambda config: {"pyramid_block_filters": config.pyramid_filters})
+                   options=lambda config: {"pyramid_block_filters": config.pyramid_filters},
+                   recipe=("--fpn-filters", "128"))  # 2.8x less compute than 256 channels (README)
+# from a whole segmentation network (ADE20K), not an ImageNet encoder: half the peak learning rate
 DEEPLABV3PLUS = Architecture("deeplabv3plus", "DeepLabV3+", deeplab.DeepLabV3Plus, lambda config: deeplab.INPUT_MULTIPLE,
-                             lambda config: deeplab.DECODER_STRIDE, deeplab.decoder_stages, in_class=False)
+                             lambda config: deeplab.DECODER_STRIDE, deeplab.decoder_stages,
+                             pretrained_start=ADE20K_FOLDER, recipe=("--lr", "5e-4"))
 LINKNET = Architecture("linknet", "Linknet", sm.Linknet, lambda config: 32, lambda config: 1, skip_stages("add"),
                        in_class=False)
 

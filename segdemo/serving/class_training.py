@@ -25,8 +25,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from segdemo.networks.architectures import get_architecture
 from segdemo.networks.models import ARCH_TITLES, WEIGHTS_FILE, required_multiple
-from segdemo.networks.pretrained import SHARED_WEIGHTS
 from segdemo.networks.training_events import read_events, snapshot_file
 from segdemo.serving.addresses import is_loopback
 
@@ -115,12 +115,13 @@ class RunSettings:
         return tuple(max(multiple, round(side / multiple) * multiple) for side in self.size)
 
     def train_arguments(self, out, encoder_weights):
-        """The ``python -m segdemo.networks.train`` arguments of this run (FPN with the shipped model's 128 channels)."""
+        """The ``python -m segdemo.networks.train`` arguments of this run, with its architecture's recipe
+        (FPN's 128 pyramid channels, DeepLabV3+'s rate for a whole pretrained network)."""
         height, width = self.network_size
         return ["--arch", self.arch, "--labels", "regions", "--size", f"{height}x{width}", "--batch", str(self.batch),
                 "--epochs", str(self.epochs), "--limit", str(self.photos), "--loss", self.loss,
                 "--encoder-weights", str(encoder_weights) if self.pretrained else "none",
-                *(["--fpn-filters", "128"] if self.arch == "fpn" else []),
+                *get_architecture(self.arch).recipe,
                 "--out", str(out), "--resume-dir", str(Path(out).parent / "resume")]
 
     @property
@@ -254,29 +255,38 @@ class ClassTrainer:
     """At most one run at a time on this server; the latest run stays readable after it ends.
 
     ``command(settings, run folder, photo, deadline)`` gives the process to start (tests start a
-    stand-in); by default ``worker_command`` with the shared ImageNet encoder arrays.
+    stand-in); by default ``worker_command`` from each architecture's pretrained start (the shared
+    ImageNet arrays; DeepLabV3+: the bundled ADE20K network) unless ``encoder_weights`` names one.
     """
 
-    def __init__(self, cap_s, photo, root=None, encoder_weights=SHARED_WEIGHTS, command=None, poll_s=POLL_S):
+    def __init__(self, cap_s, photo, root=None, encoder_weights=None, command=None, poll_s=POLL_S):
         self.cap_s, self.photo, self.root = cap_s, photo, Path(root) if root else runs_root()
-        self.encoder_weights, self.poll_s = Path(encoder_weights), poll_s
+        self.encoder_weights, self.poll_s = Path(encoder_weights) if encoder_weights else None, poll_s
         core = training_core()
         self.command = command or (lambda settings, folder, photo, deadline: worker_command(
-            settings, folder, photo, deadline, self.encoder_weights, core))
+            settings, folder, photo, deadline, self.start_weights(settings.arch), core))
         self.run = None
         self.kept = []  # runs offered in Predict and Compare, oldest first
         self._lock = threading.Lock()
 
+    def start_weights(self, arch):
+        """What a pretrained run of ``arch`` starts from: the weights given, else its architecture's own start."""
+        return self.encoder_weights or get_architecture(arch).pretrained_start
+
+    def start_available(self, arch):
+        return Path(self.start_weights(arch)).is_dir()
+
     @property
     def encoder_available(self):
-        return self.encoder_weights.is_dir()
+        """Whether the default network (U-Net) can start pretrained here."""
+        return self.start_available("unet")
 
     def start(self, settings, owner):
         """Start a run for ``owner`` (who alone may stop it, with this computer); TrainingRefused says why not."""
         with self._lock:
             if self.run is not None and self.run.running:
                 raise TrainingRefused("train.busy")
-            if settings.pretrained and not self.encoder_available:
+            if settings.pretrained and not self.start_available(settings.arch):
                 raise TrainingRefused("train.no_encoder")
             number = (self.run.number + 1) if self.run else 1
             folder = self.root / f"run-{number}"
