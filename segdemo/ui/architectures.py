@@ -11,7 +11,7 @@ from segdemo.networks.checkpoint import METRIC, METRICS_FILE
 from segdemo.networks.architectures import get_architecture
 from segdemo.networks.models import ARCH_TITLES, BACKBONE_TITLES
 from segdemo.ui.common import millions, model_label, score_table
-from segdemo.ui import transfer
+from segdemo.ui import deeplab_lessons
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, say_columns, say_metric_titles, t, table
 
@@ -196,7 +196,7 @@ def build(page: Page) -> Built:
             return table(headers, rows), encoder_changes(rows, language, speed, names)
 
         built.fill_on_load(draw_encoders, [encoders, changes])
-    transfer.build_section(page, built)
+    deeplab_lessons.build_section(page, built)
     to_inside = gr.Button(t("architectures.to_inside"), size="sm")
     to_inside.click(lambda: gr.Tabs(selected="inside"), None, page.tabs, api_name=False)
     return built

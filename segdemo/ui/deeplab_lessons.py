@@ -1,6 +1,10 @@
-"""What DeepLabV3+ knew before it saw Stanford Background: transfer learning with our own numbers.
+"""What DeepLabV3+ teaches, measured on our own model: a section of the Architectures tab.
 
-A section of the Architectures tab.  For one photo it shows the ADE20K network's own answer in
+**Atrous convolution**: the same weights at output stride 16 (dilated late blocks) and at 32
+(plain MobileNetV2), from ``python -m segdemo.inside.atrous`` (``studies/deeplab/atrous.json``):
+positions the head sees, receptive field, parameters, time, scores.
+
+**Transfer learning**, what it knew before it saw Stanford Background: for one photo it shows the ADE20K network's own answer in
 its 32 classes (it knows "house", "sea", "field", "car" without ever seeing this dataset),
 the same answer counted as our 8 classes (what zero-shot scoring measures), and the answer of
 DeepLabV3+ fine-tuned from it.  Beside it, the scores before and after fine-tuning on the
@@ -17,20 +21,34 @@ from segdemo.imaging import overlay
 from segdemo.networks.ade20k_network import ADE20K_COLOURS, ADE20K_CLASSES, ADE20KInterpreter, regions_of_ade20k
 from segdemo.networks.checkpoint import METRICS_FILE
 from segdemo.paths import PROJECT_ROOT
-from segdemo.ui.common import decode_or_explain, examples_gallery, photo_input, save_image, score_table, segment_or_explain
+from segdemo.ui.common import (decode_or_explain, examples_gallery, millions, photo_input, save_image, score_table,
+                               segment_or_explain)
 from segdemo.ui.text import language_of, say, say_class, say_columns, t, table
 
 FINE_TUNED = "deeplabv3plus"
-ZERO_SHOT_STUDY = PROJECT_ROOT / "studies" / "deeplab" / "zero_shot_int8.json"
+STUDIES = PROJECT_ROOT / "studies" / "deeplab"
+ZERO_SHOT_STUDY, ATROUS_STUDY = STUDIES / "zero_shot_int8.json", STUDIES / "atrous.json"
 TO_REGIONS = np.array(regions_of_ade20k(list(REGIONS.classes)), np.uint8)
 
 
-def zero_shot_scores():
-    """The interpreter's zero-shot summary on the validation photos, or None when the study is absent."""
+def study(path):
+    """A study's recorded figures, or None when it is absent."""
     try:
-        return json.loads(ZERO_SHOT_STUDY.read_text())["scores"]["interpreter"]
-    except (OSError, KeyError, ValueError):
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
         return None
+
+
+def atrous_rows(language, figures):
+    """One row per output stride: atrous or not, the deepest map, the centre's field, parameters, ms, scores."""
+    rows = []
+    for row in figures["rows"]:
+        height, width = row["deepest_map"]
+        rows.append([say(language, "atrous.with" if row["atrous"] else "atrous.without", stride=row["output_stride"]),
+                     f"{height}x{width}", f"{row['centre_field'][0]} px", millions(row["parameters"]),
+                     round(row["milliseconds"]), row["time_ratio"],
+                     *(round(row[key], 3) if key in row else None for key in ("pixel_accuracy", "miou"))])
+    return rows
 
 
 def score_row(language, key, summary):
@@ -58,9 +76,15 @@ def ade20k_legend(labels, language):
 def build_section(page, built):
     """The section's components and events; its score table is filled on page load."""
     registry = page.registry
+    atrous = study(ATROUS_STUDY)
+    if atrous:
+        gr.Markdown(t("atrous.intro"))
+        atrous_table = score_table(t("atrous.table"))
+        built.fill_on_load(lambda request=None: table(say_columns(language_of(request), "atrous.columns"),
+                                                      atrous_rows(language_of(request), atrous)), [atrous_table])
     gr.Markdown(t("transfer.intro"))
     scores = score_table(t("transfer.scores"))
-    zero_shot = zero_shot_scores()
+    zero_shot = (study(ZERO_SHOT_STUDY) or {}).get("scores", {}).get("interpreter")
     fine_tuned = registry.entries.get(FINE_TUNED)
 
     def draw_scores(request: gr.Request = None):
