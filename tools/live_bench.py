@@ -8,6 +8,8 @@ Starts ``python app.py`` with the shipped checkpoints on 127.0.0.1 (or uses ``--
   the network's input size and at the photo's own size (the page's labels enlarged as its overlay
   is drawn, nearest neighbour, against the server's labels drawn at that size);
 - **frames/s** of one page streaming Chromium's synthetic webcam, as the page shows it;
+- the same page's rate **on the server** path (the switch above the camera), for comparison under
+  the same load;
 - **server CPU** while ``--pages`` pages stream at once (no work per frame: it should stay near idle),
   and each page's rate meanwhile;
 - **first load**: bytes over the wire and seconds from Start to the first frame shown, for a fresh
@@ -29,7 +31,7 @@ import cv2
 import numpy as np
 
 from segdemo.ui.tab import tab_button
-from tools.browser import open_context
+from tools.browser import follow_webcam, open_context
 
 LIVE_MODEL = "pspnet"  # the Live tab's model with the shipped checkpoints (the fastest of the default set)
 
@@ -207,7 +209,12 @@ def main(argv=None):
             time.sleep(args.seconds)
             figures["one_page"] = dict(zip(("frames_per_second", "line"), shown_rate(page)))
             print(f"one page: {figures['one_page']['line']}", flush=True)
-            page.locator(".segdemo-live-start").click()  # stop, so the agreement runs alone
+            page.locator(".segdemo-live-start").click()  # stop
+            page.locator("#live-where input[value=server]").click()
+            figures["one_page_on_the_server"] = dict(zip(("frames_per_second", "line"), follow_webcam(page, args.seconds)))
+            print(f"one page, on the server: {figures['one_page_on_the_server']['line']}", flush=True)
+            page.close()  # ends the server's stream, so the agreement runs alone
+            page = open_live(context, url)
             if args.photos:
                 from segdemo.serving import fidelity
                 from segdemo.serving.inference import Segmenter
