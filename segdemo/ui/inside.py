@@ -227,18 +227,22 @@ def build(page: Page) -> Built:
     missing = no_model_notice(registry)
     if preferred:
         warm_up_once_serving(registry, preferred)
-    gr.Markdown(t("inside.intro"))
+    # projector first (1366x768): the picture to click and what it answers side by side on the first
+    # screen (the answer had come 900 px below it); the explanation under the views
     with gr.Row():
-        with gr.Column():
-            photo = photo_input(t("photo"))
+        with gr.Column(scale=2):
+            photo = photo_input(t("photo"), height=200)
             examples_gallery(photo)
             if view is not None:
                 with gr.Row():
                     image_id = gr.Textbox(label=t("dataset.photo_id"), placeholder=t("dataset.photo_id_example"), min_width=160)
                     open_id = gr.Button(t("inside.open_dataset_photo"), size="sm")
             models = gr.CheckboxGroup(choices, value=preferred, label=t("inside.models"))
-        with gr.Column():
-            target = gr.Image(label=t("inside.target"), type="filepath", interactive=False, elem_id="inside-target")
+        with gr.Column(scale=3):
+            target = gr.Image(label=t("inside.target"), type="filepath", interactive=False, elem_id="inside-target",
+                              height=250)
+            influence_gallery = gr.Gallery(label=t("inside.influence"), columns=3, object_fit="contain", height="auto",
+                                           elem_id="inside-influence")
             gr.Markdown(t("inside.target_help"))
     with gr.Tabs(overflow_behavior="wrap"):  # every view visible on a phone too
         with gr.Tab(t("inside.pixel_tab"), id="inside-pixel", elem_id=tab_element_id("inside-pixel")):
@@ -247,8 +251,6 @@ def build(page: Page) -> Built:
                 row_fraction = gr.Number(0.5, label=t("inside.row"), minimum=0, maximum=1, step=0.01, min_width=120)
                 column_fraction = gr.Number(0.5, label=t("inside.column"), minimum=0, maximum=1, step=0.01, min_width=120)
                 explain = gr.Button(t("inside.explain"), variant="primary", interactive=not missing)
-            influence_gallery = gr.Gallery(label=t("inside.influence"), columns=3, object_fit="contain", height="auto",
-                                           elem_id="inside-influence")
             # the table on the whole width (a column per model: side by side with the notes, the third was cut on a projector)
             pixel_table = score_table(t("inside.pixel_table"))
             pixel_note = gr.Markdown()
@@ -274,6 +276,7 @@ def build(page: Page) -> Built:
             hide_gallery = gr.Gallery(label=t("inside.hidden"), columns=3, object_fit="contain", height="auto",
                                       elem_id="inside-hidden")
             hide_note = gr.Markdown()
+    gr.Markdown(t("inside.intro"))
 
     def on_photo(source, request: gr.Request):
         return clickable(source, language_of(request))
