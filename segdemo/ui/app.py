@@ -56,7 +56,7 @@ CSS = """
 .segdemo-join { display: flex; flex-wrap: wrap; gap: 16px; }
 .segdemo-join-card { margin: 0; text-align: center; font-size: 1.4em; }
 .segdemo-join-card svg { width: 260px; height: 260px; }
-/* Learn's formulas read from the back of a room: KaTeX at 1.6 times the text (issue 33: they were 7-8 px tall) */
+/* Learn's formulas read from the back of a room: KaTeX at 1.5 times the text (21 px), fractions in display size (issue 33: they were 7-8 px tall) */
 /* contrast (axe-core, WCAG AA 4.5:1): white on Gradio's orange primary was 2.8, its grey hints 1.9 */
 .gradio-container { --button-primary-background-fill: #c2410c; --button-primary-background-fill-hover: #9a3412;
   --button-primary-text-color: #ffffff; --body-text-color-subdued: #595963; }
@@ -64,7 +64,7 @@ CSS = """
 .gradio-container .info-text, .gradio-container [data-testid='min-value'], .gradio-container [data-testid='max-value'] { color: #595963; }
 /* a phone's first screen is the students': the teacher's Join panel goes under the tabs */
 @media (max-width: 640px) { #join-panel { order: 1; } }
-.segdemo-formulas .katex { font-size: 1.6em; }
+.segdemo-formulas .katex { font-size: 1.5em; }
 /* Training curves: the charts' one key, a line per model, in the page's text size */
 .segdemo-model-key { display: flex; flex-wrap: wrap; gap: 6px 28px; font-size: 16px; }
 .segdemo-model-key-item { white-space: nowrap; }

@@ -44,6 +44,7 @@ TRAINING, VALIDATION = "#1f77b4", "#d62728"
 CSS = """
 #train-snapshots .grid-wrap { min-height: 0; max-height: none; }
 #train-snapshots .thumbnail-item { aspect-ratio: 4 / 3; }
+#train-snapshots .grid-container { grid-template-columns: repeat(6, minmax(0, 1fr)); }  /* photo and truth small too */
 #train-snapshots .caption-label { white-space: normal; overflow: visible; text-overflow: clip; max-width: 100%; }
 @media (max-width: 640px) {
   #train-snapshots .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); }
@@ -277,8 +278,9 @@ def build(page: Page) -> Built:
             code = gr.Textbox(label=t("train.teacher_code"), info=t("train.teacher_code_info"), type="password",
                               max_lines=1, elem_id="train-code", visible=teacher.from_environment)
             with gr.Row():
-                train_button = gr.Button(t("train.train"), variant="primary", elem_id="train-start")
-                stop_button = gr.Button(t("train.stop"), variant="stop", interactive=False, elem_id="train-stop")
+                train_button = gr.Button(t("train.train"), variant="primary", elem_id="train-start", min_width=100)
+                stop_button = gr.Button(t("train.stop"), variant="stop", interactive=False, elem_id="train-stop",
+                                        min_width=100)
             arch = gr.Radio([(ARCH_TITLES[a], a) for a in ARCHES], value="unet", label=t("train.arch"))
             loss = gr.Dropdown(list(LOSS_CHOICES), value="ce+dice", label=t("train.loss"), allow_custom_value=True,
                                info=t("train.loss_info"))
