@@ -6,7 +6,7 @@ import pytest
 
 # segdemo before TensorFlow: it chooses the legacy tf.keras that segmentation-models needs
 from segdemo.data.labels import REGIONS  # isort: skip
-from segdemo.networks.models import ModelConfig, build_model, required_multiple  # isort: skip
+from segdemo.networks.models import ModelConfig, build_model, required_multiple, segmentation_network  # isort: skip
 from segdemo.networks import ade20k_network, deeplab, pretrained_deeplab  # isort: skip
 from segdemo.networks.pretrained import PretrainedWeightsError, sample_photos  # isort: skip
 import tensorflow as tf  # noqa: E402  isort: skip
@@ -171,3 +171,13 @@ def test_a_class_run_of_deeplab_starts_from_the_bundled_ade20k_network(tmp_path)
     assert settings.network_size == (96, 128)  # multiples of 16
     assert arguments[arguments.index("--encoder-weights") + 1] == str(ade20k_network.BUNDLED_FOLDER)
     assert arguments[arguments.index("--lr") + 1] == "5e-4" and "--fpn-filters" not in arguments
+
+
+@pytest.mark.skipif(not SHARED_FILE.exists(), reason="U-Net's Conv_1 keeps the ImageNet arrays of ../shared/weights")
+def test_unet_can_start_from_the_ade20k_encoder():
+    config = ModelConfig(arch="unet", backbone="mobilenetv2", label_set="regions", height=64, width=64)
+    model = build_model(config, encoder_weights=str(ade20k_network.BUNDLED_FOLDER))
+    network = segmentation_network(model)
+    file_kernel, _ = pretrained_deeplab.read_convolutions(ade20k_network.tflite_path())["expanded_conv_3_expand"]
+    np.testing.assert_allclose(network.get_layer("block_3_expand").get_weights()[0], file_kernel)
+    assert pretrained_deeplab.is_ade20k(ade20k_network.BUNDLED_FOLDER) and not pretrained_deeplab.is_ade20k("/tmp")

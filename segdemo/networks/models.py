@@ -166,6 +166,8 @@ def load_local_encoder(network, config, folder, normalise, calibration_photos):
     if config.arch == "deeplabv3plus":
         return pretrained_deeplab.load_weights(network, calibration_images(config, normalise, calibration_photos),
                                               config.classes, folder)
+    if pretrained_deeplab.is_ade20k(folder):  # the ADE20K network's MobileNetV2 as another decoder's encoder
+        return pretrained_deeplab.load_encoder(network, calibration_images(config, normalise, calibration_photos), folder)
     if config.backbone != "efficientnetb0":
         return pretrained.load_encoder_weights(network, config.backbone, folder)
     return pretrained_efficientnet.load_encoder_weights(network, folder,

@@ -16,12 +16,17 @@ for Stanford Background's regions starts each class's logit from the ADE20K clas
 starts from what the network already knew instead of from random logits over features far
 larger than a fresh layer expects (a random start measured a first loss of 10).  Other label
 sets start their logits afresh.
+
+``load_encoder`` gives segmentation-models' decoders the same start: the file's MobileNetV2
+encoder, segmentation-pretrained, in place of ImageNet's classification-pretrained one.
 """
+from pathlib import Path
+
 import numpy as np
 import tensorflow as tf
 
-from segdemo.networks import folded_batchnorm
-from segdemo.networks.ade20k_network import ADE20K_CLASSES, FOREGROUND, REGIONS_FROM_ADE20K, tflite_path
+from segdemo.networks import folded_batchnorm, pretrained
+from segdemo.networks.ade20k_network import ADE20K_CLASSES, DEFAULT_FILE, FOREGROUND, REGIONS_FROM_ADE20K, tflite_path
 from segdemo.networks.pretrained import PretrainedWeightsError
 
 LOGITS = "logits_semantic"
@@ -128,3 +133,34 @@ def load_weights(network, calibration_images, class_names, source=None):
         raise PretrainedWeightsError("DeepLabV3+'s folded batch norms need calibration photos (N, H, W, 3)")
     folded_batchnorm.unfold(network.input, biases, images)
     return len(layers) if starts is not None else len(layers) - 1
+
+
+def is_ade20k(source):
+    """Whether ``source`` (``--encoder-weights``) names the ADE20K file or a folder holding it."""
+    path = Path(source)
+    return path.suffix == ".tflite" or (path / DEFAULT_FILE).is_file()
+
+
+def load_encoder(network, calibration_images, source=None, imagenet_folder=pretrained.SHARED_WEIGHTS):
+    """ADE20K's MobileNetV2 into segmentation-models' MobileNetV2 encoder of U-Net, FPN or PSPNet.
+
+    The same blocks under Keras' names (``block_3_expand`` is the file's ``expanded_conv_3/expand``);
+    Keras' block 13 halves the map where DeepLab dilates, which the weights allow.  The file has no
+    1280-channel ``Conv_1`` (U-Net and FPN end on it): that one keeps the ImageNet arrays, loaded
+    first.  Returns the number of convolutions taken from the file.
+    """
+    pretrained.load_encoder_weights(network, "mobilenetv2", imagenet_folder)
+    convolutions = read_convolutions(tflite_path(source))
+    biases = {}
+    for layer in network.layers:
+        slim = pretrained.slim_prefix(layer.name)
+        if slim is None or slim[1] or slim[0] not in convolutions:
+            continue  # batch norms are set below; Conv_1 keeps ImageNet's
+        kernel, bias = convolutions[slim[0]]
+        layer.set_weights([_checked(kernel, layer.weights[0], layer.name)])
+        batchnorm = network.get_layer("bn_Conv1" if layer.name == "Conv1" else f"{layer.name}_BN")
+        biases[batchnorm] = _checked(bias, batchnorm.beta, f"{layer.name} bias")
+    if not biases:
+        raise PretrainedWeightsError(f"{network.name} has none of the MobileNetV2 layers of the ADE20K file")
+    folded_batchnorm.unfold(network.input, biases, np.asarray(calibration_images, np.float32))
+    return len(biases)
