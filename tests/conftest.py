@@ -1,14 +1,84 @@
-"""Shared fixtures: a tiny dataset in the real file format and small checkpoints trained on it."""
+"""Shared fixtures: a tiny dataset in the real file format and small checkpoints trained on it; and
+the guard that keeps every test's connections on this machine."""
+import functools
+import ipaddress
 import os
+import socket
 from pathlib import Path
 
 import pytest
 import synthetic
 
+from tools.loadtest import QUIET, free_port  # free_port: shared with the benchmark; tests import it from here
+
 HERE = Path(__file__).parent
 
 TINY_SIZE = "96x96"  # a multiple of 32 (U-Net, FPN) and of 48 (PSPNet)
 SHARED_ARCHIVE = HERE.parent.parent / "shared" / "data" / "iccv09Data.tar.gz"
+
+
+class OffLoopback(RuntimeError):
+    """A test tried to reach another machine. Not an OSError, so no retry loop takes it for a server still starting."""
+
+
+REFUSED = []  # the addresses refused since the last test ended; that test fails
+
+
+def refuse_off_loopback(address):
+    """Raise OffLoopback unless ``address`` (host, port, ...) is a loopback address or ``localhost``.
+
+    Any other name is refused as it is: looking it up would already send a query off this machine.
+    """
+    host = address[0]
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        REFUSED.append(address)
+        raise OffLoopback(f"tests talk to this machine only (127.0.0.1, localhost, ::1), not to {address}")
+
+
+def loopback_only(connect):
+    """``connect`` (``socket.socket.connect`` or ``connect_ex``) refusing TCP off this machine before it is called.
+
+    Every client ends there: urllib, httpx and gradio_client, asyncio and anyio, TLS. The method it
+    calls is looked up in ``__wrapped__`` at each call, so a test can put a stub there.
+    """
+    @functools.wraps(connect)
+    def guarded(sock, address):
+        if sock.type == socket.SOCK_STREAM and sock.family in (socket.AF_INET, socket.AF_INET6):
+            refuse_off_loopback(address)
+        return guarded.__wrapped__(sock, address)
+    return guarded
+
+
+def loopback_only_before_lookup(create_connection):
+    """``socket.create_connection`` refusing a name or address off this machine before it is looked up."""
+    @functools.wraps(create_connection)
+    def guarded(address, *args, **kwargs):
+        refuse_off_loopback(address)
+        return guarded.__wrapped__(address, *args, **kwargs)
+    return guarded
+
+
+def pytest_configure(config):
+    """Tests talk to this machine only (issue 29), from the first import on: TCP off loopback is refused, and
+    neither the UI some tests build nor their gradio_client sessions report to Gradio or Hugging Face."""
+    os.environ.update(QUIET)
+    socket.socket.connect = loopback_only(socket.socket.connect)
+    socket.socket.connect_ex = loopback_only(socket.socket.connect_ex)
+    socket.create_connection = loopback_only_before_lookup(socket.create_connection)
+
+
+@pytest.fixture(autouse=True)
+def nothing_sent_off_loopback():
+    """Fails a test whose process tried to reach another machine, even where its code caught the refusal."""
+    yield
+    refused = REFUSED.copy()
+    REFUSED.clear()
+    if refused:
+        pytest.fail(f"tests talk to this machine only; refused: {refused}")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -48,9 +118,6 @@ def real_data():
     from segdemo.data import resolve_data_root
 
     return resolve_data_root(SHARED_ARCHIVE)
-
-
-from tools.loadtest import free_port  # noqa: E402  (shared with the benchmark; tests import it from here)
 
 
 @pytest.fixture(scope="session")

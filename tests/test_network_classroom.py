@@ -1,5 +1,8 @@
 """A classroom: phones on the room's network reach the teacher's laptop by its address, over
-HTTPS so their cameras work, and big phone photos are shrunk rather than refused."""
+HTTPS so their cameras work, and big phone photos are shrunk rather than refused.
+
+A phone is Chromium opening the app as ``classroom.test``, a name it resolves to 127.0.0.1
+(tools/browser.py): a remote origin to the browser, while every packet stays on this machine."""
 import os
 import ssl
 import subprocess
@@ -17,7 +20,7 @@ from segdemo.imaging import BOMB_PIXELS, MAX_PIXELS, ImageError, load_rgb
 from segdemo.serving.addresses import is_loopback, join_urls, local_addresses
 from segdemo.serving.certificate import certificate_covers, classroom_certificate
 from segdemo.ui.tab import tab_button
-from tools.browser import CHROMIUM, CHROMIUM_FLAGS
+from tools.browser import CHROMIUM, CHROMIUM_FLAGS, CLASSROOM_HOST
 from tools.loadtest import APP, free_port
 
 
@@ -61,36 +64,28 @@ def test_the_certificate_names_the_addresses_and_is_kept(tmp_path):
     assert certificate_covers(cert, ["198.51.100.9"]) and Path(cert).read_bytes() != first
 
 
-def network_address():
-    addresses = local_addresses()
-    if not addresses:
-        pytest.skip("this machine has no network address other than loopback")
-    return addresses[0]
-
-
 @pytest.fixture(scope="module")
-def served_on_the_network(trained_checkpoints, tiny_data, tmp_path_factory):
-    """Starts ``python app.py [--https]`` on every interface; yields a function giving its URL at the
-    machine's network address (not 127.0.0.1), as a phone in the room would open it."""
+def served_to_phones(trained_checkpoints, tiny_data, tmp_path_factory):
+    """Starts ``python app.py [--https]`` on 127.0.0.1; yields a function giving its URL as a phone in
+    the room opens it, by a name (``classroom.test``) rather than as the machine itself."""
     processes = []
 
     def serve(https):
         folder = tmp_path_factory.mktemp("network-app")
         port, scheme = free_port(), "https" if https else "http"
-        env = dict(os.environ, GRADIO_SERVER_NAME="0.0.0.0", GRADIO_SERVER_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False",
+        env = dict(os.environ, GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False",
                    SEGDEMO_CHECKPOINTS=str(trained_checkpoints), SEGDEMO_DATA=str(tiny_data), SEGDEMO_CACHE=str(folder))
         log = folder / "app.log"
         with open(log, "w") as out:
             process = subprocess.Popen([sys.executable, str(APP), *(["--https"] if https else [])], env=env,
                                        stdout=out, stderr=subprocess.STDOUT)
         processes.append(process)
-        url = f"{scheme}://{network_address()}:{port}/"
         unverified = ssl._create_unverified_context()  # the certificate is self-signed, as in a classroom
         deadline = time.time() + 180
         while True:
             try:
-                urllib.request.urlopen(url, timeout=2, context=unverified)
-                return url, folder
+                urllib.request.urlopen(f"{scheme}://127.0.0.1:{port}/", timeout=2, context=unverified)
+                return f"{scheme}://{CLASSROOM_HOST}:{port}/", folder
             except OSError:
                 if process.poll() is not None or time.time() > deadline:
                     raise RuntimeError("the app did not start:\n" + log.read_text()[-3000:])
@@ -103,6 +98,8 @@ def served_on_the_network(trained_checkpoints, tiny_data, tmp_path_factory):
 
 
 def open_in_chromium(playwright, tmp_path, url, locale="en-US"):
+    """A phone's page; the certificate names the laptop's addresses, not the test's name: its error is ignored,
+    as a student accepts the warning."""
     context = playwright.chromium.launch_persistent_context(
         str(tmp_path / f"profile-{locale}"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS,
         viewport={"width": 390, "height": 844}, locale=locale, permissions=["camera"], ignore_https_errors=True)
@@ -114,10 +111,10 @@ def open_in_chromium(playwright, tmp_path, url, locale="en-US"):
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (apt-get install chromium)")
-def test_over_plain_http_from_a_phone_the_page_says_why_the_camera_is_blocked(served_on_the_network, tmp_path):
+def test_over_plain_http_from_a_phone_the_page_says_why_the_camera_is_blocked(served_to_phones, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    url, _ = served_on_the_network(https=False)
+    url, _ = served_to_phones(https=False)
     with sync_playwright() as playwright:
         for locale, words in (("en-US", "The camera is blocked on this page"), ("ja-JP", "このページではカメラが使えません")):
             context, page = open_in_chromium(playwright, tmp_path, url, locale)
@@ -136,10 +133,10 @@ def test_over_plain_http_from_a_phone_the_page_says_why_the_camera_is_blocked(se
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (apt-get install chromium)")
-def test_over_https_a_phone_gets_the_camera_and_the_teacher_a_join_panel(served_on_the_network, tmp_path):
+def test_over_https_a_phone_gets_the_camera_and_the_teacher_a_join_panel(served_to_phones, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    url, cache = served_on_the_network(https=True)
+    url, cache = served_to_phones(https=True)
     assert (cache / "https" / "certificate.pem").exists(), "made on first start, in the segdemo cache"
     with sync_playwright() as playwright:
         context, page = open_in_chromium(playwright, tmp_path, url)

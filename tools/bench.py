@@ -7,6 +7,7 @@ shipped input size with random weights, and the report says so.
 """
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from segdemo.serving.fidelity import timed
 from segdemo.serving.inference import Segmenter
 from segdemo.serving.live import LIVE_SIDE
 from segdemo.serving.registry import ModelRegistry, checkpoints_root
+from tools.loadtest import QUIET
 from tools.report import write_into_readme
 
 TRAIN_STEPS = 20  # per precision; 6 steps gave bf16 1.14x to 1.51x over float32 from run to run
@@ -279,6 +281,7 @@ def classroom(args, command):
 
 
 def main(argv=None):
+    os.environ.update(QUIET)  # its clients and the UI it builds (cold start) talk to the served app only
     parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoints", help="checkpoint folder (default: the app's)")

@@ -13,8 +13,13 @@ from segdemo.ui.tab import tab_button
 
 CHROMIUM = os.environ.get("SEGDEMO_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_MISSING = "Debian's chromium is not installed (apt-get install chromium fonts-noto-cjk)"
+CLASSROOM_HOST = "classroom.test"  # a phone's view of the laptop: a remote, insecure origin to Chromium, yet 127.0.0.1
+# Tests and tools talk to this machine only: every other name (and address) is unresolvable. Chromium
+# takes a single --host-resolver-rules, so the rules are one comma-separated list.
+LOOPBACK_ONLY = (f"--host-resolver-rules=MAP {CLASSROOM_HOST} 127.0.0.1, MAP * ~NOTFOUND, "
+                 "EXCLUDE localhost, EXCLUDE 127.0.0.1, EXCLUDE ::1")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync",
+                  "--disable-component-update", "--disable-sync", LOOPBACK_ONLY,
                   "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]  # a synthetic webcam
 
 

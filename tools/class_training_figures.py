@@ -15,6 +15,7 @@ seconds).  Pause other training on the machine first: it shares the cores being 
 """
 import argparse
 import json
+import os
 import shlex
 import tempfile
 import time
@@ -24,8 +25,7 @@ import numpy as np
 
 from segdemo.data.examples import BUNDLED
 from segdemo.serving.class_training import RunSettings
-from segdemo.ui.train import SIZES
-from tools.loadtest import free_port, start_app
+from tools.loadtest import QUIET, free_port, start_app
 
 
 def timed_predictions(client, photo, model, keep_going, gap_s=0.0):
@@ -47,6 +47,9 @@ def percentiles(latencies):
 
 
 def main(argv=None):
+    os.environ.update(QUIET)  # before gradio is first imported (next line): its client talks to the served app only
+    from segdemo.ui.train import SIZES
+
     defaults = RunSettings()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoints", default=str(Path(__file__).resolve().parents[1] / "checkpoints"))

@@ -15,6 +15,10 @@ from pathlib import Path
 import numpy as np
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
+# The environment of a process that makes gradio_client sessions or builds the UI, so it talks to the served
+# app only: else each session reports itself to Gradio and Hugging Face and looks up the Hub's list of agents.
+# huggingface_hub reads its switch when first imported: set these before gradio is imported.
+QUIET = {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_DISABLE_TELEMETRY": "1"}
 
 
 def free_port():
@@ -41,10 +45,10 @@ def wait_until_serving(url, process, log_path, timeout_s=180):
 def start_app(port, log_path, python=sys.executable, cwd=None, base_env=None, **env):
     """``python app.py`` on 127.0.0.1:``port``: (process, seconds until it serves).
 
-    The environment is ``base_env`` (default: this process's) plus ``env``.
+    The environment is ``base_env`` (default: this process's) plus ``QUIET`` and ``env``.
     """
     environment = dict(os.environ if base_env is None else base_env, GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port),
-                       GRADIO_ANALYTICS_ENABLED="False", **env)
+                       **QUIET, **env)
     log = open(log_path, "w")
     process = subprocess.Popen([str(python), str(Path(cwd or APP.parent) / "app.py")], cwd=cwd, env=environment,
                                stdout=log, stderr=subprocess.STDOUT)

@@ -7,10 +7,11 @@ Each tab in English and Japanese, at 1366x768 (a classroom projector) and 390 px
 phone); Predict and Compare first segment a bundled validation photo (Predict with its classes'
 panel open), and with ``--own-photo``
 also a photo that is not from the dataset (``*-own-*.png``).  Needs Playwright and Debian's
-chromium (requirements-dev.txt, apt-get install chromium).
+chromium (requirements-dev.txt, apt-get install chromium).  Chromium resolves loopback names only
+(``tools.browser.LOOPBACK_ONLY``): the tools talk to this machine only.
 """
 import argparse
-import shutil
+import sys
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -18,6 +19,9 @@ from playwright.sync_api import sync_playwright
 from segdemo.data.examples import BUNDLED
 from segdemo.ui.app import PANELS, TABS
 from segdemo.ui.tab import tab_button
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script too: the project's tools package
+from tools.browser import CHROMIUM, LOOPBACK_ONLY  # noqa: E402
 
 VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 LOCALES = {"en": "en-US", "ja": "ja-JP"}
@@ -81,7 +85,8 @@ def inside_views(page, out, suffix):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", default="http://127.0.0.1:7860/")
+    parser.add_argument("--url", default="http://127.0.0.1:7860/",
+                        help="the app on this machine: 127.0.0.1, localhost, or classroom.test as a phone sees it")
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
     parser.add_argument("--example", type=Path, help="photo to segment (default: the first bundled example)")
     parser.add_argument("--own-photo", type=Path, help="also segment this photo (not from the dataset) in Predict and Compare")
@@ -91,9 +96,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     example = args.example or next(iter(sorted(EXAMPLES.glob("*.jpg"))), None)
     args.out.mkdir(parents=True, exist_ok=True)
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", LOOPBACK_ONLY])
         for language in args.languages:
             for device in args.devices:
                 context = browser.new_context(locale=LOCALES[language], viewport=VIEWPORTS[device])
