@@ -91,7 +91,19 @@ HEAD = """
       button.setAttribute("aria-label", label(button) || button.querySelector("img")?.alt || "picture");
     });
     document.querySelectorAll("div.empty[aria-label]:not([role])").forEach((box) => box.setAttribute("role", "img"));
+    // a region that scrolls sideways (a wide table on a phone) must hold the keyboard's focus to be scrolled by
+    // it: a Markdown table takes it itself; a Dataframe's scroller has role "none" inside its grid (focusable,
+    // it would lose that role), so its first header cell takes it
+    const scrolls = (region) => region.scrollWidth > region.clientWidth + 1 || region.scrollHeight > region.clientHeight + 1;
+    document.querySelectorAll(".segdemo-wide-table:not([tabindex]), .segdemo-wide-table table:not([tabindex])").forEach((region) => {
+      if (scrolls(region)) region.setAttribute("tabindex", "0");
+    });
+    document.querySelectorAll(".virtual-table-viewport").forEach((region) => {
+      const cell = region.querySelector("th, td");
+      if (cell && scrolls(region) && !region.querySelector("[tabindex='0']")) cell.setAttribute("tabindex", "0");
+    });
   };
+  window.addEventListener("resize", () => fix());
   let queued = false;
   new MutationObserver(() => { if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; fix(); }); } })
     .observe(document.documentElement, {childList: true, subtree: true});
