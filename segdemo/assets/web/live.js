@@ -50,6 +50,7 @@ class LiveView {
       name: this.texts.classes[index] ?? name, colour: config.colours[index]}));
     this.colours = null;  // a canvas at the network's size holding the last frame's colours
     this.running = false;
+    this.generation = 0;  // a Stop then Start while a frame is in flight must not leave two loops
     this.parts.start.textContent = this.texts.start;
     this.parts.start.addEventListener("click", () => (this.running ? this.stop() : this.start()));
   }
@@ -99,10 +100,11 @@ class LiveView {
   /** Segment the newest frame, draw it, and again; stops when the tab or the page stops showing it. */
   async loop() {
     const shown = [];
+    const generation = ++this.generation;
     const {video, overlay, rate, legend} = this.parts;
     const where = this.network.where.engine === "WebAssembly"
       ? fill(this.texts.threads, {threads: this.network.where.threads}) : this.network.where.engine;
-    while (this.running) {
+    while (this.running && generation === this.generation) {
       // the tab, the browser tab or the in-page block hidden: stop, releasing the camera
       if (document.hidden || !this.root.isConnected || this.root.offsetParent === null) return this.stop();
       const started = performance.now();

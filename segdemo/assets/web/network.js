@@ -17,9 +17,11 @@ async function loadRuntime() {
 /** The network at `modelUrl` compiled for WebGPU where the browser has it, else WebAssembly. */
 export async function openNetwork(modelUrl, inputHeight, inputWidth) {
   const {threads} = await loadRuntime();
-  const bytes = new Uint8Array(await (await fetch(modelUrl)).arrayBuffer());
+  const response = await fetch(modelUrl);
+  if (!response.ok) throw new Error(`${modelUrl}: HTTP ${response.status}`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
   let model = null;
-  let where = threads > 1 ? {engine: "WebAssembly", threads} : {engine: "WebAssembly", threads: 1};
+  let where = {engine: "WebAssembly", threads};
   if (isWebGPUSupported() && getDefaultEnvironment().webGpuDevice) {
     try {
       model = await loadAndCompile(bytes.slice(), {accelerator: "webgpu"});
@@ -29,14 +31,13 @@ export async function openNetwork(modelUrl, inputHeight, inputWidth) {
     }
   }
   model = model || await loadAndCompile(bytes, {accelerator: "wasm"});
-  return new PageNetwork(model, inputHeight, inputWidth, where, bytes.byteLength);
+  return new PageNetwork(model, inputHeight, inputWidth, where);
 }
 
 export class PageNetwork {
-  constructor(model, height, width, where, bytes) {
+  constructor(model, height, width, where) {
     this.model = model;
     this.where = where;
-    this.bytes = bytes;
     this.input = new OffscreenCanvas(width, height).getContext("2d", {willReadFrequently: true});
     // scales as the server's OpenCV does, within one level (the default "low" differed by up to 18)
     this.input.imageSmoothingQuality = "medium";
