@@ -81,6 +81,18 @@ def nothing_sent_off_loopback():
         pytest.fail(f"tests talk to this machine only; refused: {refused}")
 
 
+@pytest.fixture
+def float32_policy():
+    """Exactness checks are float32's: in-process training elsewhere in the suite leaves mixed_bfloat16 set."""
+    import segdemo  # noqa: F401  (before TensorFlow: it chooses the legacy tf.keras)
+    import tensorflow as tf
+
+    previous = tf.keras.mixed_precision.global_policy()
+    tf.keras.mixed_precision.set_global_policy("float32")
+    yield
+    tf.keras.mixed_precision.set_global_policy(previous)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_cache(tmp_path_factory):
     """Keep dataset caches of the tests out of the user's ~/.cache."""

@@ -15,13 +15,7 @@ ADE20K = ade20k_network.ADE20K_CLASSES
 SHARED_FILE = ade20k_network.SHARED_FOLDER / ade20k_network.DEFAULT_FILE
 
 
-@pytest.fixture(autouse=True)
-def float32_policy():
-    """Agreement with the file is float32's: in-process training elsewhere leaves mixed_bfloat16 set."""
-    previous = tf.keras.mixed_precision.global_policy()
-    tf.keras.mixed_precision.set_global_policy("float32")
-    yield
-    tf.keras.mixed_precision.set_global_policy(previous)
+pytestmark = pytest.mark.usefixtures("float32_policy")  # conftest: exactness is float32's
 
 
 def test_output_stride_16_with_atrous_blocks_and_a_stride_4_decoder():

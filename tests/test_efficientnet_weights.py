@@ -13,13 +13,7 @@ from segdemo.networks.pretrained import PretrainedWeightsError, sample_photos
 CONFIG = ModelConfig(arch="unet", backbone="efficientnetb0", label_set="regions", height=64, width=64)
 
 
-@pytest.fixture(autouse=True)
-def float32_policy():
-    """The exactness checks are float32's: in-process training elsewhere in the suite leaves mixed_bfloat16 set."""
-    previous = tf.keras.mixed_precision.global_policy()
-    tf.keras.mixed_precision.set_global_policy("float32")
-    yield
-    tf.keras.mixed_precision.set_global_policy(previous)
+pytestmark = pytest.mark.usefixtures("float32_policy")  # conftest: exactness is float32's
 
 
 def folded_layers(network):
