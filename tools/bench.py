@@ -265,11 +265,13 @@ def miou_pair(row):
 
 
 def classroom(args, command):
-    """``--classroom``: the bundled validation photos, half of them at a phone's size, sent by a class."""
+    """``--classroom``: the bundled validation photos, half of them at a phone's size, sent by a class; then
+    five bursts of 30 new visitors, and classes of 10 and 30 in Inside the network."""
     from tools.classroom import classroom_markdown, run_classroom
 
     with tempfile.TemporaryDirectory(prefix="segdemo-classroom-") as scratch:
-        results = run_classroom(checkpoints_root(args.checkpoints), scratch, sorted(EXAMPLES.glob("*.jpg")))
+        results = run_classroom(checkpoints_root(args.checkpoints), scratch, sorted(EXAMPLES.glob("*.jpg")),
+                                new_visitor_bursts=5, inside_class_sizes=(10, 30))
     text = classroom_markdown(results, command, describe_machine())
     print(text)
     if args.json:
@@ -295,7 +297,8 @@ def main(argv=None):
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     parser.add_argument("--classroom", action="store_true",
                         help="instead: a class against `python app.py` (30 students x 5 photos at once, five times; "
-                             "10 x 3 on /compare; 100 users at once); --readme then writes the classroom block")
+                             "10 x 3 on /compare; 5 bursts of 30 new visitors; 10 and 30 at once in Inside the network; "
+                             "100 users at once); --readme then writes the classroom block")
     args = parser.parse_args(argv)
     command = "python -m tools.bench " + " ".join(argv if argv is not None else sys.argv[1:])
     if args.classroom:

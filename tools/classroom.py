@@ -6,7 +6,9 @@ fetched as a browser fetches them, over one kept-alive connection: ``gradio_clie
 download opens a new connection (and TLS context) per file, which on the same 2 cores costs
 more CPU than the server spends on the answer.  Used by ``python -m tools.bench
 --classroom`` (the shipped models, half dataset-size and half phone-size photos) and by the
-test suite (small models), so both report the same figures the same way.
+test suite (small models), so both report the same figures the same way.  The benchmark adds
+bursts of new visitors (fresh sessions: what the server keeps per visitor) and a class exploring
+*Inside the network*, each student clicking a pixel of a photo of their own.
 """
 import functools
 import os
@@ -16,6 +18,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+from tools.loadtest import rss_mib
 
 PHONE_SIZE = (4032, 3024)  # a 12-megapixel phone photo, landscape
 
@@ -34,11 +38,22 @@ def phone_photo(source, folder, size=PHONE_SIZE, seed=0):
     return path
 
 
-def class_photos(sources, folder, count=6):
-    """``count`` photos: the first half of ``sources`` as they are, phone-size copies of the rest."""
+def class_photos(sources, folder, count=6, phone_share=0.5):
+    """``count`` photos: ``sources`` as they are, then phone-size copies of the last ``phone_share`` of them."""
     sources = [Path(s) for s in sources][:count]
-    half = (len(sources) + 1) // 2
-    return sources[:half] + [phone_photo(s, folder, seed=i) for i, s in enumerate(sources[half:])]
+    kept = len(sources) - int(phone_share * len(sources))
+    return sources[:kept] + [phone_photo(s, folder, seed=i) for i, s in enumerate(sources[kept:])]
+
+
+def distinct_photos(sources, folder, count):
+    """``count`` photos, one per student: ``sources`` in turn, each one step brighter than the one before,
+    so that no two students send the same photo and no per-photo cache answers for them."""
+    photos = []
+    for index in range(count):
+        image = cv2.imread(str(sources[index % len(sources)])).astype(np.int16) + index // len(sources)
+        photos.append(Path(folder) / f"student-{index:02d}.jpg")
+        cv2.imwrite(str(photos[-1]), np.clip(image, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 92])
+    return photos
 
 
 def cpu_seconds(pid):
@@ -143,21 +158,65 @@ def burst(students, per_student, ask, server_pid=None, timeout_s=600):
     }
 
 
-def predict_asker(photos, model):
-    """Student ``i``'s ``k``-th /predict request: the photos in turn, each student starting elsewhere."""
+def asker(photos, *arguments, api_name):
+    """Student ``i``'s ``k``-th request to ``api_name``: a photo (the photos in turn, each student starting
+    elsewhere), then ``arguments``."""
     from gradio_client import handle_file
 
     def ask(student, index, k):
-        return student.ask(handle_file(str(photos[(index + k) % len(photos)])), model, 0.55, api_name="/predict")
+        return student.ask(handle_file(str(photos[(index + k) % len(photos)])), *arguments, api_name=api_name)
     return ask
+
+
+def predict_asker(photos, model):
+    return asker(photos, model, 0.55, api_name="/predict")
 
 
 def compare_asker(photos, models):
-    from gradio_client import handle_file
+    return asker(photos, models, api_name="/compare")
 
-    def ask(student, index, k):
-        return student.ask(handle_file(str(photos[(index + k) % len(photos)])), models, api_name="/compare")
-    return ask
+
+def new_visitors(url, photos, model, pid, bursts, students=30, per_student=5):
+    """``bursts`` bursts of ``students`` visitors never seen before (a session each), the server's RSS after
+    each: what a server keeps per visitor shows as growth from burst to burst."""
+    outcomes = []
+    for _ in range(bursts):
+        outcome = burst([Student(url) for _ in range(students)], per_student, predict_asker(photos, model), pid)
+        outcomes.append({**outcome, "rss_mib": rss_mib(pid)})
+    return outcomes
+
+
+INSIDE_READY = "segdemo: Inside the network is ready"  # the app's log line once its warm-up is done
+INSIDE_POINT = (0.6, 0.5)  # row, column: the pixel every student clicks, on a photo of their own
+
+
+def logged_line(log_path, start, process, timeout_s=300):
+    """The first line of the app's log that begins with ``start``, once it is there."""
+    deadline = time.perf_counter() + timeout_s
+    while not (lines := [line for line in Path(log_path).read_text().splitlines() if line.startswith(start)]):
+        if process.poll() is not None or time.perf_counter() > deadline:
+            raise RuntimeError(f"the app never logged {start!r}")
+        time.sleep(0.2)
+    return lines[0]
+
+
+def inside_class(url, photos, models, pid, class_sizes, view_class):
+    """A class in *Inside the network*: one student's first clicks, then ``class_sizes`` students clicking
+    a pixel at once (``models`` ticked), then ``view_class`` students asking each other view at once."""
+    models = list(models)
+    pixel = asker(photos, *INSIDE_POINT, models, api_name="/inside_pixel")
+    student, clicks = Student(url), []
+    for k in range(6):
+        began = time.perf_counter()
+        pixel(student, 0, k)
+        clicks.append(time.perf_counter() - began)
+    results = {"first_click_ms": 1000 * clicks[0], "alone_ms": percentile_ms(clicks[1:], 50),
+               "pixel": [burst([Student(url) for _ in range(size)], 1, pixel, pid) for size in class_sizes]}
+    views = {"probabilities": asker(photos, models[0], api_name="/inside_probabilities"),
+             "feature maps": asker(photos, models[-1], api_name="/inside_features"),
+             "hide the centre": asker(photos, "centre", 0, 0, 0, 0, models, api_name="/inside_hide")}
+    results["views"] = {view: burst([Student(url) for _ in range(view_class)], 1, ask, pid) for view, ask in views.items()}
+    return results
 
 
 def alone(url, photo, model, repeats=7):
@@ -188,15 +247,18 @@ def beyond_capacity(url, photos, model, clients, timeout_s=60):
 
 def run_classroom(checkpoints, scratch, sources, model="unet", compare_models=("unet", "pspnet", "fpn"),
                   students=30, per_student=5, bursts=5, compare_students=10, compare_per_student=3,
-                  overload=100, python=None, **app_env):
+                  new_visitor_bursts=0, inside_class_sizes=(), overload=100, python=None, **app_env):
     """Start ``python app.py`` as a user would and run a class on it; every figure in a dict.
 
     One student alone (a dataset-size and a phone-size photo), ``bursts`` bursts of ``students``
     x ``per_student`` on /predict by the same students (the server's RSS and Gradio's cache
-    after each), ``compare_students`` x ``compare_per_student`` on /compare, then ``overload``
-    users at once; the app's temporary folder is the scratch folder's, so its size is the cache's.
+    after each), ``compare_students`` x ``compare_per_student`` on /compare, ``new_visitor_bursts``
+    bursts of ``students`` new visitors (a third of their photos phone-size), a class of each of
+    ``inside_class_sizes`` in Inside the network (``compare_models`` ticked; each other view by the
+    largest), then ``overload`` users at once; the app's temporary folder is the scratch folder's,
+    so its size is the cache's.
     """
-    from tools.loadtest import free_port, rss_mib, start_app
+    from tools.loadtest import free_port, start_app
 
     scratch = Path(scratch)
     photos = class_photos(sources, scratch)
@@ -222,6 +284,16 @@ def run_classroom(checkpoints, scratch, sources, model="unet", compare_models=("
                                       "cache_mib": size / 2 ** 20})
         results["compare"] = burst(class_of[:compare_students], compare_per_student,
                                    compare_asker(photos, list(compare_models)), process.pid)
+        if new_visitor_bursts:
+            (scratch / "visitors").mkdir(exist_ok=True)
+            visitors = class_photos(sources, scratch / "visitors", phone_share=1 / 3)
+            results["new_visitors"] = new_visitors(url, visitors, model, process.pid, new_visitor_bursts, students,
+                                                   per_student)
+        if inside_class_sizes:
+            results["inside_warm_up"] = logged_line(scratch / "app.log", INSIDE_READY, process)
+            own = distinct_photos(sources, scratch, max(inside_class_sizes))
+            results["inside"] = inside_class(url, own, compare_models, process.pid, inside_class_sizes,
+                                             max(inside_class_sizes))
         results["overload"] = beyond_capacity(url, photos, model, overload)
         results["after_overload_ms"] = alone(url, photos[0], model, repeats=1)[0]
         results["rss_end_mib"] = rss_mib(process.pid)
@@ -253,8 +325,39 @@ def classroom_markdown(results, command, machine):
               f"- /compare ({compare['students']} students x {compare['per_student']}, 3 models each): "
               f"{len(compare['failures'])} failures, p50 {compare['p50_ms'] / 1000:.2f} s, p95 {compare['p95_ms'] / 1000:.2f} s, "
               f"{compare['answers_per_s']:.2f} answers/s",
+              *visitor_lines(results), *inside_lines(results),
               f"- Beyond capacity, {overload['clients']} users at once: {overload['answered']} answered, "
               f"{overload['busy']} told busy, {len(overload['other_failures'])} other failures, {overload['hung']} hung, "
               f"all replied within {overload['slowest_s']:.1f} s; a photo right after: "
               f"{results['after_overload_ms']:.0f} ms"]
     return "\n".join(lines)
+
+
+def visitor_lines(results):
+    """The README's lines for the bursts of new visitors, if any."""
+    bursts = results.get("new_visitors") or []
+    if not bursts:
+        return []
+    rss = [b["rss_mib"] for b in bursts]
+    p95 = ", ".join(f"{b['p95_ms'] / 1000:.2f}" for b in bursts)
+    return [f"- New visitors, {len(bursts)} bursts of {bursts[0]['students']} sessions never seen before x "
+            f"{bursts[0]['per_student']} photos (a third phone-size): p95 {p95} s, "
+            f"{sum(len(b['failures']) for b in bursts)} failures; server RSS after each "
+            f"{', '.join(f'{r:.0f}' for r in rss)} MiB: {rss[-1] - rss[0]:+.0f} MiB after the last against after the "
+            f"first, {1024 * (rss[-1] - rss[0]) / (bursts[0]['students'] * (len(bursts) - 1)):.0f} KiB per visitor"]
+
+
+def inside_lines(results):
+    """The README's lines for the class in Inside the network, if it ran."""
+    inside = results.get("inside")
+    if not inside:
+        return []
+    warm = results["inside_warm_up"].removeprefix("segdemo: ")
+    lines = [f"- Inside the network ({warm}): one student, a pixel with the three models: first click "
+             f"{inside['first_click_ms']:.0f} ms, the next five p50 {inside['alone_ms']:.0f} ms"]
+    for name, outcome in [(f"{o['students']} students at once clicking a pixel", o) for o in inside["pixel"]] + [
+            (f"{o['students']} students at once asking for {view}", o) for view, o in inside["views"].items()]:
+        lines.append(f"- Inside, {name}, each on a photo of their own: {len(outcome['failures'])} failures, "
+                     f"p50 {outcome['p50_ms'] / 1000:.2f} s, p95 {outcome['p95_ms'] / 1000:.2f} s, "
+                     f"server CPU {outcome['server_cpu_ms_per_answer']:.0f} ms per answer")
+    return lines
