@@ -31,8 +31,15 @@ def open_context(playwright, profile, locale="en-US"):
 
 
 def follow_webcam(page, seconds=6):
-    """Start the Live tab's stream on an open English page; (frames/s shown, the rate line) after ``seconds``."""
+    """Start the Live tab's server path on an open English page; (frames/s shown, the rate line) after ``seconds``.
+
+    Where a model can run in the page, that is the tab's default: the server path is chosen first.
+    """
     page.locator(tab_button("live")).click()
+    on_server = page.locator("#live-where input[value='server']")
+    if on_server.count() and not on_server.is_checked():
+        on_server.check()
+        page.wait_for_timeout(500)
     panel = page.get_by_role("tabpanel")
     panel.get_by_text("Click to Access Webcam").first.click()
     page.wait_for_timeout(3000)
