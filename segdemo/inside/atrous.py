@@ -59,6 +59,7 @@ def validation_scores(model, config):
     from segdemo.data.labels import get_label_set  # noqa: PLC0415
     from segdemo.imaging import resize  # noqa: PLC0415
     from segdemo.networks import metrics  # noqa: PLC0415
+    from segdemo.serving.inference import full_resolution_labels  # noqa: PLC0415 (scored as evaluate scores)
 
     label_set = get_label_set(config.label_set)
     dataset = load_dataset(label_set)
@@ -66,7 +67,7 @@ def validation_scores(model, config):
     matrix = 0
     for photo, truth in zip(val.images, val.masks):
         probabilities = model(resize(np.asarray(photo, np.float32), config.width, config.height)[None])[0].numpy()
-        labels = resize(probabilities, photo.shape[1], photo.shape[0]).argmax(-1)
+        labels, _ = full_resolution_labels(probabilities, *photo.shape[:2])
         matrix = matrix + metrics.confusion_matrix(truth, labels, label_set.num_classes)
     summary = metrics.summarize(matrix, label_set.classes)
     return {"pixel_accuracy": summary["pixel_accuracy"], "miou": summary["miou"]}
