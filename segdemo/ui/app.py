@@ -62,6 +62,9 @@ CSS = """
   --button-primary-text-color: #ffffff; --body-text-color-subdued: #595963; }
 .gradio-container .or, .gradio-container footer, .gradio-container footer a, .gradio-container footer button,
 .gradio-container .info-text, .gradio-container [data-testid='min-value'], .gradio-container [data-testid='max-value'] { color: #595963; }
+/* a dropdown's list shows only while the dropdown has the focus: reached by Tab, it opened, and stayed
+   open over the page once the keyboard had moved on */
+.gradio-container .wrap:not(:focus-within) > .options { display: none; }
 /* a phone's first screen is the students': the teacher's Join panel goes under the tabs */
 @media (max-width: 640px) { #join-panel { order: 1; } }
 .segdemo-formulas .katex { font-size: 1.5em; }

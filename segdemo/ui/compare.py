@@ -167,6 +167,9 @@ def build(page: Page) -> Built:
 
     run.click(on_compare, [photo, chosen], [gallery, spread, table, note, keys], api_name="compare",
               concurrency_id=SEGMENTING, concurrency_limit=WAITING_LIMIT)
+    # on a phone the results are below the photo, the examples and the models: go there at once, where the progress shows
+    run.click(None, js="() => { if (window.innerWidth < 700) document.getElementById('compare-gallery')"
+                       "?.scrollIntoView({behavior: 'smooth'}); }")
 
     def on_load(request: gr.Request = None):
         language = language_of(request)
