@@ -71,6 +71,7 @@ CSS = """
 /* Training curves: the charts' one key, a line per model, in the page's text size */
 .segdemo-model-key { display: flex; flex-wrap: wrap; gap: 6px 28px; font-size: 16px; }
 .segdemo-model-key-item { white-space: nowrap; }
+.segdemo-model-key-item:first-child { white-space: normal; flex-basis: 100%; }  /* what solid and dashed mean */
 .segdemo-formulas td, .segdemo-formulas th { vertical-align: middle; }
 """
 # Runs in the page's <head>: shows the notices saying why the camera is blocked and what to do

@@ -103,16 +103,18 @@ def curves_figures(all_histories, colour_of, language="en", names=None):
         figure.update_xaxes(title_text=say(language, "curves.epoch"), dtick=max(1, longest // 6))
         if key == "loss":
             log_loss_axis(figure)
-        figure.update_layout(title={"text": f"{say(language, f'curves.{key}')}<br><sup>{say(language, 'curves.line_key')}</sup>"},
-                             height=400, margin={"t": 80, "b": 50, "l": 56})
+        figure.update_layout(title={"text": say(language, f"curves.{key}")},  # what the lines mean: in model_key
+                             height=380, margin={"t": 50, "b": 50, "l": 56})
         figures.append(readable(figure))
     return figures
 
 
-def model_key(names, colour_of):
-    """The three charts' one key, under them in the page's own text: a line of each model's colour and
-    name (in each chart, seven names wrapped into a legend taller than the curves)."""
-    items = "".join(f'<span class="segdemo-model-key-item"><span style="display:inline-block;width:2em;height:4px;'
+def model_key(names, colour_of, language="en"):
+    """The three charts' one key, under them in the page's own text (it wraps, where a chart's title
+    ran off a phone): what solid and dashed mean, then each model's colour and name (in each chart,
+    seven names had wrapped into a legend taller than the curves)."""
+    items = f'<span class="segdemo-model-key-item">{html.escape(say(language, "curves.line_key"))}</span>'
+    items += "".join(f'<span class="segdemo-model-key-item"><span style="display:inline-block;width:2em;height:4px;'
                     f'vertical-align:middle;margin-right:6px;background:{colour_of[model]}"></span>{html.escape(names.get(model, model))}</span>'
                     for model in colour_of)
     return f'<div class="segdemo-model-key">{items}</div>'
@@ -185,7 +187,7 @@ def build(page: Page) -> Built:
         language = language_of(request)
         names = chart_names(registry, registry.entries, language)
         warning = say(language, "curves.not_comparable", names=", ".join(names[n] for n in apart)) if apart else ""
-        return (*curves_figures(all_histories, colour_of, language, names), model_key(names, colour_of),
+        return (*curves_figures(all_histories, colour_of, language, names), model_key(names, colour_of, language),
                 per_class_figure(registry, all_histories, colour_of, language, names),
                 summary_table(language, summary_rows(registry, language)), warning)
 
