@@ -86,9 +86,9 @@ def build(page: Page) -> Built:
     registry = page.registry
     gates = ViewerGates()
     fastest = registry.fastest()
-    gr.Markdown(t("live.intro"))
     camera_help()
     if fastest is None:
+        gr.Markdown(t("live.intro"))
         gr.Markdown(t("no_models"))
         return Built()
     entry = registry.get(fastest)
@@ -108,6 +108,7 @@ def build(page: Page) -> Built:
             shown = gr.Image(label=t("live.overlay"), type="numpy", format="jpeg", interactive=False, height=360)
             rate = gr.Markdown()
             legend = gr.HTML()
+    gr.Markdown(t("live.intro"))  # under the camera: at 1366x768 the camera and its overlay come first
 
     def on_frame(frame, name, request: gr.Request):
         return live_frame(registry, gates, frame, name, request.session_hash, language_of(request))
