@@ -122,3 +122,5 @@ def test_with_a_code_set_the_api_refuses_train_and_stop_without_it_even_from_thi
     assert started == []
     client.predict(*settings, "31415", api_name="/train")
     assert len(started) == 1 and started[0].epochs == 1
+    with pytest.raises(AppError, match="Only the teacher"):  # the code may be left out, and is then missing
+        client.predict(*settings, api_name="/train")

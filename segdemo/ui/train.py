@@ -275,8 +275,8 @@ def build(page: Page) -> Built:
     with gr.Row(elem_id="train-row"):
         with gr.Column(scale=1, min_width=280):
             # a password box: the code never shows on the projected page; hidden where none is needed (this computer)
-            code = gr.Textbox(label=t("train.teacher_code"), info=t("train.teacher_code_info"), type="password",
-                              max_lines=1, elem_id="train-code", visible=teacher.from_environment)
+            code = gr.Textbox("", label=t("train.teacher_code"), info=t("train.teacher_code_info"), type="password",
+                              max_lines=1, elem_id="train-code", visible=teacher.from_environment)  # API: "" by default
             with gr.Row():
                 train_button = gr.Button(t("train.train"), variant="primary", elem_id="train-start", min_width=100)
                 stop_button = gr.Button(t("train.stop"), variant="stop", interactive=False, elem_id="train-stop",
