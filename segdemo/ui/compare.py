@@ -85,6 +85,7 @@ def compare(registry, image, model_names, language="en", view=None):
         note.append(say(language, "compare.label_sets"))
     if not any(row[2] != "" for row in rows):
         note.append(say(language, "compare.no_scores"))
+    note.append(say(language, "compare.times_note"))  # one run's times: honest only with how much they vary
     if photo.notes:
         note.append(say(language, "compare.notes", notes="; ".join(say_message(language, n) for n in photo.notes)))
     table = say_table(language, "compare.columns", rows)
