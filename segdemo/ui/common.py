@@ -51,9 +51,9 @@ def refuse_non_image(path, request: gr.Request):
         return None
 
 
-def photo_input(label, height=320):
+def photo_input(label, height=320, elem_id=None):
     camera_help()
-    photo = PhotoInput(label=label, type="filepath", sources=["upload", "webcam", "clipboard"], height=height)
+    photo = PhotoInput(label=label, type="filepath", sources=["upload", "webcam", "clipboard"], height=height, elem_id=elem_id)
     photo.upload(refuse_non_image, photo, photo, api_name=False, show_progress="hidden")
     return photo
 

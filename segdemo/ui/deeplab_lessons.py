@@ -98,7 +98,7 @@ def build_section(page, built):
     built.fill_on_load(draw_scores, [scores])
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
-            photo = photo_input(t("transfer.photo"), height=240)
+            photo = photo_input(t("transfer.photo"), height=240, elem_id="transfer-photo")
             show = gr.Button(t("transfer.show"), variant="primary")
             examples_gallery(photo)
         with gr.Column(scale=2):
@@ -115,7 +115,7 @@ def build_section(page, built):
                      say(language, "transfer.counted"))]
         if fine_tuned and fine_tuned.available:
             answer = segment_or_explain(registry, FINE_TUNED, image, language)
-            labels = answer.labels_at(*image.shape[:2])
+            labels, _ = answer.labels_at(*image.shape[:2])
             pictures.append((save_image(overlay(image, labels, fine_tuned.config.colours), "fine-tuned"),
                              say(language, "transfer.learnt")))
         return {answers: pictures, legend: ade20k_legend(ade20k, language)}
