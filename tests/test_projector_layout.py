@@ -1,0 +1,109 @@
+"""What the class watches is on the screen (issue 33), measured in Chromium: at a projector's 1366x768
+the button the teacher presses and the result it produces lie inside the first screen together, after
+a run; on a phone's 390x844 the upload control is on the first screen and the teacher's Join panel is not.
+
+One browser for the module; the served app is ``running_app``'s (small models, two bundled examples).
+"""
+from pathlib import Path
+
+import pytest
+
+from segdemo.ui.tab import tab_button
+from tools.browser import CHROMIUM, CHROMIUM_MISSING, LOOPBACK_ONLY
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=CHROMIUM_MISSING)
+
+PROJECTOR = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", LOOPBACK_ONLY])
+        yield launched
+        launched.close()
+
+
+def opened(browser, url, viewport, locale="en-US"):
+    context = browser.new_context(viewport=viewport, locale=locale)
+    page = context.new_page()
+    page.goto(url, wait_until="load")
+    page.get_by_role("tab").first.wait_for(timeout=60_000)
+    return context, page
+
+
+def on_screen(page, locator, height):
+    """The element's box lies within the viewport's ``height`` as the page is scrolled now (the whole of it)."""
+    box = locator.bounding_box()
+    assert box is not None, locator
+    return box["y"] >= 0 and box["y"] + box["height"] <= height, box
+
+
+@pytest.mark.parametrize("tab, button, result", [
+    ("predict", "#predict-segment", "#predict-overlay img[src*='overlay-']"),
+    ("compare", "#compare-run", "#compare-gallery img[src*='unet-']"),
+])
+def test_at_1366x768_the_button_and_its_result_share_the_first_screen(browser, running_app, tab, button, result):
+    """Choose the first example (a click, as a teacher would), press the button, and both it and the answer are in view."""
+    context, page = opened(browser, running_app["url"], PROJECTOR)
+    try:
+        page.locator(tab_button(tab)).click()
+        panel = page.locator(f"#tab-{tab}")
+        example = panel.locator(".gallery-item").first
+        assert on_screen(page, example, PROJECTOR["height"])[0], "the examples are on the first screen"
+        example.click()
+        panel.locator(".image-container img").first.wait_for(timeout=30_000)  # the photo box holds it (not the thumbnails)
+        page.wait_for_timeout(500)
+        page.locator(button).click()
+        page.locator(result).first.wait_for(timeout=90_000)
+        page.wait_for_timeout(500)
+        for locator in (page.locator(button), page.locator(result).first):
+            inside, box = on_screen(page, locator, PROJECTOR["height"])
+            assert inside, (tab, box, page.evaluate("window.scrollY"))
+    finally:
+        context.close()
+
+
+def test_at_1366x768_train_inside_and_live_show_their_control_beside_their_result(browser, running_app):
+    context, page = opened(browser, running_app["url"], PROJECTOR)
+    try:
+        page.locator(tab_button("train")).click()
+        for selector in ("#train-start", "#train-plot-loss", "#train-plot-miou"):
+            inside, box = on_screen(page, page.locator(selector), PROJECTOR["height"])
+            assert inside, (selector, box)
+        page.locator(tab_button("inside")).click()  # an example, a click on the picture, and its answer beside it
+        page.locator("#tab-inside .gallery-item").first.click()
+        target = page.locator("#inside-target img")
+        target.wait_for(timeout=90_000)
+        box = target.bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+        page.locator("#inside-influence img[src*='influence-']").first.wait_for(timeout=180_000)
+        page.wait_for_timeout(500)
+        for selector in ("#inside-target", "#inside-influence"):
+            inside, box = on_screen(page, page.locator(selector), PROJECTOR["height"])
+            assert inside, (selector, box)
+        page.locator(tab_button("live")).click()
+        # the camera in the page (a model exported for it) or through the server (the small test models)
+        live = page.locator("#live-page, #tab-live [data-testid='image']").locator("visible=true").first
+        live.wait_for(timeout=30_000)
+        box = live.bounding_box()  # the camera (and its overlay beside it) on the first screen, whole or 360 px of it
+        assert box["y"] >= 0 and PROJECTOR["height"] - box["y"] >= min(box["height"], 360), box
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "ja-JP"])
+def test_on_a_phone_the_upload_is_on_the_first_screen_and_the_join_panel_is_not(browser, running_app, locale):
+    context, page = opened(browser, running_app["url"], PHONE, locale)
+    try:
+        upload = page.locator("#tab-predict [data-testid='image'], #tab-predict .upload-container").first
+        box = upload.bounding_box()
+        assert box["y"] < PHONE["height"] - 100, box  # the upload box begins on the first screen, with room to tap it
+        join = page.locator("#join-panel").bounding_box()
+        tabs = page.get_by_role("tablist").first.bounding_box()
+        assert join["y"] > tabs["y"] and join["y"] >= PHONE["height"], join  # the teacher's panel is under the tabs
+    finally:
+        context.close()
