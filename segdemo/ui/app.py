@@ -86,10 +86,11 @@ HEAD = """
 (() => {
   const label = (element) => element.closest(".block")?.querySelector("[data-testid='block-label'], .label")?.textContent.trim();
   const fix = () => {
-    document.querySelectorAll(".gallery-item:not([aria-label])").forEach((button, index) => {
+    document.querySelectorAll(".gallery-item").forEach((button, index) => {  // again once its picture has come
       const file = (button.querySelector("img")?.getAttribute("src") || "").split("/").pop().replace(/\\.[a-z]+$/i, "");
       const all = [...button.parentElement.children].indexOf(button);
-      button.setAttribute("aria-label", `${label(button) || "example"} ${(all >= 0 ? all : index) + 1}${file ? ": " + file : ""}`);
+      const name = `${label(button) || "example"} ${(all >= 0 ? all : index) + 1}${file ? ": " + file : ""}`;
+      if (button.getAttribute("aria-label") !== name) button.setAttribute("aria-label", name);
     });
     document.querySelectorAll(".image-container > button:not([aria-label])").forEach((button) => {
       button.setAttribute("aria-label", label(button) || button.querySelector("img")?.alt || "picture");
