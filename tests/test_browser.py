@@ -85,7 +85,7 @@ def test_compare_tab_runs_every_model(page, running_app, tmp_path):
 def test_dataset_tab_shows_a_validation_photo_and_sends_it_to_predict(page, tmp_path):
     page.locator(tab_button("dataset")).click()
     page.get_by_text("Share of labelled pixels per class").first.wait_for(timeout=30_000)
-    page.get_by_label("validation").check()
+    page.locator(f"#{tab_element_id('dataset')}").get_by_label("validation", exact=True).check()  # not the examples' "Validation images"
     page.get_by_text("validation split").first.wait_for(timeout=30_000)
     for kind in ("photo", "regions", "surfaces", "layers"):
         page.locator(f"img[src*='-{kind}-']").first.wait_for(timeout=30_000)
