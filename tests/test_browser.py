@@ -252,8 +252,10 @@ def test_a_file_that_is_not_a_photo_is_explained_once_in_japanese(open_page, tmp
     page.wait_for_timeout(1000)
     assert page.get_by_role("tabpanel").locator("img[src*='notes']").count() == 0, "the broken upload is cleared"
     page.get_by_role("button", name="セグメント").click()
-    page.get_by_text("写真をアップロードしてください").first.wait_for(timeout=30_000)
-    assert "エラー" in page.locator(".toast-body").last.inner_text() and "Error" not in page.locator(".toast-body").last.inner_text()
+    error = page.locator(".toast-body", has_text="写真をアップロードしてください").first
+    error.wait_for(timeout=30_000)
+    assert "エラー" in error.inner_text() and "Error" not in error.inner_text()
+    page.wait_for_function("document.querySelectorAll('.toast-body').length === 1", timeout=15_000)  # the warning closed
     assert page.locator(".wrap > span.error").count() > 0, "Gradio marked the outputs as failed..."
     assert visible_error_badges(page) == 0, "...but the page does not draw a badge over each"
 
