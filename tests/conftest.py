@@ -81,6 +81,19 @@ def nothing_sent_off_loopback():
         pytest.fail(f"tests talk to this machine only; refused: {refused}")
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for a module's pages, resolving no name but this machine's (``tools.browser``)."""
+    from playwright.sync_api import sync_playwright
+
+    from tools.browser import CHROMIUM, LOOPBACK_ONLY
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", LOOPBACK_ONLY])
+        yield launched
+        launched.close()
+
+
 @pytest.fixture
 def float32_policy():
     """Exactness checks are float32's: in-process training elsewhere in the suite leaves mixed_bfloat16 set."""

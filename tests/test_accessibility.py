@@ -10,7 +10,7 @@ import pytest
 
 from segdemo.ui.app import TABS
 from segdemo.ui.tab import tab_button
-from tools.browser import CHROMIUM, CHROMIUM_MISSING, LOOPBACK_ONLY
+from tools.browser import CHROMIUM, CHROMIUM_MISSING, opened
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=CHROMIUM_MISSING)
 
@@ -19,25 +19,6 @@ LOCALES = {"en": "en-US", "ja": "ja-JP"}
 # (rule, CSS selector of the element) axe may report, each inside Gradio's own components, which the
 # app cannot fix by CSS, labels or its own script; with the reason. None today.
 ACCEPTED = {}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", LOOPBACK_ONLY])
-        yield launched
-        launched.close()
-
-
-def opened(browser, url, viewport, locale):
-    context = browser.new_context(viewport=viewport, locale=locale)
-    page = context.new_page()
-    page.goto(url, wait_until="load")
-    page.get_by_role("tab").first.wait_for(timeout=60_000)
-    page.wait_for_timeout(1500)  # the page-load hooks fill tables and keys
-    return context, page
 
 
 def grave(result):
@@ -62,7 +43,7 @@ def test_every_tab_has_no_critical_or_serious_violation_in_both_languages_and_si
     found = {}
     for language, locale in LOCALES.items():
         for device, viewport in VIEWPORTS.items():
-            context, page = opened(browser, running_app["url"], viewport, locale)
+            context, page = opened(browser, running_app["url"], viewport, locale, settle_ms=1500)
             try:
                 for tab in TABS:
                     page.locator(tab_button(tab.ID)).click()
@@ -85,7 +66,7 @@ def test_every_tab_has_no_critical_or_serious_violation_in_both_languages_and_si
 def test_the_main_flow_works_by_keyboard_alone(browser, running_app):
     """Tab to an example, Enter; Tab to Segment, Enter; the legend comes. A list box passed on the way
     (Gradio's dropdown opens on focus) is closed again once the focus has left it."""
-    context, page = opened(browser, running_app["url"], VIEWPORTS["desktop"], LOCALES["en"])
+    context, page = opened(browser, running_app["url"], VIEWPORTS["desktop"], LOCALES["en"], settle_ms=1500)
 
     def tab_to(condition, limit=80):
         for _ in range(limit):
@@ -119,7 +100,7 @@ def test_the_main_flow_works_by_keyboard_alone(browser, running_app):
 @pytest.mark.parametrize("device", ["desktop", "phone"])
 def test_learns_formulas_are_large_enough_for_the_back_row(browser, running_app, device):
     """The main symbols (not sub- or superscripts) render at 20 px at least (they were 7-8 px tall)."""
-    context, page = opened(browser, running_app["url"], VIEWPORTS[device], LOCALES["ja"])
+    context, page = opened(browser, running_app["url"], VIEWPORTS[device], LOCALES["ja"], settle_ms=1500)
     try:
         page.locator(tab_button("learn")).click()
         page.locator("#tab-learn .katex").first.wait_for(timeout=30_000)

@@ -9,30 +9,12 @@ from pathlib import Path
 import pytest
 
 from segdemo.ui.tab import tab_button
-from tools.browser import CHROMIUM, CHROMIUM_MISSING, LOOPBACK_ONLY
+from tools.browser import CHROMIUM, CHROMIUM_MISSING, opened
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=CHROMIUM_MISSING)
 
 PROJECTOR = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", LOOPBACK_ONLY])
-        yield launched
-        launched.close()
-
-
-def opened(browser, url, viewport, locale="en-US"):
-    context = browser.new_context(viewport=viewport, locale=locale)
-    page = context.new_page()
-    page.goto(url, wait_until="load")
-    page.get_by_role("tab").first.wait_for(timeout=60_000)
-    return context, page
 
 
 def on_screen(page, locator, height):

@@ -30,6 +30,17 @@ def open_context(playwright, profile, locale="en-US"):
         viewport={"width": 1280, "height": 1000}, locale=locale, permissions=["camera"])
 
 
+def opened(browser, url, viewport, locale="en-US", settle_ms=0):
+    """(context, page): ``url`` in a fresh context of ``browser`` at ``viewport``, once its tabs are there
+    and ``settle_ms`` later (the page-load hooks fill tables and keys)."""
+    context = browser.new_context(viewport=viewport, locale=locale)
+    page = context.new_page()
+    page.goto(url, wait_until="load")
+    page.get_by_role("tab").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(settle_ms)
+    return context, page
+
+
 def follow_webcam(page, seconds=6):
     """Start the Live tab's server path on an open English page; (frames/s shown, the rate line) after ``seconds``.
 
