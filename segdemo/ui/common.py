@@ -156,6 +156,11 @@ def say_counted(language, key, count, **values):
     return say(language, singular if count == 1 and singular in TEXT.get(language, TEXT["en"]) else key, **values)
 
 
+def swatch(colour):
+    """A small square of an RGB colour, as the legends show a class."""
+    return f'<span style="display:inline-block;width:1.1em;height:1.1em;border-radius:3px;background:rgb{tuple(colour)}"></span>'
+
+
 def legend_html(shares, classes, colours, language="en", translate=True):
     """A table of class colour, name and share of the image, largest share first; without
     ``shares``, a colour key in the classes' own order (``translate=False``: names already in words)."""
@@ -163,10 +168,9 @@ def legend_html(shares, classes, colours, language="en", translate=True):
     order = np.argsort([-shares[name] for name in classes]) if shares else range(len(classes))
     for index in order:
         name, colour = classes[index], colours[index]
-        swatch = f'<span style="display:inline-block;width:1.1em;height:1.1em;border-radius:3px;background:rgb{tuple(colour)}"></span>'
         share = f"<td style='text-align:right'>{100 * shares[name]:.1f}%</td>" if shares else ""
         shown = say_class(language, name) if translate else name
-        rows.append(f"<tr><td>{swatch}</td><td>{html.escape(shown)}</td>{share}</tr>")
+        rows.append(f"<tr><td>{swatch(colour)}</td><td>{html.escape(shown)}</td>{share}</tr>")
     return "<table class='segdemo-legend'>" + "".join(rows) + "</table>"
 
 

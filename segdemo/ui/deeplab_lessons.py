@@ -11,6 +11,7 @@ DeepLabV3+ fine-tuned from it.  Beside it, the scores before and after fine-tuni
 143 validation photos: the zero-shot ones measured by ``python -m segdemo.networks.deeplab_proof``
 (``studies/deeplab``), the fine-tuned ones from the checkpoint's ``metrics.json``.
 """
+import functools
 import json
 
 import gradio as gr
@@ -22,7 +23,7 @@ from segdemo.networks.ade20k_network import ADE20K_COLOURS, ADE20K_CLASSES, ADE2
 from segdemo.networks.checkpoint import METRICS_FILE
 from segdemo.paths import PROJECT_ROOT
 from segdemo.ui.common import (decode_or_explain, examples_gallery, millions, photo_input, save_image, score_table,
-                               segment_or_explain)
+                               segment_or_explain, swatch)
 from segdemo.ui.text import language_of, say, say_class, say_columns, t, table
 
 FINE_TUNED = "deeplabv3plus"
@@ -65,10 +66,9 @@ def ade20k_legend(labels, language):
         if counts[index] == 0 or counts[index] / labels.size < 0.005:
             continue
         colour = ADE20K_COLOURS[index]
-        swatch = f'<span style="display:inline-block;width:1.1em;height:1.1em;border-radius:3px;background:rgb{colour}"></span>'
         name = say(language, f"ade20k.{ADE20K_CLASSES[index]}")
         counted = say_class(language, REGIONS.classes[TO_REGIONS[index]])
-        rows.append(f"<tr><td>{swatch}</td><td>{name}</td><td style='text-align:right'>{100 * counts[index] / labels.size:.1f}%"
+        rows.append(f"<tr><td>{swatch(colour)}</td><td>{name}</td><td style='text-align:right'>{100 * counts[index] / labels.size:.1f}%"
                     f"</td><td>→ {counted}</td></tr>")
     return "<table class='segdemo-legend'>" + "".join(rows) + "</table>"
 
@@ -104,12 +104,12 @@ def build_section(page, built):
         with gr.Column(scale=2):
             answers = gr.Gallery(label=t("transfer.answers"), columns=3, object_fit="contain", height="auto")
             legend = gr.HTML()
-    interpreter = ADE20KInterpreter()
+    interpreter = functools.cache(ADE20KInterpreter)  # made on the first click, not at start-up
 
     def on_show(source, request: gr.Request):
         language = language_of(request)
         image, _ = decode_or_explain(source, language)
-        ade20k = interpreter.labels(image)
+        ade20k = interpreter().labels(image)
         pictures = [(save_image(overlay(image, ade20k, ADE20K_COLOURS), "ade20k"), say(language, "transfer.knew")),
                     (save_image(overlay(image, TO_REGIONS[ade20k], REGIONS.colours), "ade20k-regions"),
                      say(language, "transfer.counted"))]
@@ -120,6 +120,7 @@ def build_section(page, built):
                              say(language, "transfer.learnt")))
         return {answers: pictures, legend: ade20k_legend(ade20k, language)}
 
-    show.click(on_show, [photo], {answers, legend}, api_name="transfer")
+    # one LiteRT interpreter, which is not safe to share between threads: Gradio's queue runs one click at a time
+    show.click(on_show, [photo], {answers, legend}, api_name="transfer", concurrency_limit=1)
     return built
 
