@@ -80,8 +80,12 @@ def build_section(page, built):
     if atrous:
         gr.Markdown(t("atrous.intro"))
         atrous_table = score_table(t("atrous.table"))
-        built.fill_on_load(lambda request=None: table(say_columns(language_of(request), "atrous.columns"),
-                                                      atrous_rows(language_of(request), atrous)), [atrous_table])
+
+        def draw_atrous(request: gr.Request = None):  # annotated: Gradio passes the request, hence the language
+            language = language_of(request)
+            return table(say_columns(language, "atrous.columns"), atrous_rows(language, atrous))
+
+        built.fill_on_load(draw_atrous, [atrous_table])
     gr.Markdown(t("transfer.intro"))
     scores = score_table(t("transfer.scores"))
     zero_shot = (study(ZERO_SHOT_STUDY) or {}).get("scores", {}).get("interpreter")
