@@ -45,6 +45,15 @@ train_and_evaluate fpn-efficientnetb0 fpn 30 --crop 192x288 --fpn-filters 128 "$
 train_and_evaluate fpn-efficientnetb0 fpn 36 --fpn-filters 128 "${EFFICIENTNET[@]}"
 train_and_evaluate pspnet-efficientnetb0 pspnet 40 --crop 192x288 "${EFFICIENTNET[@]}"
 train_and_evaluate pspnet-efficientnetb0 pspnet 46 "${EFFICIENTNET[@]}"
+# the same three decoders on the ADE20K network's MobileNetV2 (segmentation pre-training), the shipped recipe
+# epoch for epoch: "same decoder, classification vs segmentation pre-training"
+ADE20K=(--backbone mobilenetv2 --encoder-weights "$WEIGHTS/deeplabv3_mnv2_ade20k32")
+train_and_evaluate fpn-ade20k fpn 30 --crop 192x288 --fpn-filters 128 "${ADE20K[@]}"
+train_and_evaluate fpn-ade20k fpn 36 --fpn-filters 128 "${ADE20K[@]}"
+train_and_evaluate unet-ade20k unet 26 --crop 192x288 "${ADE20K[@]}"
+train_and_evaluate unet-ade20k unet 32 "${ADE20K[@]}"
+train_and_evaluate pspnet-ade20k pspnet 40 --crop 192x288 "${ADE20K[@]}"
+train_and_evaluate pspnet-ade20k pspnet 46 "${ADE20K[@]}"
 # DeepLabV3+ from the ADE20K network (segmentation pre-training): few epochs, it starts from what it knew
 train_and_evaluate deeplabv3plus deeplabv3plus 8 --crop 192x288 "${DEEPLAB[@]}"
 train_and_evaluate deeplabv3plus deeplabv3plus 10 "${DEEPLAB[@]}"
@@ -59,5 +68,6 @@ python -m segdemo.data examples --count 6
 # the fastest way to run each one that keeps its float32 answers (network.tflite + engine.json);
 # checkpoints exported from their current weights keep the figures measured then
 python -m segdemo.serving.export --stale-only checkpoints/unet checkpoints/pspnet checkpoints/fpn checkpoints/seed-recipe \
-  checkpoints/unet-efficientnetb0 checkpoints/fpn-efficientnetb0 checkpoints/pspnet-efficientnetb0 checkpoints/deeplabv3plus
+  checkpoints/unet-efficientnetb0 checkpoints/fpn-efficientnetb0 checkpoints/pspnet-efficientnetb0 checkpoints/deeplabv3plus \
+  checkpoints/fpn-ade20k checkpoints/unet-ade20k checkpoints/pspnet-ade20k
 python -m tools.report --readme
