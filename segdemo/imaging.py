@@ -23,10 +23,13 @@ EXIF_ORIENTATION = 0x0112
 
 
 class Message(str):
-    """The English text of ``image.<key>`` (``segdemo/locales``), remembering key and values so a UI can translate it."""
+    """The English text of ``<namespace>.<key>`` (``segdemo/locales``), remembering key and values so a UI
+    can translate it; ``image.*`` unless a subclass names another namespace."""
+
+    namespace = "image"
 
     def __new__(cls, key, **values):
-        text = super().__new__(cls, say(ENGLISH, f"image.{key}", **values))
+        text = super().__new__(cls, say(ENGLISH, f"{cls.namespace}.{key}", **values))
         text.key, text.values = key, values
         return text
 

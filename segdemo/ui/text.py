@@ -72,4 +72,4 @@ def say_engine(language, engine):
 
 def say_message(language, message):
     """A ``segdemo.imaging.Message`` (error or note about an upload) in ``language``."""
-    return say(language, f"image.{message.key}", **message.values)
+    return say(language, f"{message.namespace}.{message.key}", **message.values)
