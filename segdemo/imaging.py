@@ -222,6 +222,29 @@ def colorize(labels, palette):
     return palette[np.where(labels < 0, len(palette) - 1, labels)]
 
 
+def labels_from_paint(layers, palette, height, width, min_alpha=32):
+    """The label map painted in ``layers`` (RGBA, later over earlier), read back at ``height`` x ``width``.
+
+    Each painted pixel takes the class of the nearest palette colour (a brush's soft edge or a
+    stroke over a half-transparent one blends colours; the nearest is still the one painted
+    most); a pixel no layer covers (never painted, or erased) is unknown, -1.
+    """
+    palette = np.asarray(palette, np.float32)
+    labels = np.full((height, width), -1, np.int16)
+    for layer in layers:
+        layer = np.asarray(layer)
+        if layer.ndim != 3 or layer.shape[2] != 4:
+            continue
+        if layer.shape[:2] != (height, width):
+            layer = resize(layer, width, height, nearest=True)
+        painted = layer[..., 3] >= min_alpha
+        rgb = layer[painted][:, :3].astype(np.int32)
+        packed, each = np.unique((rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2], return_inverse=True)  # few colours
+        colours = np.stack([packed >> 16, (packed >> 8) & 255, packed & 255], axis=1).astype(np.float32)
+        labels[painted] = np.argmin(((colours[:, None, :] - palette[None]) ** 2).sum(-1), axis=1)[each.reshape(-1)]
+    return labels
+
+
 def overlay(image, labels, palette, opacity=0.55):
     """The photo with each pixel tinted by its class colour."""
     return cv2.addWeighted(image, 1.0 - opacity, colorize(labels, palette), opacity, 0.0)

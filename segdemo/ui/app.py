@@ -10,7 +10,7 @@ from segdemo.data.view import open_dataset_view
 from segdemo.serving import page_runtime
 from segdemo.serving.addresses import is_loopback, local_addresses
 from segdemo.serving.registry import ModelRegistry
-from segdemo.ui import architectures, compare, curves, dataset, errors, inside, join, learn, live, predict, train
+from segdemo.ui import architectures, compare, curves, dataset, errors, inside, join, label, learn, live, predict, train
 from segdemo.ui.capacity import WAITING_LIMIT, Capacity, start_queue
 from segdemo.ui.common import availability_markdown
 from segdemo.ui.tab import Page, tab_element_id
@@ -153,9 +153,9 @@ HEAD = """
 })();
 </script>
 """
-CSS += inside.CSS + train.CSS
+CSS += inside.CSS + train.CSS + label.CSS
 # the page's tabs in order (each module: ID and build(page)); Dataset comes after Predict, whose photo box it uses
-TABS = (predict, compare, live, dataset, curves, train, errors, learn, architectures, inside)
+TABS = (predict, compare, live, dataset, label, curves, train, errors, learn, architectures, inside)
 PANELS = (join,)  # above the tabs
 
 

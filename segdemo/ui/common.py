@@ -109,6 +109,16 @@ def segment_or_explain(registry, name, image, language="en", shown_side=None):
         raise gr.Error(say(language, "error.model_unavailable", name=name, known=known)) from None
 
 
+def client_host(request):
+    return request.client.host if request is not None and request.client else ""
+
+
+def is_teacher(teacher, request, code):
+    """Whether this request is the teacher's (a ``serving.class_training.TeacherCode``): the right code, or
+    this computer when the server set no code."""
+    return request is not None and teacher.admits(code, client_host(request))
+
+
 def rounded(value, digits):
     """A score for a table: rounded, or None (an empty cell) where metrics.json has none."""
     return None if value is None else round(value, digits)

@@ -26,7 +26,7 @@ from segdemo.serving.addresses import is_loopback
 from segdemo.serving.class_training import (ClassTrainer, RunSettings, TrainingRefused, server_teacher_code,
                                             training_switch)
 from segdemo.texts import TEXT
-from segdemo.ui.common import model_label, save_image, say_counted
+from segdemo.ui.common import client_host, is_teacher, model_label, save_image, say_counted
 from segdemo.ui.curves import PANELS, log_loss_axis, readable
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, t
@@ -209,15 +209,6 @@ def command_markdown(run):
         return ""
     shown = shlex.join(run.command[run.command.index("--") + 1:]).replace(str(run.folder), "class-run")
     return f"```bash\npython -m segdemo.networks.train {shown}\n```"
-
-
-def client_host(request):
-    return request.client.host if request is not None and request.client else ""
-
-
-def is_teacher(teacher, request, code):
-    """Whether this request may start a run: the right teacher code, or this computer when no code was set (``TeacherCode``)."""
-    return request is not None and teacher.admits(code, client_host(request))
 
 
 def may_control(run, request, teacher=None, code=""):

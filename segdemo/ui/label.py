@@ -1,0 +1,245 @@
+"""Label tab: the class makes its own dataset, the seed article's "prepare your own dataset" made runnable.
+
+A student uploads a photo of their own place, takes the model's guess as a start (labelling by
+correction is how real teams work; the guess shows beside the photo), paints over what it got
+wrong in the classes' colours, paints black what nobody can tell (unknown, ignored in training
+like -1 in Stanford Background) and saves: the label is the guess with the strokes over it.  The
+guess stays on the server and the editor is never written to: in Gradio 6.31 a value the server
+sends to the image editor draws a given layer out of place, and in this page left the editor
+blank and waiting.  The label is kept as the dataset's own index mask (``data.own_photos``) with the seconds it
+took; each browser keeps a token, so a student finds their photos again after a reload.  Labels
+made in LabelMe or CVAT, or PNG index masks, are imported too.  Keeping (a zip in the dataset's
+layout) and clearing the class's photos is the teacher's.  The Train tab fine-tunes on them.
+"""
+import secrets
+import time
+from dataclasses import dataclass
+
+import gradio as gr
+import numpy as np
+
+from segdemo.data.label_import import import_files
+from segdemo.data.labels import REGIONS, UNKNOWN
+from segdemo.data.own_photos import MAX_PHOTOS, MAX_SIDE, OwnPhotos
+from segdemo.imaging import fit_within, labels_from_paint, overlay
+from segdemo.serving.class_training import server_teacher_code
+from segdemo.ui.capacity import SEGMENTING, WAITING_LIMIT
+from segdemo.ui.common import (camera_help, client_host, is_teacher, legend_html, model_label, new_output_path,
+                               photo_or_explain, save_image, segment_or_explain)
+from segdemo.ui.tab import Built, Page
+from segdemo.ui.text import language_of, say, say_message, t
+
+ID = "label"
+TOKEN_KEY = "segdemo-labeller"  # the browser's localStorage key of its labeller token
+LONGEST_SESSION_S = 30 * 60  # a photo open longer than this was left, not labelled: its time is not counted
+GUESS_OPACITY = 0.5  # the guess is half transparent, so the photo shows through where it is to be checked
+UNKNOWN_PAINT = (0, 0, 0)  # the brush for "nobody can tell": black, as the dataset views draw unknown
+PAINTS = (*REGIONS.colours, UNKNOWN_PAINT)  # the brush's colours; a stroke in the last one means unknown
+CSS = """
+#label-editor { min-height: 420px; }
+"""
+
+
+def editor_photo(value, language="en"):
+    """The photo in the editor (uint8 RGB, at most ``MAX_SIDE``), or a message the user sees."""
+    background = (value or {}).get("background")
+    if background is None:
+        raise gr.Error(say(language, "label.no_photo"))
+    return fit_within(photo_or_explain(background, language, shown_side=MAX_SIDE).image, MAX_SIDE)
+
+
+def layer_pictures(value):
+    """The editor's painted layers as RGBA arrays."""
+    return [np.asarray(layer.convert("RGBA")) for layer in (value or {}).get("layers") or [] if layer is not None]
+
+
+def hex_colour(rgb):
+    return "#%02x%02x%02x" % tuple(rgb)
+
+
+@dataclass
+class Draft:
+    """A photo under correction and the model's guess for it."""
+
+    photo: np.ndarray
+    guess: np.ndarray
+
+    def shows(self, background):
+        """Whether the editor still holds this draft's photo (not a new photo uploaded since)."""
+        return background.shape == self.photo.shape and float(np.abs(background.astype(np.int16) - self.photo).mean()) < 2
+
+
+def corrected_mask(value, draft, language="en"):
+    """(photo, mask): the guess (when the editor still shows it; else nothing) with the strokes painted over it."""
+    photo = editor_photo(value, language)
+    mask = draft.guess.copy() if draft and draft.shows(photo) else np.full(photo.shape[:2], UNKNOWN, np.int16)
+    strokes = labels_from_paint(layer_pictures(value), PAINTS, *photo.shape[:2])
+    mask[strokes >= 0] = strokes[strokes >= 0]
+    mask[mask == len(REGIONS.colours)] = UNKNOWN  # the black brush
+    if (mask < 0).all():
+        raise gr.Error(say(language, "label.nothing_painted"))
+    return photo, mask
+
+
+def class_summary(store, token, language="en"):
+    """How many photos the class and this student have labelled, and how they are used."""
+    entries = store.entries()
+    train, held_out = store.split()
+    mine = sum(entry.owner == token for entry in entries)
+    timed = [entry.seconds for entry in entries if entry.seconds]
+    summary = say(language, "label.count", count=len(entries), train=len(train), held_out=len(held_out), mine=mine)
+    if timed:
+        summary += " " + say(language, "label.median_time", seconds=float(np.median(timed)), timed=len(timed))
+    return summary
+
+
+def gallery_items(store, token, language="en"):
+    """This student's labelled photos, each over its label, captioned with its id and use."""
+    items = []
+    for entry in store.entries(token):
+        photo, mask = store.read(entry.id)
+        use = say(language, "label.held_out" if entry.held_out else "label.for_training")
+        items.append((save_image(overlay(photo, mask, REGIONS.colours), f"{entry.id}-label"), f"{entry.id} · {use}"))
+    return items
+
+
+def elapsed(started, now=None):
+    """Seconds since the photo was opened, or None when unknown or too long to be labelling time."""
+    if not started:
+        return None
+    seconds = (now or time.time()) - started
+    return seconds if 0 < seconds <= LONGEST_SESSION_S else None
+
+
+def build(page: Page) -> Built:
+    """The tab; lends nothing (the Train tab reads the same folder)."""
+    registry, capacity = page.registry, page.capacity
+    store, teacher = OwnPhotos(), server_teacher_code()
+    models = registry.available(REGIONS.name)
+    gr.Markdown(t("label.intro"))
+    with gr.Row():
+        with gr.Column(scale=3):
+            camera_help()
+            editor = gr.ImageEditor(
+                label=t("label.editor"), type="pil", format="png", transforms=(),
+                sources=("upload", "webcam", "clipboard"), height=440, elem_id="label-editor",
+                brush=gr.Brush(colors=[hex_colour(c) for c in PAINTS], color_mode="fixed",
+                               default_color=hex_colour(PAINTS[0]), default_size=12),
+                eraser=gr.Eraser(default_size=16))
+        with gr.Column(scale=2):
+            with gr.Row():
+                model = gr.Dropdown([(model_label(registry.entries[n]), n) for n in models],
+                                    value=models[0] if models else None, label=t("label.model"), min_width=200)
+                guess = gr.Button(t("label.guess"), interactive=bool(models), elem_id="label-guess")
+            save = gr.Button(t("label.save"), variant="primary", elem_id="label-save")
+            status = gr.Markdown(elem_id="label-status")
+            guessed = gr.Image(label=t("label.guessed"), type="filepath", interactive=False, height=220, elem_id="label-guessed")
+            key = gr.HTML()
+            gr.Markdown(t("label.eraser_note"))
+    mine = gr.Gallery(label=t("label.mine"), columns=4, height=240, object_fit="contain", allow_preview=False,
+                      elem_id="label-mine")
+    remove = gr.Button(t("label.remove"), size="sm", interactive=False)
+    with gr.Accordion(t("label.import_title"), open=False):
+        gr.Markdown(t("label.import_help"))
+        files = gr.File(label=t("label.import_files"), file_count="multiple", type="filepath")
+        bring = gr.Button(t("label.import_button"))
+        imported = gr.Markdown()
+    with gr.Accordion(t("label.teacher_title"), open=False):
+        gr.Markdown(t("label.teacher_help"))
+        with gr.Row():
+            code = gr.Textbox(label=t("train.teacher_code"), type="password", max_lines=1, min_width=160)
+            keep = gr.Button(t("label.download"))
+            clear = gr.Button(t("label.clear"), variant="stop")
+        kept = gr.File(label=t("label.archive"), visible=False)
+        teacher_said = gr.Markdown()
+    token = gr.BrowserState(None, storage_key=TOKEN_KEY)
+    started = gr.State(None)
+    draft = gr.State(None, time_to_live=LONGEST_SESSION_S)
+    chosen = gr.State(None)
+
+    def refreshed(owner, language):
+        return {status: class_summary(store, owner, language), mine: gallery_items(store, owner, language)}
+
+    def on_open(owner, request: gr.Request = None):
+        language = language_of(request)
+        owner = owner or secrets.token_hex(8)
+        return {token: owner, key: legend_html(None, (*REGIONS.classes, "unknown"), PAINTS, language),
+                **refreshed(owner, language)}
+
+    def on_upload(opened):
+        """A new photo starts the labelling clock (a photo uploaded over another keeps the first one's)."""
+        return opened or time.time()
+
+    def on_guess(value, name, request: gr.Request):
+        """The model's guess for the editor's photo, shown over it beside the editor (another model's replaces it)."""
+        language = language_of(request)
+        photo = editor_photo(value, language)
+        with capacity.turn(language):
+            labels, _ = segment_or_explain(registry, name, photo, language).full_resolution()
+        return save_image(overlay(photo, labels, REGIONS.colours, GUESS_OPACITY), "label-guess"), Draft(photo, labels)
+
+    def on_save(value, last, owner, opened, request: gr.Request):
+        language, owner = language_of(request), owner or secrets.token_hex(8)  # an API client keeps no token
+        photo, mask = corrected_mask(value, last, language)
+        try:
+            entry = store.add(photo, mask, owner, seconds=elapsed(opened))
+        except OverflowError:
+            raise gr.Error(say(language, "label.full", most=MAX_PHOTOS)) from None
+        gr.Info(say(language, "label.saved_held_out" if entry.held_out else "label.saved", id=entry.id,
+                    known=100 * float(np.mean(mask >= 0))))
+        return {**refreshed(owner, language), editor: None, guessed: None, started: None, draft: None, token: owner}
+
+    def on_select(owner, evt: gr.SelectData):
+        entries = store.entries(owner)
+        picked = entries[evt.index].id if evt.index is not None and evt.index < len(entries) else None
+        return picked, gr.Button(interactive=picked is not None)
+
+    def on_remove(picked, owner, request: gr.Request):
+        store.remove(picked, owner)
+        return {**refreshed(owner, language_of(request)), chosen: None, remove: gr.Button(interactive=False)}
+
+    def on_import(paths, owner, request: gr.Request):
+        language, owner = language_of(request), owner or secrets.token_hex(8)
+        found, problems = import_files(paths)
+        added = []
+        for photo in found:
+            try:
+                added.append(store.add(photo.image, photo.mask, owner, source=photo.source).id)
+            except OverflowError:
+                problems.append(None)
+                break
+        lines = [say(language, "label.imported", count=len(added), ids=", ".join(added) or "-")]
+        lines += [f"- {say(language, 'label.full', most=MAX_PHOTOS) if p is None else say_message(language, p)}"
+                  for p in problems]
+        return {**refreshed(owner, language), imported: "\n".join(lines), files: None, token: owner}
+
+    def on_keep(typed, request: gr.Request):
+        language = language_of(request)
+        if not is_teacher(teacher, request, typed):
+            raise gr.Error(say(language, "label.not_teacher"))
+        if not store.entries():
+            raise gr.Error(say(language, "label.none_yet"))
+        path = new_output_path("class-labels", "zip")
+        path.write_bytes(store.archive())
+        return gr.File(str(path), visible=True), say(language, "label.kept", count=len(store.entries()))
+
+    def on_clear(typed, owner, request: gr.Request):
+        language = language_of(request)
+        if not is_teacher(teacher, request, typed):
+            raise gr.Error(say(language, "label.not_teacher"))
+        count = len(store.entries())
+        store.clear()
+        print(f"segdemo: the class's {count} labelled photos were cleared from {client_host(request)}", flush=True)
+        return {**refreshed(owner, language), teacher_said: say(language, "label.cleared", count=count)}
+
+    guess.click(on_guess, [editor, model], [guessed, draft], api_name="label_guess", concurrency_id=SEGMENTING,
+                concurrency_limit=WAITING_LIMIT)
+    save.click(on_save, [editor, draft, token, started], [status, mine, editor, guessed, started, draft, token],
+               api_name="label_save")
+    mine.select(on_select, token, [chosen, remove], api_name=False)
+    remove.click(on_remove, [chosen, token], [status, mine, chosen, remove], api_name=False)
+    bring.click(on_import, [files, token], [status, mine, imported, files, token],
+               api_name="label_import")
+    keep.click(on_keep, code, [kept, teacher_said], api_name=False)
+    clear.click(on_clear, [code, token], [status, mine, teacher_said], api_name=False)
+    return Built().fill_on_load(on_open, [token, key, status, mine], [token])

@@ -1,0 +1,57 @@
+"""The Label tab's reading of the editor: the model's guess with the student's strokes over it,
+black for unknown, and a new photo not mistaken for the guessed one."""
+import gradio as gr
+import numpy as np
+import pytest
+from PIL import Image
+
+from segdemo.data.labels import REGIONS
+from segdemo.data.own_photos import OwnPhotos
+from segdemo.ui.label import PAINTS, Draft, class_summary, corrected_mask, elapsed, LONGEST_SESSION_S
+
+SKY, ROAD, BUILDING = 0, 2, 5
+
+
+def editor(photo, *strokes):
+    """An editor value as Gradio hands it over (type="pil"): the photo and one RGBA layer of strokes."""
+    layer = np.zeros((*photo.shape[:2], 4), np.uint8)
+    for (top, bottom, left, right), colour in strokes:
+        layer[top:bottom, left:right] = (*colour, 255)
+    return {"background": Image.fromarray(photo).convert("RGBA"), "layers": [Image.fromarray(layer)], "composite": None}
+
+
+@pytest.fixture
+def photo():
+    return np.random.default_rng(1).integers(0, 255, (48, 64, 3), dtype=np.uint8)
+
+
+def test_strokes_go_over_the_guess_and_black_means_unknown(photo):
+    guess = np.full((48, 64), SKY, np.int16)
+    guess[24:] = ROAD
+    value = editor(photo, ((0, 10, 0, 10), PAINTS[BUILDING]), ((40, 48, 50, 64), PAINTS[-1]))
+    kept, mask = corrected_mask(value, Draft(photo, guess))
+    assert (kept == photo).all()
+    assert (mask[:10, :10] == BUILDING).all() and (mask[40:, 50:] == -1).all()
+    assert mask[20, 30] == SKY and mask[30, 30] == ROAD  # untouched: the guess
+
+
+def test_a_new_photo_does_not_take_the_old_guess(photo):
+    other = 255 - photo
+    kept, mask = corrected_mask(editor(other, ((0, 8, 0, 8), PAINTS[SKY])), Draft(photo, np.zeros((48, 64), np.int16)))
+    assert (kept == other).all() and (mask[:8, :8] == SKY).all() and (mask[8:] == -1).all()
+
+
+def test_nothing_painted_and_no_guess_is_refused_in_the_pages_language(photo):
+    with pytest.raises(gr.Error, match="まだ何も塗られていません"):
+        corrected_mask(editor(photo), None, "ja")
+    with pytest.raises(gr.Error, match="Upload a photo"):
+        corrected_mask({"background": None, "layers": []}, None)
+
+
+def test_the_summary_counts_the_class_and_the_labelling_time(tmp_path, photo):
+    store = OwnPhotos(tmp_path)
+    for seconds in (30, 50, None):
+        store.add(photo, np.zeros((48, 64), np.int16), "abcdef12", seconds=seconds)
+    text = class_summary(store, "abcdef12")
+    assert "**3** labelled photos: 2 for training, 1 held out. Yours: 3" in text and "40 s per photo (median of 2)" in text
+    assert elapsed(None) is None and elapsed(100.0, now=130.0) == 30.0 and elapsed(0.5, now=LONGEST_SESSION_S + 1) is None
