@@ -93,7 +93,7 @@ def test_bfloat16_moves_probabilities_too_little_to_flip_a_clear_label(trained_c
             assert np.all(two_likeliest[changed, 1] - two_likeliest[changed, 0] <= 0.04), arch
 
 
-@pytest.mark.slow
+@pytest.mark.benchmark
 def test_benchmark_runs_end_to_end(tmp_path, capsys):
     out = tmp_path / "bench.json"
     assert bench.main(["--random-init", "--repeats", "2", "--train-steps", "1", "--no-load", "--json", str(out)]) == 0

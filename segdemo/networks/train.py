@@ -9,6 +9,7 @@ survives an interrupted session.  The resume state lives outside the work tree (
 import argparse
 import dataclasses
 import hashlib
+import json
 import os
 import shlex
 import shutil
@@ -20,6 +21,7 @@ import tensorflow as tf
 
 from segdemo.data import DatasetError, load_dataset, load_split
 from segdemo.data.labels import LABEL_SETS, get_label_set
+from segdemo.data.own_photos import HELD_OUT_EVERY, OwnPhotos
 from segdemo.data.pipeline import eval_dataset, train_dataset
 from segdemo.networks import hardware, metrics, shards
 from segdemo.networks.checkpoint import (COMMAND_FILE, CONFIG_FILE, HISTORY_FILE, TRAIN_COMMAND, WEIGHTS_FILE, read_record,
@@ -84,6 +86,14 @@ def build_parser():
                         help="fixed: the recorded 572/143 split; sorted80: the seed notebook's first-80%% split")
     parser.add_argument("--no-augment", action="store_true", help="train on plain resized images, as the seed did")
     parser.add_argument("--data", help="data folder (default: $SEGDEMO_DATA, then ../shared, then the cache)")
+    parser.add_argument("--own", type=Path,
+                        help="a class's own labelled photos (segdemo.data.own_photos): train on its training photos "
+                             "and validate on its held-out ones, instead of Stanford Background's split")
+    parser.add_argument("--mix-stanford", type=int, default=0,
+                        help="with --own: also train on N Stanford training photos, so the model does not forget them")
+    parser.add_argument("--init-from", type=Path,
+                        help="start from this trained checkpoint's weights (fine-tuning); its architecture, backbone "
+                             "and classes replace --arch, --backbone, --labels and --fpn-filters")
     parser.add_argument("--out", type=Path, required=True, help="checkpoint folder to write")
     parser.add_argument("--resume", action="store_true", help="continue after the last finished epoch of --out")
     parser.add_argument("--resume-dir", type=Path,
@@ -174,13 +184,36 @@ class EpochRecorder(tf.keras.callbacks.Callback):
         copy_files(self.out, Path(self.manager.directory))
 
 
-def input_pipelines(args, label_set, batch):
-    """(training batches, validation batches, training subset, validation count)."""
+def stanford_split(args, label_set):
+    """(training subset, validation subset) of Stanford Background, as ``--split`` and ``--limit`` say."""
     dataset = load_dataset(label_set, args.data)
     train_ids, val_ids = load_split(dataset.ids, args.split)
     if args.limit:
         train_ids = train_ids[: args.limit]
-    train_data, val_data = dataset.subset(train_ids), dataset.subset(val_ids)
+    return dataset.subset(train_ids), dataset.subset(val_ids)
+
+
+def own_split(args, label_set):
+    """(training subset, validation subset) of a class's own photos: its training photos (with
+    ``--mix-stanford`` Stanford training photos, evenly spread over the split) and its held-out ones."""
+    photos = OwnPhotos(args.own, label_set)
+    train_ids, held_out = photos.split()
+    if not train_ids or not held_out:
+        raise DatasetError(f"{args.own} needs photos to train on and held-out photos to score ({len(train_ids)} and "
+                           f"{len(held_out)} now; every {HELD_OUT_EVERY}rd photo saved is held out)")
+    train_data = photos.dataset(train_ids)
+    if args.mix_stanford:
+        stanford, _ = stanford_split(args, label_set)
+        step = max(1, len(stanford) // args.mix_stanford)
+        mixed = stanford.subset(stanford.ids[::step][: args.mix_stanford])
+        train_data = dataclasses.replace(train_data, ids=train_data.ids + mixed.ids,
+                                         images=train_data.images + mixed.images, masks=train_data.masks + mixed.masks)
+    return train_data, photos.dataset(held_out)
+
+
+def input_pipelines(args, label_set, batch):
+    """(training batches, validation batches, training subset, validation count)."""
+    train_data, val_data = (own_split if args.own else stanford_split)(args, label_set)
     size = args.crop or args.size
     train_batches = train_dataset(train_data, size, batch, shuffle_seed=args.seed, augmented=not args.no_augment,
                                   scale_to=args.size)
@@ -188,6 +221,7 @@ def input_pipelines(args, label_set, batch):
 
 
 CALIBRATION_PHOTOS = 64
+BEFORE_FILE = "before.json"  # with --init-from: the starting checkpoint's validation mIoU
 
 
 def compiled_model(args, config, num_classes, schedule, class_weights, train_images):
@@ -201,6 +235,8 @@ def compiled_model(args, config, num_classes, schedule, class_weights, train_ima
     calibration = train_images[:: max(1, len(train_images) // CALIBRATION_PHOTOS)][:CALIBRATION_PHOTOS]
     model = build_model(dataclasses.replace(config, height=height, width=width), encoder_weights=encoder,
                         calibration_photos=calibration)
+    if args.init_from:
+        load_weights(model, args.init_from)
     if args.bn_momentum:
         set_batchnorm_momentum(model, args.bn_momentum)
     optimizer = tf.keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay)
@@ -252,8 +288,20 @@ def restored_history(args, state, manager, epoch_var, steps_per_epoch):
     return (read_record(args.out, HISTORY_FILE) or [])[: int(epoch_var.numpy())]
 
 
+def start_from_checkpoint(args):
+    """With ``--init-from``: take the checkpoint's network (architecture, backbone, classes, pyramid) and no
+    pretrained encoder (the checkpoint's weights replace it)."""
+    if not args.init_from:
+        return
+    start = ModelConfig.load(args.init_from)
+    args.arch, args.backbone, args.labels, args.fpn_filters = start.arch, start.backbone, start.label_set, start.pyramid_filters
+    args.encoder_weights = "none"
+    print(f"fine-tuning {start.title} from {args.init_from}", flush=True)
+
+
 def train(args, callbacks=()):
     """Train as ``args`` say; ``callbacks`` (Keras callbacks) also watch the run, e.g. the Train tab's live view."""
+    start_from_checkpoint(args)
     label_set = get_label_set(args.labels)
     strategy = make_strategy(args.cpu_replicas)
     policy = hardware.set_precision(hardware.choose_precision(allow_bf16=not args.no_bf16))
@@ -278,6 +326,10 @@ def train(args, callbacks=()):
     history = restored_history(args, state, manager, epoch_var, steps_per_epoch)
 
     record_command(args.out, f"{TRAIN_COMMAND} {shlex.join(args.argv)}", fresh=not args.resume)
+    if args.init_from and not history:  # the starting model's score on the same photos: what fine-tuning gains on
+        before = model.evaluate(val_batches, verbose=0, return_dict=True)
+        Path(args.out, BEFORE_FILE).write_text(json.dumps({"val_miou": float(before["miou"]), "from": str(args.init_from)}) + "\n")
+        print(f"before fine-tuning: validation mIoU {before['miou']:.4f}", flush=True)
     crop = f", trained on {args.crop[0]}x{args.crop[1]} crops" if args.crop else ""
     print(f"{config.title} on {label_set.name}: {len(train_data)} train / {val_count} val images, "
           f"{height}x{width}{crop}, batch {batch}, {policy}, {strategy.num_replicas_in_sync} replica(s)", flush=True)
