@@ -47,3 +47,18 @@ def test_too_few_own_photos_say_what_is_missing(tmp_path):
     args = train.build_parser().parse_args(["--own", str(photos.root), "--out", str(tmp_path / "x")])
     with pytest.raises(DatasetError, match="held-out photos"):
         train.own_split(args, REGIONS)
+
+
+def test_a_class_run_on_own_photos_fine_tunes_the_shipped_model_at_its_size(trained_checkpoints, own_folder, tmp_path):
+    from segdemo.networks import train
+    from segdemo.serving.class_training import OWN_MIX, Run, RunSettings
+
+    settings = RunSettings(arch="fpn", own_photos=str(own_folder.root), start_from=str(trained_checkpoints / "fpn"))
+    arguments = train.build_parser().parse_args(settings.train_arguments(tmp_path / "model", "unused-encoder"))
+    assert arguments.own == own_folder.root and arguments.init_from == trained_checkpoints / "fpn"
+    assert arguments.mix_stanford == OWN_MIX and arguments.size == (96, 96) and arguments.limit == 0
+    run = Run(1, settings, "owner", tmp_path, 0.0, 60.0, [])
+    assert run.start_miou is None
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "before.json").write_text('{"val_miou": 0.61}')
+    assert run.start_miou == 0.61

@@ -113,7 +113,7 @@ def test_with_a_code_set_the_api_refuses_train_and_stop_without_it_even_from_thi
     from gradio_client.exceptions import AppError
 
     client, started = served_with_a_code
-    settings = ("unet", "ce+dice", "scratch", 16, 1, "96x128")
+    settings = ("unet", "ce+dice", "scratch", 16, 1, "96x128", "stanford")
     for code in ("", "27182"):
         with pytest.raises(AppError, match="Only the teacher"):
             client.predict(*settings, code, api_name="/train")

@@ -76,7 +76,7 @@ def main(argv=None):
         idle = timed_predictions(client, photo, "unet", lambda: next(count, None) is not None)
         pressed = time.time()
         client.predict(args.arch, args.loss, "scratch" if args.scratch else "imagenet", args.photos, args.epochs,
-                       args.size, api_name="/train")
+                       args.size, "stanford", api_name="/train")
 
         def progress():
             return client.predict(api_name="/train_progress")

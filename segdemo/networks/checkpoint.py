@@ -18,6 +18,7 @@ METRICS_FILE = "metrics.json"  # the validation scores of serving.evaluate
 CONFUSIONS_FILE = "confusions.json"  # each validation photo's confusion matrix, from the same evaluation
 ENGINE_FILE = "engine.json"  # how the app runs it, and what each way measured (serving.export)
 NETWORK_FILE = "network.tflite"  # the exported network, when one kept the float32 answers
+BEFORE_FILE = "before.json"  # a fine-tune (train --init-from): its starting model's validation mIoU
 TRAIN_COMMAND = "python -m segdemo.networks.train"
 FORMER_TRAIN_COMMAND = "python -m segdemo.train"  # the same module before the package was grouped
 

@@ -24,8 +24,8 @@ from segdemo.data.labels import LABEL_SETS, get_label_set
 from segdemo.data.own_photos import HELD_OUT_EVERY, OwnPhotos
 from segdemo.data.pipeline import eval_dataset, train_dataset
 from segdemo.networks import hardware, metrics, shards
-from segdemo.networks.checkpoint import (COMMAND_FILE, CONFIG_FILE, HISTORY_FILE, TRAIN_COMMAND, WEIGHTS_FILE, read_record,
-                                         record_command, write_record)
+from segdemo.networks.checkpoint import (BEFORE_FILE, COMMAND_FILE, CONFIG_FILE, HISTORY_FILE, TRAIN_COMMAND,
+                                         WEIGHTS_FILE, read_record, record_command, write_record)
 from segdemo.networks.losses import inverse_sqrt_frequency_weights, parse_loss
 from segdemo.networks.architectures import ARCHITECTURES
 from segdemo.networks.models import ModelConfig, build_model, load_weights, save_weights, set_batchnorm_momentum
@@ -221,7 +221,6 @@ def input_pipelines(args, label_set, batch):
 
 
 CALIBRATION_PHOTOS = 64
-BEFORE_FILE = "before.json"  # with --init-from: the starting checkpoint's validation mIoU
 
 
 def compiled_model(args, config, num_classes, schedule, class_weights, train_images):

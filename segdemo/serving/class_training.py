@@ -14,6 +14,7 @@ page, or whoever gives the teacher code, which the app prints in its terminal or
 import atexit
 import functools
 import hmac
+import json
 import os
 import secrets
 import shutil
@@ -26,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from segdemo.networks.architectures import get_architecture
-from segdemo.networks.models import ARCH_TITLES, WEIGHTS_FILE, required_multiple
+from segdemo.networks.checkpoint import BEFORE_FILE
+from segdemo.networks.models import ARCH_TITLES, WEIGHTS_FILE, ModelConfig, required_multiple
 from segdemo.networks.training_events import read_events, snapshot_file
 from segdemo.serving.addresses import is_loopback
 
@@ -35,6 +37,8 @@ DEFAULT_CAP_S = 300
 RUNS_ENV = "SEGDEMO_CLASS_RUNS"  # where runs are written (default: a temporary folder of this server's)
 SPACE_ENV = "SPACE_ID"  # set by Hugging Face Spaces
 TEACHER_CODE_ENV = "SEGDEMO_TEACHER_CODE"  # the teacher's code; when unset, one is made and printed at start
+OWN_MIX = 16  # Stanford photos mixed into a fine-tune on a class's own photos, so the model does not forget them
+FINE_TUNE_LR = 2e-4  # a trained model moves less than a fresh decoder: a fifth of the usual peak rate
 KEPT_LIMIT = 3  # class runs offered in Predict and Compare at once; the oldest leaves first
 POLL_S = 0.25
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # the worker imports this very segdemo, whatever else is installed
@@ -107,10 +111,16 @@ class RunSettings:
     epochs: int = 8
     size: tuple = (96, 128)
     batch: int = 8
+    own_photos: str = None  # a class's own photos (data.own_photos): fine-tune ``start_from`` on them
+    start_from: str = None  # the shipped checkpoint a fine-tune starts from; it keeps that checkpoint's input size
 
     @property
     def network_size(self):
-        """``size`` with each side rounded to what the architecture needs (PSPNet: multiples of 48, others 32)."""
+        """``size`` with each side rounded to what the architecture needs (PSPNet: multiples of 48, others 32);
+        a fine-tune's is its checkpoint's."""
+        if self.start_from:
+            config = ModelConfig.load(self.start_from)
+            return config.height, config.width
         multiple = required_multiple(self.arch)
         return tuple(max(multiple, round(side / multiple) * multiple) for side in self.size)
 
@@ -118,10 +128,12 @@ class RunSettings:
         """The ``python -m segdemo.networks.train`` arguments of this run, with its architecture's recipe
         (FPN's 128 pyramid channels, DeepLabV3+'s rate for a whole pretrained network)."""
         height, width = self.network_size
+        data = (["--own", self.own_photos, "--mix-stanford", str(OWN_MIX), "--init-from", self.start_from,
+                 "--lr", str(FINE_TUNE_LR), "--warmup-epochs", "0"] if self.own_photos else
+                ["--limit", str(self.photos), "--encoder-weights", str(encoder_weights) if self.pretrained else "none",
+                 *get_architecture(self.arch).recipe])
         return ["--arch", self.arch, "--labels", "regions", "--size", f"{height}x{width}", "--batch", str(self.batch),
-                "--epochs", str(self.epochs), "--limit", str(self.photos), "--loss", self.loss,
-                "--encoder-weights", str(encoder_weights) if self.pretrained else "none",
-                *get_architecture(self.arch).recipe,
+                "--epochs", str(self.epochs), "--loss", self.loss, *data,
                 "--out", str(out), "--resume-dir", str(Path(out).parent / "resume")]
 
     @property
@@ -196,6 +208,14 @@ class Run:
     @property
     def best_val_miou(self):
         return max((epoch.get("val_miou", 0.0) for epoch in self.epochs), default=None)
+
+    @property
+    def start_miou(self):
+        """A fine-tune's starting model's mIoU on the held-out photos (``train --init-from``), once measured."""
+        try:
+            return json.loads((self.out / BEFORE_FILE).read_text())["val_miou"]
+        except (OSError, ValueError, KeyError):
+            return None
 
     @property
     def keepable(self):

@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 
 from segdemo.data.examples import ground_truth_for, list_examples
 from segdemo.data.labels import REGIONS
+from segdemo.data.own_photos import OwnPhotos
 from segdemo.imaging import colorize, load_rgb, resize
 from segdemo.networks import metrics
 from segdemo.networks.architectures import ARCHITECTURES
@@ -106,7 +107,10 @@ def minutes_seconds(language, seconds):
 def settings_line(language, run):
     settings = run.settings
     height, width = settings.network_size
-    start = say(language, "train.imagenet" if settings.pretrained else "train.scratch")
+    if settings.start_from:
+        start = say(language, "train.own_start", model=Path(settings.start_from).name)
+    else:
+        start = say(language, "train.imagenet" if settings.pretrained else "train.scratch")
     return say(language, "train.settings_line", arch=settings.title, loss=settings.loss, start=start,
                photos=settings.photos, epochs=settings.epochs, size=f"{height}x{width}",
                time=time.strftime("%H:%M", time.localtime(run.started)))
@@ -134,7 +138,20 @@ def status_markdown(language, run, now=None):
         body = say_counted(language, f"train.{run.status}", done["epochs"], cap=minutes_seconds(language, run.cap_s), **done)
         if run.kept_as:
             body += " " + say(language, "train.kept", name=run_label(language, run))
+    if run.start_miou is not None:  # a fine-tune on the class's own photos: the gain on its held-out ones
+        body += "\n\n" + say(language, "train.own_scores", before=run.start_miou, best=done["miou"])
     return f"{head}\n\n{body}"
+
+
+def own_settings(registry, arch, language):
+    """(own photos folder, shipped checkpoint folder) for a fine-tune of ``arch``, or a message saying what is missing."""
+    train_ids, held_out = OwnPhotos().split()
+    if len(train_ids) < 2 or not held_out:
+        raise gr.Error(say(language, "train.own_too_few", train=len(train_ids), held_out=len(held_out)))
+    entry = registry.entries.get(arch)
+    if entry is None or not entry.available:
+        raise gr.Error(say(language, "train.own_no_model", arch=ARCH_TITLES[arch]))
+    return str(OwnPhotos().root), str(entry.folder)
 
 
 def run_label(language, run):
@@ -278,6 +295,8 @@ def build(page: Page) -> Built:
             start = gr.Radio([(t("train.imagenet"), "imagenet"), (t("train.scratch"), "scratch")],
                              value="imagenet" if trainer.encoder_available else "scratch", label=t("train.start"),
                              interactive=trainer.encoder_available)
+            data = gr.Radio([(t("train.on_stanford"), "stanford"), (t("train.on_own"), "own")], value="stanford",
+                            label=t("train.data"), info=t("train.data_info"), elem_id="train-data")
             photos = gr.Slider(16, MAX_PHOTOS, value=RunSettings.photos, step=8, label=t("train.photos"))
             epochs = gr.Slider(1, 30, value=RunSettings.epochs, step=1, label=t("train.epochs"))
             size = gr.Radio(list(SIZES), value=SIZES[0], label=t("train.size"), info=t("train.size_info"))
@@ -342,7 +361,7 @@ def build(page: Page) -> Built:
                timer, code, seen]
     inputs = [seen, predict_model, predict_set, compare_models, code]
 
-    def on_train(arch, loss, start, photos, epochs, size, typed_code, request: gr.Request):
+    def on_train(arch, loss, start, photos, epochs, size, data, typed_code, request: gr.Request):
         language = language_of(request)
         if not is_teacher(teacher, request, typed_code):
             raise gr.Error(say(language, "train.teacher_only"))
@@ -351,8 +370,9 @@ def build(page: Page) -> Built:
         except ValueError as error:
             raise gr.Error(say(language, "train.bad_loss", error=error)) from None
         height, width = (int(v) for v in size.split("x"))
+        own, start_from = own_settings(registry, arch, language) if data == "own" else (None, None)
         settings = RunSettings(arch=arch, loss=loss, pretrained=start == "imagenet", photos=int(photos),
-                               epochs=int(epochs), size=(height, width))
+                               epochs=int(epochs), size=(height, width), own_photos=own, start_from=start_from)
         try:
             trainer.start(settings, request.session_hash)
         except TrainingRefused as refusal:
@@ -376,7 +396,7 @@ def build(page: Page) -> Built:
         gr.Info(say(language, "train.kept_info", label=run_label(language, run)))
         return view(seen, name, REGIONS.name, current_compared, typed_code, request)
 
-    settings_inputs = [arch, loss, start, photos, epochs, size, code]
+    settings_inputs = [arch, loss, start, photos, epochs, size, data, code]
     refresh = dict(fn=view, inputs=inputs, outputs=outputs, api_name=False, show_progress="hidden")
     train_button.click(on_train, settings_inputs, None, api_name="train").then(**refresh)
     stop_button.click(on_stop, code, None, api_name="train_stop").then(**refresh)
