@@ -48,7 +48,7 @@ def test_a_kept_run_has_one_name_per_language_with_its_plural(language, one, two
     def run(epochs):
         return SimpleNamespace(epochs=[{"epoch": e + 1, "val_miou": 0.4} for e in range(epochs)], settings=RunSettings(),
                                started=0.0, status="finished", kept_as="class-run-1", cap_s=300,
-                               elapsed=lambda now=None: 65.0, best_val_miou=0.4, running=False)
+                               elapsed=lambda now=None: 65.0, best_val_miou=0.4, running=False, start_miou=None)
 
     assert run_label(language, run(1)).endswith(one) and run_label(language, run(2)).endswith(two)
     assert set(run_labels(run(1))) >= {"en", "ja"}
