@@ -55,3 +55,16 @@ def test_the_summary_counts_the_class_and_the_labelling_time(tmp_path, photo):
     text = class_summary(store, "abcdef12")
     assert "**3** labelled photos: 2 for training, 1 held out. Yours: 3" in text and "40 s per photo (median of 2)" in text
     assert elapsed(None) is None and elapsed(100.0, now=130.0) == 30.0 and elapsed(0.5, now=LONGEST_SESSION_S + 1) is None
+
+
+def test_learn_tells_what_a_label_cost_this_class(tmp_path, photo):
+    from segdemo.ui.learn import labelling_cost
+
+    store = OwnPhotos(tmp_path)
+    assert "Nobody has labelled" in labelling_cost(store)
+    for seconds in (60, 90, 120):
+        store.add(photo, np.zeros((48, 64), np.int16), "abcdef12", seconds=seconds)
+    store.add(photo, np.zeros((48, 64), np.int16), "abcdef12", source="labelme")  # an import has no labelling time
+    text = labelling_cost(store)
+    assert "**3** photos in a median of **90 s**" in text and "4.5 minutes" in text and "**17.9 hours**" in text
+    assert "**17.9 時間**" in labelling_cost(store, "ja")

@@ -1,12 +1,14 @@
 """Learn tab: what each metric and loss means, and a playground that computes them live.
 
 Every number in the playground comes from ``segdemo.networks.metrics`` and ``segdemo.networks.losses``, the
-same functions that score and train the shipped models.
+same functions that score and train the shipped models.  Below them: where segmentation is used, and
+what a label costs, from the seconds this class spent in the Label tab.
 """
 import gradio as gr
 import numpy as np
 from scipy import ndimage
 
+from segdemo.data.own_photos import OwnPhotos
 from segdemo.networks import losses, metrics
 from segdemo.ui.loss_evidence import build_loss_study
 from segdemo.ui.tab import Built, Page
@@ -85,6 +87,9 @@ def playground(object_side, shift_x, shift_y, grow, softness, gamma, request: gr
     return outcome_picture(truth, labels), table
 
 
+DATASET_PHOTOS = 715  # Stanford Background's photos, each labelled by hand
+
+
 def build(page: Page) -> Built:
     """The tab: the explanation, and the playground drawn once when the page loads."""
     gr.Markdown(t("learn.explanation"), latex_delimiters=[{"left": "$", "right": "$", "display": False}],
@@ -109,4 +114,18 @@ def build(page: Page) -> Built:
         control.change(playground, controls, [picture, table], api_name=False, show_progress="hidden")
     built = Built().fill_on_load(playground, [picture, table], inputs=controls)
     build_loss_study(built)
-    return built
+    with gr.Accordion(t("learn.uses_title"), open=False):
+        gr.Markdown(t("learn.uses"))
+        cost = gr.Markdown(elem_id="learn-labelling-cost")
+    return built.fill_on_load(lambda request: labelling_cost(OwnPhotos(), language_of(request)), [cost])
+
+
+
+def labelling_cost(store, language="en"):
+    """What a label cost this class, from the seconds the Label tab measured, scaled to the dataset's 715 photos."""
+    timed = [entry.seconds for entry in store.entries() if entry.seconds]
+    if not timed:
+        return say(language, "learn.cost_none")
+    median = float(np.median(timed))
+    return say(language, "learn.cost", count=len(timed), seconds=median, minutes=sum(timed) / 60,
+               dataset_hours=DATASET_PHOTOS * median / 3600)
