@@ -343,3 +343,4 @@ def test_train_tab_shows_a_run_live_to_every_viewer_stops_it_and_keeps_it(open_p
     page.locator(tab_button("predict")).click()
     page.get_by_label("Model").first.click()
     page.get_by_role("option", name=re.compile(r"class run \d\d:\d\d \(U-Net, \d+ epochs\)")).wait_for(timeout=30_000)
+

@@ -166,6 +166,10 @@ def build(page: Page) -> Built:
         return {token: owner, key: legend_html(None, (*REGIONS.classes, "unknown"), PAINTS, language),
                 **refreshed(owner, language)}
 
+    def forget_photo():
+        """The editor was emptied: no clock, no guess."""
+        return None, None, None
+
     def on_upload(opened):
         """A new photo starts the labelling clock (a photo uploaded over another keeps the first one's)."""
         return opened or time.time()

@@ -117,8 +117,11 @@ def build(page: Page) -> Built:
     with gr.Accordion(t("learn.uses_title"), open=False):
         gr.Markdown(t("learn.uses"))
         cost = gr.Markdown(elem_id="learn-labelling-cost")
-    return built.fill_on_load(lambda request: labelling_cost(OwnPhotos(), language_of(request)), [cost])
 
+    def cost_now(request: gr.Request = None):
+        return labelling_cost(OwnPhotos(), language_of(request))
+
+    return built.fill_on_load(cost_now, [cost])
 
 
 def labelling_cost(store, language="en"):
