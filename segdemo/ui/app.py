@@ -21,20 +21,11 @@ MAX_UPLOAD = "25mb"
 # CACHE_SWEEP_S, files older than CACHE_AGE_S go, so a day of classes does not fill the disk
 CACHE_SWEEP_S = int(os.environ.get("SEGDEMO_CACHE_SWEEP_S", 300))
 CACHE_AGE_S = int(os.environ.get("SEGDEMO_CACHE_AGE_S", 3600))
-# Compare's overlays: one row of 4:3 pictures (the dataset's shape) without the gallery's empty
-# fixed height, two per row on a phone; the Architectures table's year column unbroken, and on a
-# phone the wide text tables (Architectures, Learn) scroll sideways rather than squeezing words into letters
+# The page's shared rules (a tab's own rules are in its module's CSS): on a phone the wide text tables
+# (Architectures, Learn) scroll sideways rather than squeezing words into letters
 CSS = """
 .segdemo-legend td { padding: 2px 8px; }
-#compare-gallery .grid-wrap { min-height: 0; max-height: none; }
-#compare-gallery .thumbnail-item { aspect-ratio: 4 / 3; }
-#compare-gallery .caption-label { white-space: normal; overflow: visible; text-overflow: clip; max-width: 100%; }
-#compare-gallery.segdemo-portrait .thumbnail-item { aspect-ratio: 3 / 4; }
-/* a clicked result opens large (the gallery's own preview kept the thumbnails' row height) */
-#compare-gallery .gallery-container:has(> .preview) { height: min(72vh, 560px); }
-#compare-gallery .preview { height: 100%; }
 .segdemo-keys { display: flex; flex-wrap: wrap; gap: 4px 24px; }
-.segdemo-architectures td:nth-child(2), .segdemo-architectures th:nth-child(2) { white-space: nowrap; }
 /* score tables (ui.common.score_table): the first column stays while the rest scroll sideways
    (Gradio's pinned_columns pins nothing in 6.31), and headers wrap between words, not inside them */
 .segdemo-table .virtual-row > .body-cell:first-child, .segdemo-table th.header-cell:first-child {
@@ -45,17 +36,12 @@ CSS = """
    truth) had squeezed its header to one character per line; short English ones ("classes") stay whole */
 .segdemo-table th.header-cell { min-width: 4em; }
 @media (max-width: 640px) {
-  #compare-gallery .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); }
-  #compare-keys-row { flex-direction: column; }
   .segdemo-wide-table table { display: block; overflow-x: auto; }
   .segdemo-wide-table td, .segdemo-wide-table th { min-width: 9em; }
 }
 .segdemo-camera-help { display: none; }
 /* a failed request is explained once, in its message; not by an "Error" badge over every output */
 .wrap:has(> span.error) { display: none; }
-.segdemo-join { display: flex; flex-wrap: wrap; gap: 16px; }
-.segdemo-join-card { margin: 0; text-align: center; font-size: 1.4em; }
-.segdemo-join-card svg { width: 260px; height: 260px; }
 /* Learn's formulas read from the back of a room: KaTeX at 1.5 times the text (21 px), fractions in display size (issue 33: they were 7-8 px tall) */
 /* contrast (axe-core, WCAG AA 4.5:1): white on Gradio's orange primary was 2.8, its grey hints 1.9 */
 .gradio-container { --button-primary-background-fill: #c2410c; --button-primary-background-fill-hover: #9a3412;
@@ -65,8 +51,6 @@ CSS = """
 /* a dropdown's list shows only while the dropdown has the focus: reached by Tab, it opened, and stayed
    open over the page once the keyboard had moved on */
 .gradio-container .wrap:not(:focus-within) > .options { display: none; }
-/* a phone's first screen is the students': the teacher's Join panel goes under the tabs */
-@media (max-width: 640px) { #join-panel { order: 1; } }
 .segdemo-formulas .katex { font-size: 1.5em; }
 /* Training curves: the charts' one key, a line per model, in the page's text size */
 .segdemo-model-key { display: flex; flex-wrap: wrap; gap: 6px 28px; font-size: 16px; }
@@ -153,10 +137,10 @@ HEAD = """
 })();
 </script>
 """
-CSS += inside.CSS + train.CSS + label.CSS
 # the page's tabs in order (each module: ID and build(page)); Dataset comes after Predict, whose photo box it uses
 TABS = (predict, compare, live, dataset, label, curves, train, errors, learn, architectures, inside)
 PANELS = (join,)  # above the tabs
+CSS += "".join(module.CSS for module in (*PANELS, *TABS) if hasattr(module, "CSS"))  # each tab's own rules
 
 
 def dataset_or_none():

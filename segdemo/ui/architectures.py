@@ -16,6 +16,9 @@ from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, say_columns, say_metric_titles, t, table
 
 ID = "architectures"
+CSS = """  /* the table's year column unbroken */
+.segdemo-architectures td:nth-child(2), .segdemo-architectures th:nth-child(2) { white-space: nowrap; }
+"""
 
 
 def output_stride(config):

@@ -19,6 +19,19 @@ from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, say_columns, say_engine, say_message, say_table, t
 
 ID = "compare"
+CSS = """  /* one row of 4:3 pictures (the dataset's shape) without the gallery's empty fixed height, two per row on a phone */
+#compare-gallery .grid-wrap { min-height: 0; max-height: none; }
+#compare-gallery .thumbnail-item { aspect-ratio: 4 / 3; }
+#compare-gallery .caption-label { white-space: normal; overflow: visible; text-overflow: clip; max-width: 100%; }
+#compare-gallery.segdemo-portrait .thumbnail-item { aspect-ratio: 3 / 4; }
+/* a clicked result opens large (the gallery's own preview kept the thumbnails' row height) */
+#compare-gallery .gallery-container:has(> .preview) { height: min(72vh, 560px); }
+#compare-gallery .preview { height: 100%; }
+@media (max-width: 640px) {
+  #compare-gallery .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+  #compare-keys-row { flex-direction: column; }
+}
+"""
 
 
 def disagreement(label_maps):

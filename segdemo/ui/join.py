@@ -10,6 +10,13 @@ from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, t
 
 ID = "join"
+CSS = """  /* the address cards side by side; on a phone the panel goes under the tabs */
+.segdemo-join { display: flex; flex-wrap: wrap; gap: 16px; }
+.segdemo-join-card { margin: 0; text-align: center; font-size: 1.4em; }
+.segdemo-join-card svg { width: 260px; height: 260px; }
+/* a phone's first screen is the students': the teacher's Join panel goes under the tabs */
+@media (max-width: 640px) { #join-panel { order: 1; } }
+"""
 
 
 def scheme_of(request):
