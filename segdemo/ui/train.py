@@ -323,8 +323,8 @@ def build(page: Page) -> Built:
             drawn[key] = make()
         return drawn[key]
 
-    def view(last_seen, current_model, current_set, current_compared, typed_code, request: gr.Request) -> dict:
-        """What changed in the tab for this page since it last drew, keyed by component."""
+    def view(seen, current_model, current_set, current_compared, typed_code, request: gr.Request):
+        """Every output of the tab for this page, gr.skip() where nothing changed since it last drew."""
         language = language_of(request)
         run = trainer.run
         number = run.number if run else 0
@@ -340,29 +340,22 @@ def build(page: Page) -> Built:
             "timer": bool(run and run.running),
             "code": not teacher.admits("", client_host(request)),  # the box shows where a code is needed
         }
-        changed = {name: key != last_seen.get(name) for name, key in parts.items()}
-        if not last_seen:  # a page just opened: its lists are the shipped models'; class runs kept since are added
+        changed = {name: key != seen.get(name) for name, key in parts.items()}
+        if not seen:  # a page just opened: its lists are the shipped models'; class runs kept since are added
             changed["lists"] = bool(parts["lists"])
-        updates = {seen: parts}  # a component left out keeps what it shows
-        if changed["status"]:
-            updates[status] = parts["status"][0]
-        if changed["plots"]:
-            updates.update(zip(plots, shared(parts["plots"], lambda: progress_figures(language, run))))
-        if changed["gallery"]:
-            updates[snapshots] = shared(parts["gallery"], lambda: gallery_items(language, pictures, run))
-        if changed["buttons"]:
-            updates.update({button: gr.Button(interactive=on)
-                            for button, on in zip((train_button, stop_button, keep_button), parts["buttons"])})
-        if changed["command"]:
-            updates[command] = command_markdown(run)
-        if changed["lists"]:
-            updates.update(zip((predict_model, compare_models),
-                               model_lists(registry, current_model, current_set, current_compared, language)))
-        if changed["timer"]:
-            updates[timer] = gr.Timer(POLL_S if parts["timer"] else IDLE_POLL_S)
-        if changed["code"]:
-            updates[code] = gr.Textbox(visible=parts["code"])
-        return updates
+        skip = gr.skip()
+        outputs = [parts["status"][0] if changed["status"] else skip]
+        outputs += shared(parts["plots"], lambda: progress_figures(language, run)) if changed["plots"] else [skip] * 3
+        outputs.append(shared(parts["gallery"], lambda: gallery_items(language, pictures, run))
+                       if changed["gallery"] else skip)
+        train_on, stop_on, keep_on = parts["buttons"]
+        outputs += ([gr.Button(interactive=train_on), gr.Button(interactive=stop_on), gr.Button(interactive=keep_on)]
+                    if changed["buttons"] else [skip] * 3)
+        outputs.append(command_markdown(run) if changed["command"] else skip)
+        lists = model_lists(registry, current_model, current_set, current_compared, language) if changed["lists"] else (skip, skip)
+        timer_now = gr.Timer(POLL_S if parts["timer"] else IDLE_POLL_S) if changed["timer"] else skip
+        code_box = gr.Textbox(visible=parts["code"]) if changed["code"] else skip
+        return *outputs, *lists, timer_now, code_box, parts
 
     outputs = [status, *plots, snapshots, train_button, stop_button, keep_button, command, predict_model, compare_models,
                timer, code, seen]
@@ -391,7 +384,7 @@ def build(page: Page) -> Built:
             raise gr.Error(say(language_of(request), "train.teacher_only" if run else "train.not_yours"))
         trainer.stop(run)
 
-    def on_keep(last_seen, current_model, current_set, current_compared, typed_code, request: gr.Request):
+    def on_keep(seen, current_model, current_set, current_compared, typed_code, request: gr.Request):
         language = language_of(request)
         run = trainer.run
         if not may_control(run, request, teacher, typed_code):
@@ -401,7 +394,7 @@ def build(page: Page) -> Built:
         except TrainingRefused as refusal:
             raise gr.Error(say(language, refusal.key)) from None
         gr.Info(say(language, "train.kept_info", label=run_label(language, run)))
-        return view(last_seen, name, REGIONS.name, current_compared, typed_code, request)
+        return view(seen, name, REGIONS.name, current_compared, typed_code, request)
 
     settings_inputs = [arch, loss, start, photos, epochs, size, data, code]
     refresh = dict(fn=view, inputs=inputs, outputs=outputs, api_name=False, show_progress="hidden")
