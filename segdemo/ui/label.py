@@ -11,6 +11,7 @@ took; each browser keeps a token, so a student finds their photos again after a 
 made in LabelMe or CVAT, or PNG index masks, are imported too.  Keeping (a zip in the dataset's
 layout) and clearing the class's photos is the teacher's.  The Train tab fine-tunes on them.
 """
+import html
 import secrets
 import time
 from dataclasses import dataclass
@@ -24,10 +25,10 @@ from segdemo.data.own_photos import MAX_PHOTOS, MAX_SIDE, OwnPhotos
 from segdemo.imaging import fit_within, labels_from_paint, overlay
 from segdemo.serving.class_training import server_teacher_code
 from segdemo.ui.capacity import SEGMENTING, WAITING_LIMIT
-from segdemo.ui.common import (camera_help, client_host, is_teacher, legend_html, model_label, new_output_path,
-                               photo_or_explain, save_image, segment_or_explain)
+from segdemo.ui.common import (camera_help, client_host, is_teacher, model_label, new_output_path,
+                               photo_or_explain, save_image, segment_or_explain, swatch)
 from segdemo.ui.tab import Built, Page
-from segdemo.ui.text import language_of, say, say_message, t
+from segdemo.ui.text import language_of, say, say_class, say_message, t
 
 ID = "label"
 TOKEN_KEY = "segdemo-labeller"  # the browser's localStorage key of its labeller token
@@ -37,6 +38,8 @@ UNKNOWN_PAINT = (0, 0, 0)  # the brush for "nobody can tell": black, as the data
 PAINTS = (*REGIONS.colours, UNKNOWN_PAINT)  # the brush's colours; a stroke in the last one means unknown
 CSS = """
 #label-editor { min-height: 420px; }
+#label-key .segdemo-keys { gap: 4px 14px; }
+.segdemo-key-item { white-space: nowrap; }
 """
 
 
@@ -81,6 +84,14 @@ def corrected_mask(value, draft, language="en"):
     return photo, mask
 
 
+def colour_key(language="en"):
+    """The brush's colours in one wrapping row, each with its class name: what to paint with what."""
+    names = [say_class(language, name) for name in (*REGIONS.classes, "unknown")]
+    items = "".join(f"<span class='segdemo-key-item'>{swatch(colour)} {html.escape(name)}</span>"
+                    for colour, name in zip(PAINTS, names))
+    return f"<div class='segdemo-keys'>{items}</div>"
+
+
 def class_summary(store, token, language="en"):
     """How many photos the class and this student have labelled, and how they are used."""
     entries = store.entries()
@@ -116,10 +127,10 @@ def build(page: Page) -> Built:
     registry, capacity = page.registry, page.capacity
     store, teacher = OwnPhotos(), server_teacher_code()
     models = registry.available(REGIONS.name)
-    gr.Markdown(t("label.intro"))
     with gr.Row():
         with gr.Column(scale=3):
             camera_help()
+            key = gr.HTML(elem_id="label-key")
             editor = gr.ImageEditor(
                 label=t("label.editor"), type="pil", format="png", transforms=(),
                 sources=("upload", "webcam", "clipboard"), height=440, elem_id="label-editor",
@@ -127,15 +138,14 @@ def build(page: Page) -> Built:
                                default_color=hex_colour(PAINTS[0]), default_size=12),
                 eraser=gr.Eraser(default_size=16))
         with gr.Column(scale=2):
-            with gr.Row():
-                model = gr.Dropdown([(model_label(registry.entries[n]), n) for n in models],
-                                    value=models[0] if models else None, label=t("label.model"), min_width=200)
-                guess = gr.Button(t("label.guess"), interactive=bool(models), elem_id="label-guess")
+            model = gr.Dropdown([(model_label(registry.entries[n]), n) for n in models],
+                                value=models[0] if models else None, label=t("label.model"))
+            guess = gr.Button(t("label.guess"), interactive=bool(models), elem_id="label-guess")
+            guessed = gr.Image(label=t("label.guessed"), type="filepath", interactive=False, height=220, elem_id="label-guessed")
             save = gr.Button(t("label.save"), variant="primary", elem_id="label-save")
             status = gr.Markdown(elem_id="label-status")
-            guessed = gr.Image(label=t("label.guessed"), type="filepath", interactive=False, height=220, elem_id="label-guessed")
-            key = gr.HTML()
-            gr.Markdown(t("label.eraser_note"))
+    gr.Markdown(t("label.intro"))
+    gr.Markdown(t("label.eraser_note"))
     mine = gr.Gallery(label=t("label.mine"), columns=4, height=240, object_fit="contain", allow_preview=False,
                       elem_id="label-mine")
     remove = gr.Button(t("label.remove"), size="sm", interactive=False)
@@ -163,7 +173,7 @@ def build(page: Page) -> Built:
     def on_open(owner, request: gr.Request = None):
         language = language_of(request)
         owner = owner or secrets.token_hex(8)
-        return {token: owner, key: legend_html(None, (*REGIONS.classes, "unknown"), PAINTS, language),
+        return {token: owner, key: colour_key(language),
                 **refreshed(owner, language)}
 
     def forget_photo():
