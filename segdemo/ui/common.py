@@ -166,6 +166,11 @@ def say_counted(language, key, count, **values):
     return say(language, singular if count == 1 and singular in TEXT.get(language, TEXT["en"]) else key, **values)
 
 
+def hex_colour(rgb):
+    """An RGB triple as CSS writes it ("#4682b4"), for Gradio's colour maps and brushes."""
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
 def swatch(colour):
     """A small square of an RGB colour, as the legends show a class."""
     return f'<span style="display:inline-block;width:1.1em;height:1.1em;border-radius:3px;background:rgb{tuple(colour)}"></span>'

@@ -25,7 +25,7 @@ from segdemo.data.own_photos import MAX_PHOTOS, MAX_SIDE, OwnPhotos
 from segdemo.imaging import fit_within, labels_from_paint, overlay
 from segdemo.serving.class_training import server_teacher_code
 from segdemo.ui.capacity import SEGMENTING, WAITING_LIMIT
-from segdemo.ui.common import (camera_help, client_host, is_teacher, model_label, new_output_path,
+from segdemo.ui.common import (camera_help, client_host, hex_colour, is_teacher, model_label, new_output_path,
                                photo_or_explain, save_image, segment_or_explain, swatch)
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, say_class, say_message, t
@@ -54,10 +54,6 @@ def editor_photo(value, language="en"):
 def layer_pictures(value):
     """The editor's painted layers as RGBA arrays."""
     return [np.asarray(layer.convert("RGBA")) for layer in (value or {}).get("layers") or [] if layer is not None]
-
-
-def hex_colour(rgb):
-    return "#%02x%02x%02x" % tuple(rgb)
 
 
 @dataclass

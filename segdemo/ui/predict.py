@@ -15,19 +15,15 @@ from segdemo.imaging import colorize, error_map, heatmap, overlay
 from segdemo.networks import metrics
 from segdemo.serving.inference import class_shares
 from segdemo.ui.capacity import SEGMENTING, WAITING_LIMIT
-from segdemo.ui.common import (DISPLAY_SIDE, examples_gallery, known_truth, legend_html, model_label, no_model_notice,
-                               photo_input, photo_or_explain, save_highlight, save_image, segment_or_explain,
-                               shown_labels, shown_photo)
+from segdemo.ui.common import (DISPLAY_SIDE, examples_gallery, hex_colour, known_truth, legend_html, model_label,
+                               no_model_notice, photo_input, photo_or_explain, save_highlight, save_image,
+                               segment_or_explain, shown_labels, shown_photo)
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import TEXT, language_of, say, say_class, say_message, t
 
 ID = "predict"
 
 SESSION_MINUTES = 30  # how long a student's last answer is kept for the opacity slider, the classes and the mask file
-
-
-def hex_colour(rgb):
-    return "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
 def class_colour_map(registry):
