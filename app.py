@@ -2,9 +2,11 @@
 a classroom whose phones use their cameras; ``--help`` for the options)."""
 from segdemo.serving.class_training import server_teacher_code, training_switch
 from segdemo.serving.memory import limit_allocator
+from segdemo.serving.threads import one_thread_per_request
 from segdemo.ui.app import build_demo, command_line, launch
 
 limit_allocator()  # before the models and the requests allocate
+one_thread_per_request()  # before TensorFlow's first operation
 
 demo = build_demo()
 

@@ -21,13 +21,9 @@ from segdemo.inside.receptive import receptive_field
 from segdemo.inside.stages import network_stages
 from segdemo.inside.windowed import WindowedNetwork
 from segdemo.networks.models import load_checkpoint, segmentation_network
+from segdemo.serving.threads import pass_turn
 
 LOOKS_KEPT = 4  # forward passes remembered per model (one per recent photo)
-
-# One float32 pass at a time per process: TensorFlow already spreads one pass over every core,
-# and two at once only thrash (the app's own engines have their own interpreters or lock).
-PASS_LOCK = threading.Lock()
-
 
 @dataclass
 class Look:
@@ -86,7 +82,7 @@ class NetworkProbe:
             if key in self._looks:
                 self._looks.move_to_end(key)
                 return self._looks[key]
-        with PASS_LOCK:
+        with pass_turn():
             features, logits = self._forward(tf.constant(image[None], tf.float32))
         logits = logits.numpy()[0].astype(np.float32)
         look = Look(image, logits, softmax(logits), {name: value.numpy()[0] for name, value in features.items()})
@@ -98,7 +94,7 @@ class NetworkProbe:
 
     def predict(self, image):
         """Class probabilities of an image already at the input size (e.g. with a region hidden)."""
-        with PASS_LOCK:
+        with pass_turn():
             _, logits = self._forward(tf.constant(np.asarray(image, np.float32)[None]))
         return softmax(logits.numpy()[0])
 
@@ -109,7 +105,7 @@ class NetworkProbe:
         the pixel is given.
         """
         image = self.network_input(photo)
-        with PASS_LOCK:
+        with pass_turn():
             gradient, logits = self._windowed.gradient(tf.constant(image[None], tf.float32), row, column, class_index)
         return gradient.numpy(), logits.numpy()
 

@@ -115,6 +115,16 @@ class OcclusionReport:
     milliseconds: float
 
 
+def sky_of(source, probe, photo, labels):
+    """(``source``'s labels of the photo at ``probe``'s size, ``source``'s sky index); ``labels`` are ``probe``'s own."""
+    if source is not probe:
+        labels = source.predict(source.network_input(photo)).argmax(-1)
+        if labels.shape != tuple(probe.size):
+            labels = resize(labels.astype(np.uint8), probe.size[1], probe.size[0], nearest=True)
+    classes = source.config.classes
+    return labels, classes.index("sky") if "sky" in classes else None
+
+
 def hide_region(probe, photo, preset, box=None, sky_from=None):
     """Hide a region (see ``occlusion.preset_mask``) and compare the labels before and after.
 
@@ -122,17 +132,14 @@ def hide_region(probe, photo, preset, box=None, sky_from=None):
     model loses the same pixels.
     """
     started = time.perf_counter()
-    look = probe.look(photo)
-    source = sky_from or probe
-    sky_labels = source.look(photo).labels
-    if sky_labels.shape != look.labels.shape:
-        sky_labels = resize(sky_labels.astype(np.uint8), probe.size[1], probe.size[0], nearest=True)
-    classes = source.config.classes
-    mask = occlusion.preset_mask(preset, look.labels.shape, box, sky_labels,
-                                 classes.index("sky") if "sky" in classes else None)
-    hidden = occlusion.hide(look.image, mask)
+    # labels only: a look's feature maps would cost more to copy out than the two passes
+    image = probe.network_input(photo)
+    before = probe.predict(image).argmax(-1)
+    mask = occlusion.preset_mask(preset, before.shape, box, *(sky_of(sky_from or probe, probe, photo, before)
+                                                              if preset == "sky" else (None, None)))
+    hidden = occlusion.hide(image, mask)
     after = probe.predict(hidden).argmax(-1)
-    changed, count, share = occlusion.changes_outside(look.labels, after, mask)
+    changed, count, share = occlusion.changes_outside(before, after, mask)
     reach = probe.field.reach(mask)
     outside = ~mask
     return OcclusionReport(drawing.changes_picture(hidden, mask, changed), count, share, int((changed & ~reach).sum()),

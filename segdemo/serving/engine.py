@@ -8,7 +8,6 @@ changed since) or unreadable export falls back to Keras, and the reason is kept 
 """
 import json
 import queue
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ from segdemo.networks import shards
 from segdemo.networks.checkpoint import ENGINE_FILE, NETWORK_FILE
 from segdemo.networks.hardware import available_cores
 from segdemo.networks.models import shown, weights_digest
+from segdemo.serving.threads import pass_turn
 
 KERAS = "keras"
 
@@ -25,7 +25,9 @@ KERAS = "keras"
 class KerasNetwork:
     """The Keras model traced once with ``tf.function``: no ``model.predict`` overhead per call.
 
-    One pass at a time: TensorFlow already spreads a pass over every core, and two at once thrash.
+    Where TensorFlow spreads a pass over every core (its default), one pass at a time: two at once
+    thrash.  Where each pass has one thread (the served app: ``segdemo.serving.threads``),
+    requests at once run side by side, as LiteRT's do.
     """
 
     def __init__(self, model, precision):
@@ -34,10 +36,9 @@ class KerasNetwork:
         spec = tf.TensorSpec((None, height, width, 3), tf.float32)
         self._forward = tf.function(lambda batch: tf.cast(model(batch, training=False), tf.float32),
                                     input_signature=[spec])
-        self._lock = threading.Lock()
 
     def __call__(self, batch):
-        with self._lock:
+        with pass_turn():
             return self._forward(tf.convert_to_tensor(batch, tf.float32))
 
 
