@@ -272,6 +272,8 @@ def run_classroom(checkpoints, scratch, sources, model="unet", compare_models=("
     results = {"startup_s": startup_s, "rss_at_rest_mib": rss_mib(process.pid),
                "photos": [f"{Path(p).name} ({'x'.join(map(str, cv2.imread(str(p)).shape[1::-1]))})" for p in photos]}
     try:
+        if inside_class_sizes:  # a class comes minutes after the start: not during Inside's warm-up (its own figure)
+            results["inside_warm_up"] = logged_line(scratch / "app.log", INSIDE_READY, process)
         results["alone_dataset_ms"] = alone(url, photos[0], model)
         results["alone_phone_ms"] = alone(url, photos[-1], model)
         results["alone_photos"] = [results["photos"][0], results["photos"][-1]]
@@ -290,7 +292,6 @@ def run_classroom(checkpoints, scratch, sources, model="unet", compare_models=("
             results["new_visitors"] = new_visitors(url, visitors, model, process.pid, new_visitor_bursts, students,
                                                    per_student)
         if inside_class_sizes:
-            results["inside_warm_up"] = logged_line(scratch / "app.log", INSIDE_READY, process)
             own = distinct_photos(sources, scratch, max(inside_class_sizes))
             results["inside"] = inside_class(url, own, compare_models, process.pid, inside_class_sizes,
                                              max(inside_class_sizes))

@@ -287,20 +287,21 @@ def restored_history(args, state, manager, epoch_var, steps_per_epoch):
     return (read_record(args.out, HISTORY_FILE) or [])[: int(epoch_var.numpy())]
 
 
-def start_from_checkpoint(args):
-    """With ``--init-from``: take the checkpoint's network (architecture, backbone, classes, pyramid) and no
-    pretrained encoder (the checkpoint's weights replace it)."""
+def with_checkpoint_start(args):
+    """``args`` as ``--init-from`` makes them: the checkpoint's network (architecture, backbone, classes,
+    pyramid) and no pretrained encoder (the checkpoint's weights replace it); a copy, ``args`` unchanged."""
     if not args.init_from:
-        return
+        return args
     start = ModelConfig.load(args.init_from)
-    args.arch, args.backbone, args.labels, args.fpn_filters = start.arch, start.backbone, start.label_set, start.pyramid_filters
-    args.encoder_weights = "none"
     print(f"fine-tuning {start.title} from {args.init_from}", flush=True)
+    return argparse.Namespace(**{**vars(args), "arch": start.arch, "backbone": start.backbone, "labels": start.label_set,
+                                 "fpn_filters": start.pyramid_filters, "encoder_weights": "none"})
 
 
-def train(args, callbacks=()):
-    """Train as ``args`` say; ``callbacks`` (Keras callbacks) also watch the run, e.g. the Train tab's live view."""
-    start_from_checkpoint(args)
+def train(args, argv, callbacks=()):
+    """Train as ``args`` (parsed from the command line ``argv``, recorded with the run) say; ``callbacks`` (Keras
+    callbacks) also watch the run, e.g. the Train tab's live view."""
+    args = with_checkpoint_start(args)
     label_set = get_label_set(args.labels)
     strategy = make_strategy(args.cpu_replicas)
     policy = hardware.set_precision(hardware.choose_precision(allow_bf16=not args.no_bf16))
@@ -324,7 +325,7 @@ def train(args, callbacks=()):
     manager = tf.train.CheckpointManager(state, args.resume_dir or resume_dir(args.out), max_to_keep=1)
     history = restored_history(args, state, manager, epoch_var, steps_per_epoch)
 
-    record_command(args.out, f"{TRAIN_COMMAND} {shlex.join(args.argv)}", fresh=not args.resume)
+    record_command(args.out, f"{TRAIN_COMMAND} {shlex.join(argv)}", fresh=not args.resume)
     if args.init_from and not history:  # the starting model's score on the same photos: what fine-tuning gains on
         before = model.evaluate(val_batches, verbose=0, return_dict=True)
         Path(args.out, BEFORE_FILE).write_text(json.dumps({"val_miou": float(before["miou"]), "from": str(args.init_from)}) + "\n")
@@ -346,10 +347,9 @@ def train(args, callbacks=()):
 def main(argv=None, callbacks=()):
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
-    args.argv = argv
     previous = tf.keras.mixed_precision.global_policy()
     try:
-        train(args, callbacks)
+        train(args, argv, callbacks)
     except (DatasetError, PretrainedWeightsError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
