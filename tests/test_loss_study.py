@@ -84,8 +84,8 @@ def test_the_learn_tab_shows_the_study_in_the_page_language(tmp_path):
     fake_run(tmp_path, "ce-seed1", "ce", "none", 1, 0.590, 0.02)
     runs = loss_study.read_runs(tmp_path)
     rows = {row[0]: row for row in study_rows(runs, "ja")}
-    assert rows["ce-weighted"][3:] == [0.8, 0.595, "-0.005 (ノイズの範囲内)", 0.2, 40.0]
-    assert rows["ce"][5] == "-"
+    assert rows["ce-weighted"][1:7] == [0.595, "-0.005 (ノイズの範囲内)", 0.2, 0.8, 40.0, 0]
+    assert rows["ce"][2] == "-"
     assert "0.010" in noise_note(runs, "en") and "0.010" in noise_note(runs, "ja")
 
 

@@ -24,12 +24,13 @@ def on_screen(page, locator, height):
     return box["y"] >= 0 and box["y"] + box["height"] <= height, box
 
 
-@pytest.mark.parametrize("tab, button, result", [
-    ("predict", "#predict-segment", "#predict-overlay img[src*='overlay-']"),
-    ("compare", "#compare-run", "#compare-gallery img[src*='unet-']"),
+@pytest.mark.parametrize("tab, button, result, choice", [
+    ("predict", "#predict-segment", "#predict-overlay img[src*='overlay-']", "#predict-choice"),
+    ("compare", "#compare-run", "#compare-gallery img[src*='unet-']", None),
 ])
-def test_at_1366x768_the_button_and_its_result_share_the_first_screen(browser, running_app, tab, button, result):
-    """Choose the first example (a click, as a teacher would), press the button, and both it and the answer are in view."""
+def test_at_1366x768_the_button_and_its_result_share_the_first_screen(browser, running_app, tab, button, result, choice):
+    """Choose the first example (a click, as a teacher would), press the button, and both it and the answer
+    are in view (and Predict's choice of model)."""
     context, page = opened(browser, running_app["url"], PROJECTOR)
     try:
         page.locator(tab_button(tab)).click()
@@ -42,7 +43,7 @@ def test_at_1366x768_the_button_and_its_result_share_the_first_screen(browser, r
         page.locator(button).click()
         page.locator(result).first.wait_for(timeout=90_000)
         page.wait_for_timeout(500)
-        for locator in (page.locator(button), page.locator(result).first):
+        for locator in (page.locator(button), page.locator(result).first, *([page.locator(choice)] if choice else [])):
             inside, box = on_screen(page, locator, PROJECTOR["height"])
             assert inside, (tab, box, page.evaluate("window.scrollY"))
     finally:

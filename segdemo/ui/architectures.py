@@ -18,7 +18,7 @@ from segdemo.ui.text import language_of, say, say_columns, say_metric_titles, t,
 ID = "architectures"
 CSS = """  /* the table's year column unbroken */
 .segdemo-architectures td:nth-child(2), .segdemo-architectures th:nth-child(2) { white-space: nowrap; }
-"""
+""" + deeplab_lessons.CSS
 
 
 def output_stride(config):

@@ -31,6 +31,11 @@ STUDIES = PROJECT_ROOT / "studies" / "deeplab"
 ZERO_SHOT_STUDY, ATROUS_STUDY = STUDIES / "zero_shot_int8.json", STUDIES / "atrous.json"
 TO_REGIONS = np.array(regions_of_ade20k(list(REGIONS.classes)), np.uint8)
 
+# the three answers side by side; on a phone one per row, so their captions are read whole
+CSS = """
+@media (max-width: 640px) { #transfer-answers .grid-container { grid-template-columns: minmax(0, 1fr); } }
+"""
+
 
 def study(path):
     """A study's recorded figures, or None when it is absent."""
@@ -106,7 +111,8 @@ def build_section(page, built):
             show = gr.Button(t("transfer.show"), variant="primary")
             examples_gallery(photo)
         with gr.Column(scale=2):
-            answers = gr.Gallery(label=t("transfer.answers"), columns=3, object_fit="contain", height="auto")
+            answers = gr.Gallery(label=t("transfer.answers"), columns=3, object_fit="contain", height="auto",
+                                 elem_id="transfer-answers")
             legend = gr.HTML()
     interpreter = functools.cache(ADE20KInterpreter)  # made on the first click, not at start-up
 

@@ -26,7 +26,7 @@ from segdemo.imaging import fit_within, labels_from_paint, overlay
 from segdemo.serving.class_training import server_teacher_code
 from segdemo.ui.capacity import SEGMENTING, WAITING_LIMIT
 from segdemo.ui.common import (camera_help, client_host, hex_colour, is_teacher, model_label, new_output_path,
-                               photo_or_explain, save_image, segment_or_explain, swatch)
+                               photo_or_explain, save_image, say_counted, segment_or_explain, swatch)
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, say_class, say_message, t
 
@@ -94,7 +94,8 @@ def class_summary(store, token, language="en"):
     train, held_out = store.split()
     mine = sum(entry.owner == token for entry in entries)
     timed = [entry.seconds for entry in entries if entry.seconds]
-    summary = say(language, "label.count", count=len(entries), train=len(train), held_out=len(held_out), mine=mine)
+    summary = say_counted(language, "label.count", len(entries), photos=len(entries), train=len(train),
+                          held_out=len(held_out), mine=mine)
     if timed:
         summary += " " + say(language, "label.median_time", seconds=float(np.median(timed)), timed=len(timed))
     return summary

@@ -30,9 +30,14 @@ DEVICE, SERVER = "device", "server"
 PAGE_TEXTS = ("start", "stop", "loading", "rate", "threads", "fallback", "no_network", "camera_error")
 # live.js is loaded relative to the page, which may sit under a path prefix
 MOUNT = f"import(new URL('{RUNTIME_PREFIX.strip('/')}/live.js', document.baseURI).href).then((live) => live.mount(element));"
+# projector first (1366x768): camera, overlay, rate and class shares side by side on the first screen;
+# on a phone they stack
 PAGE_CSS = """
-.segdemo-live-views { display: flex; flex-wrap: wrap; gap: 12px; }
-.segdemo-live-views > * { flex: 1 1 300px; min-width: 0; max-height: 360px; object-fit: contain; background: #000; }
+.segdemo-live-stage { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
+.segdemo-live-views { display: flex; flex-wrap: wrap; gap: 12px; flex: 3 1 560px; min-width: 0; }
+.segdemo-live-views > * { flex: 1 1 260px; min-width: 0; max-height: 300px; object-fit: contain; background: #000; }
+.segdemo-live-side { flex: 1 1 200px; }
+.segdemo-live-rate { margin-top: 0; }
 .segdemo-live-swatch { display: inline-block; width: 1.1em; height: 1.1em; border-radius: 3px; }
 .segdemo-live-start { padding: 6px 16px; margin: 4px 0; }
 .segdemo-live-legend td { border: none; padding: 2px 8px; }
@@ -76,9 +81,10 @@ def page_markup(config):
     """The in-page block; live.js fills it in (texts in the page's language, the camera, the overlay)."""
     return (f'<div class="segdemo-live-page" data-config="{html.escape(json.dumps(config))}">'
             '<button class="segdemo-live-start lg secondary"></button><p class="segdemo-live-note"></p>'
-            '<div class="segdemo-live-views"><video class="segdemo-live-video" playsinline muted></video>'
-            '<canvas class="segdemo-live-overlay"></canvas></div>'
-            '<p class="segdemo-live-rate"></p><table class="segdemo-legend segdemo-live-legend"></table></div>')
+            '<div class="segdemo-live-stage"><div class="segdemo-live-views">'
+            '<video class="segdemo-live-video" playsinline muted></video><canvas class="segdemo-live-overlay"></canvas></div>'
+            '<div class="segdemo-live-side"><p class="segdemo-live-rate"></p>'
+            '<table class="segdemo-legend segdemo-live-legend"></table></div></div></div>')
 
 
 def build(page: Page) -> Built:

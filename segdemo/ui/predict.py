@@ -22,6 +22,10 @@ from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import TEXT, language_of, say, say_class, say_message, t
 
 ID = "predict"
+# a projector shows the model above the photo; a phone shows its upload box first and the model after the examples
+CSS = """
+@media (max-width: 640px) { #predict-choice { order: 10; } }
+"""
 
 SESSION_MINUTES = 30  # how long a student's last answer is kept for the opacity slider, the classes and the mask file
 
@@ -196,16 +200,17 @@ def build(page: Page) -> Built:
     missing = no_model_notice(registry)
     with gr.Row():
         with gr.Column():
-            # projector first (1366x768): photo, Segment and the examples on the first screen beside the answer
-            photo = photo_input(t("photo"), height=240)
+            # projector first (1366x768): the model, the photo, Segment and the examples on the first screen
+            # beside the answer
+            with gr.Row(elem_id="predict-choice"):
+                first = choices(default_set)
+                model = gr.Dropdown(first, value=first[0][1] if first else None, label=t("model"), min_width=240, scale=2,
+                                    allow_custom_value=True)  # the API may name a model of the other label set
+                label_set = gr.Radio([(t(f"label_set.{name}"), name) for name in label_sets], value=default_set,
+                                     label=t("label_set"), min_width=320, scale=3)  # both choices on one line
+            photo = photo_input(t("photo"), height=170)
             run = gr.Button(t("segment"), variant="primary", interactive=not missing, elem_id="predict-segment")
             examples_gallery(photo)
-            with gr.Row():
-                label_set = gr.Radio([(t(f"label_set.{name}"), name) for name in label_sets], value=default_set,
-                                     label=t("label_set"), min_width=180)
-                first = choices(default_set)
-                model = gr.Dropdown(first, value=first[0][1] if first else None, label=t("model"), min_width=240,
-                                    allow_custom_value=True)  # the API may name a model of the other label set
         with gr.Column(elem_id="predict-result"):
             # fixed heights: a portrait photo would otherwise make each picture (and the page) very tall
             shown = gr.ImageSlider(label=t("overlay"), type="filepath", interactive=False, max_height=400,
