@@ -31,6 +31,6 @@ def test_guess_save_and_import_through_the_server(running_app, tmp_path):
     document.write_text(json.dumps({"shapes": shapes, "imagePath": photo.name, "imageHeight": height, "imageWidth": width}))
     status, _, imported, _, same = client.predict([handle_file(str(document)), handle_file(str(photo))], token,
                                                   api_name="/label_import")
-    assert "Imported 1 labelled photos" in imported and "Yours: 2" in status and same == token
+    assert "Imported 1 labelled photo:" in imported and "Yours: 2" in status and same == token
     status, _, imported, _, _ = client.predict([handle_file(str(tmp_path / "layer.png"))], token, api_name="/label_import")
     assert "Imported 0" in imported and "layer: a photo without a label file" in imported  # RGBA: a photo, not a mask

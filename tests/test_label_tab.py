@@ -68,3 +68,16 @@ def test_learn_tells_what_a_label_cost_this_class(tmp_path, photo):
     text = labelling_cost(store)
     assert "**3** photos in a median of **90 s**" in text and "4.5 minutes" in text and "**17.9 hours**" in text
     assert "**17.9 時間**" in labelling_cost(store, "ja")
+
+
+def test_the_editor_starts_the_clock_on_upload_and_forgets_the_photo_on_clear(tmp_path):
+    """The seconds a label took are counted from the photo's upload into the editor (a cleared editor
+    stops the clock and drops the guess): both events are wired to the editor."""
+    from segdemo.serving.registry import ModelRegistry
+    from segdemo.ui.app import build_demo
+
+    config = build_demo(ModelRegistry(tmp_path)).get_config_file()
+    editor = next(c["id"] for c in config["components"] if c["props"].get("elem_id") == "label-editor")
+    events = {event for dependency in config["dependencies"] for target, event in dependency["targets"]
+              if target == editor}
+    assert {"upload", "clear"} <= events

@@ -132,8 +132,12 @@ def labelme_mask(document, file_name, label_set=REGIONS):
 
 
 def parse_class_map(text, file_name):
-    """{mask value: class name} from ``0 sky`` / ``0: sky`` lines or a JSON object."""
-    if text.lstrip().startswith("{"):
+    """{mask value: class name} from ``0 sky`` / ``0: sky`` lines, or a JSON object (as text or already read)."""
+    if not isinstance(text, (dict, str)):  # JSON that is not an object
+        raise LabelImportError("bad_class_map", file=file_name)
+    if isinstance(text, dict):
+        pairs = text.items()
+    elif text.lstrip().startswith("{"):
         pairs = read_json(text, file_name).items()
     else:
         pairs = [re.split(r"\s*[:=,\t ]\s*", line.strip(), maxsplit=1) for line in text.splitlines()
@@ -256,9 +260,9 @@ def import_files(paths, label_set=REGIONS):
                 if isinstance(document, dict) and "shapes" in document:
                     labels.append(("labelme", path, document))
                 else:
-                    class_map = parse_class_map(path.read_text(encoding="utf-8"), path.name)
+                    class_map = parse_class_map(document, path.name)
             elif suffix == ".txt":
-                class_map = parse_class_map(path.read_text(encoding="utf-8", errors="replace"), path.name)
+                class_map = parse_class_map(path.read_text(encoding="utf-8-sig", errors="replace"), path.name)
             elif suffix == ".zip":
                 labels.append(("cvat", path, None))
             elif suffix in PHOTO_SUFFIXES:

@@ -3,8 +3,8 @@
 The app runs exported LiteRT networks for speed, but those give neither gradients nor
 intermediate layers, so the views of this package rebuild the checkpoint in float32 Keras.
 Each probe traces its two functions when it is built; the forward pass is kept per photo (a
-few photos per model), so the probability, feature and occlusion views of one photo share one
-pass, and a gradient is computed for one pixel only, its decoder on the windows that pixel
+few photos per model), so the probability and feature views of one photo share one pass (hiding
+a region asks for labels only: copying every feature map out costs more than the pass), and a gradient is computed for one pixel only, its decoder on the windows that pixel
 reads (``segdemo.inside.windowed``: a third to a fifth of the work of a whole pass).
 """
 import hashlib

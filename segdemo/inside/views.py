@@ -115,28 +115,31 @@ class OcclusionReport:
     milliseconds: float
 
 
-def sky_of(source, probe, photo, labels):
-    """(``source``'s labels of the photo at ``probe``'s size, ``source``'s sky index); ``labels`` are ``probe``'s own."""
-    if source is not probe:
-        labels = source.predict(source.network_input(photo)).argmax(-1)
-        if labels.shape != tuple(probe.size):
-            labels = resize(labels.astype(np.uint8), probe.size[1], probe.size[0], nearest=True)
-    classes = source.config.classes
+def sky_of(probe, photo, labels=None):
+    """(``probe``'s labels of the photo, or ``labels`` when they are known already; its sky index): the sky
+    every model then hides."""
+    if labels is None:
+        labels = probe.predict(probe.network_input(photo)).argmax(-1)
+    classes = probe.config.classes
     return labels, classes.index("sky") if "sky" in classes else None
 
 
-def hide_region(probe, photo, preset, box=None, sky_from=None):
+def hide_region(probe, photo, preset, box=None, sky=None):
     """Hide a region (see ``occlusion.preset_mask``) and compare the labels before and after.
 
-    "sky" hides the pixels ``sky_from`` (another probe, default this one) labels sky, so every
+    "sky" hides the pixels ``sky`` (``sky_of`` another probe; default this one's) labels sky, so every
     model loses the same pixels.
     """
     started = time.perf_counter()
     # labels only: a look's feature maps would cost more to copy out than the two passes
     image = probe.network_input(photo)
     before = probe.predict(image).argmax(-1)
-    mask = occlusion.preset_mask(preset, before.shape, box, *(sky_of(sky_from or probe, probe, photo, before)
-                                                              if preset == "sky" else (None, None)))
+    sky_labels, sky_index = None, None
+    if preset == "sky":
+        sky_labels, sky_index = sky or sky_of(probe, photo, before)
+        if sky_labels.shape != before.shape:
+            sky_labels = resize(sky_labels.astype(np.uint8), probe.size[1], probe.size[0], nearest=True)
+    mask = occlusion.preset_mask(preset, before.shape, box, sky_labels, sky_index)
     hidden = occlusion.hide(image, mask)
     after = probe.predict(hidden).argmax(-1)
     changed, count, share = occlusion.changes_outside(before, after, mask)

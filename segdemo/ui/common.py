@@ -163,7 +163,8 @@ def say_counted(language, key, count, **values):
     """``key`` filled with ``count`` (as ``epochs``, ``count``, ...), in its singular form ``key_one``
     when ``count`` is 1 and the language has one: "1 epoch", "2 epochs"."""
     singular = f"{key}_one"
-    return say(language, singular if count == 1 and singular in TEXT.get(language, TEXT["en"]) else key, **values)
+    return say(language, singular if count == 1 and singular in TEXT.get(language, TEXT["en"]) else key,
+               **{"count": count, **values})
 
 
 def hex_colour(rgb):

@@ -161,9 +161,10 @@ def hide_region(registry, source, preset, top, left, bottom, right, names, langu
     photo, _ = decode_or_explain(source, language)
     chosen = probes_or_explain(registry, names, language)
     gallery, lines = [], []
+    sky = views.sky_of(chosen[0][1], photo) if preset == "sky" and len(chosen) > 1 else None  # the first model's
     for name, probe in chosen:
         try:
-            report = views.hide_region(probe, photo, preset, box, sky_from=chosen[0][1])
+            report = views.hide_region(probe, photo, preset, box, sky)
         except NothingToHide:
             raise gr.Error(say(language, f"inside.nothing_to_hide.{'sky' if preset == 'sky' else 'box'}")) from None
         caption = say(language, "inside.hide_caption", model=title_of(registry, name), share=100 * report.changed_share)

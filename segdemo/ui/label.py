@@ -94,7 +94,7 @@ def class_summary(store, token, language="en"):
     train, held_out = store.split()
     mine = sum(entry.owner == token for entry in entries)
     timed = [entry.seconds for entry in entries if entry.seconds]
-    summary = say_counted(language, "label.count", len(entries), photos=len(entries), train=len(train),
+    summary = say_counted(language, "label.count", len(entries), train=len(train),
                           held_out=len(held_out), mine=mine)
     if timed:
         summary += " " + say(language, "label.median_time", seconds=float(np.median(timed)), timed=len(timed))
@@ -178,8 +178,9 @@ def build(page: Page) -> Built:
         return None, None, None
 
     def on_upload(opened):
-        """A new photo starts the labelling clock (a photo uploaded over another keeps the first one's)."""
-        return opened or time.time()
+        """A new photo starts the labelling clock (a photo uploaded over another keeps the first one's) and
+        drops the previous photo's guess."""
+        return opened or time.time(), None, None
 
     def on_guess(value, name, request: gr.Request):
         """The model's guess for the editor's photo, shown over it beside the editor (another model's replaces it)."""
@@ -219,7 +220,7 @@ def build(page: Page) -> Built:
             except OverflowError:
                 problems.append(None)
                 break
-        lines = [say(language, "label.imported", count=len(added), ids=", ".join(added) or "-")]
+        lines = [say_counted(language, "label.imported", len(added), ids=", ".join(added) or "-")]
         lines += [f"- {say(language, 'label.full', most=MAX_PHOTOS) if p is None else say_message(language, p)}"
                   for p in problems]
         return {**refreshed(owner, language), imported: "\n".join(lines), files: None, token: owner}
@@ -232,7 +233,7 @@ def build(page: Page) -> Built:
             raise gr.Error(say(language, "label.none_yet"))
         path = new_output_path("class-labels", "zip")
         path.write_bytes(store.archive())
-        return gr.File(str(path), visible=True), say(language, "label.kept", count=len(store.entries()))
+        return gr.File(str(path), visible=True), say_counted(language, "label.kept", len(store.entries()))
 
     def on_clear(typed, owner, request: gr.Request):
         language = language_of(request)
@@ -241,8 +242,10 @@ def build(page: Page) -> Built:
         count = len(store.entries())
         store.clear()
         print(f"segdemo: the class's {count} labelled photos were cleared from {client_host(request)}", flush=True)
-        return {**refreshed(owner, language), teacher_said: say(language, "label.cleared", count=count)}
+        return {**refreshed(owner, language), teacher_said: say_counted(language, "label.cleared", count)}
 
+    editor.upload(on_upload, started, [started, draft, guessed], api_name=False, show_progress="hidden")
+    editor.clear(forget_photo, None, [started, draft, guessed], api_name=False, show_progress="hidden")
     guess.click(on_guess, [editor, model], [guessed, draft], api_name="label_guess", concurrency_id=SEGMENTING,
                 concurrency_limit=WAITING_LIMIT)
     save.click(on_save, [editor, draft, token, started], [status, mine, editor, guessed, started, draft, token],

@@ -10,6 +10,7 @@ from scipy import ndimage
 
 from segdemo.data.own_photos import OwnPhotos
 from segdemo.networks import losses, metrics
+from segdemo.ui.common import say_counted
 from segdemo.ui.loss_evidence import build_loss_study
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, say_columns, say_table, t
@@ -130,5 +131,5 @@ def labelling_cost(store, language="en"):
     if not timed:
         return say(language, "learn.cost_none")
     median = float(np.median(timed))
-    return say(language, "learn.cost", count=len(timed), seconds=median, minutes=sum(timed) / 60,
+    return say_counted(language, "learn.cost", len(timed), seconds=median, minutes=sum(timed) / 60,
                dataset_hours=DATASET_PHOTOS * median / 3600)

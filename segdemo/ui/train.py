@@ -24,8 +24,8 @@ from segdemo.networks.architectures import ARCHITECTURES
 from segdemo.networks.losses import LOSSES, parse_loss
 from segdemo.networks.models import ARCH_TITLES
 from segdemo.serving.addresses import is_loopback
-from segdemo.serving.class_training import (ClassTrainer, RunSettings, TrainingRefused, server_teacher_code,
-                                            training_switch)
+from segdemo.serving.class_training import (OWN_MIX, ClassTrainer, RunSettings, TrainingRefused,
+                                            server_teacher_code, training_switch)
 from segdemo.texts import TEXT
 from segdemo.ui.common import client_host, is_teacher, model_label, save_image, say_counted
 from segdemo.ui.curves import PANELS, log_loss_axis, readable
@@ -105,15 +105,15 @@ def minutes_seconds(language, seconds):
 
 
 def settings_line(language, run):
+    """The run's settings in a line: a fine-tune on the class's photos has no encoder start nor photo count of its own."""
     settings = run.settings
     height, width = settings.network_size
+    common = dict(arch=settings.title, loss=settings.loss, epochs=settings.epochs, size=f"{height}x{width}",
+                  time=time.strftime("%H:%M", time.localtime(run.started)))
     if settings.start_from:
-        start = say(language, "train.own_start", model=Path(settings.start_from).name)
-    else:
-        start = say(language, "train.imagenet" if settings.pretrained else "train.scratch")
-    return say(language, "train.settings_line", arch=settings.title, loss=settings.loss, start=start,
-               photos=settings.photos, epochs=settings.epochs, size=f"{height}x{width}",
-               time=time.strftime("%H:%M", time.localtime(run.started)))
+        return say(language, "train.own_settings_line", mix=OWN_MIX, **common)
+    start = say(language, "train.imagenet" if settings.pretrained else "train.scratch")
+    return say(language, "train.settings_line", start=start, photos=settings.photos, **common)
 
 
 def status_markdown(language, run, now=None):
