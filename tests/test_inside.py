@@ -265,3 +265,17 @@ def test_the_ticked_models_are_warmed_once_the_app_serves(trained_checkpoints, c
     next(thread for thread in threading.enumerate() if thread.name == "inside-warm-up").join(300)
     assert {str((trained_checkpoints / name).resolve()) for name in ("unet", "fpn")} == set(probe._PROBES)
     assert "Inside the network is ready (unet, fpn:" in capsys.readouterr().out
+
+
+def test_effective_radius_orders_pixels_by_distance_as_a_sort_would():
+    """The ring sums give the distance a plain sort of every pixel by distance gives, near edges and corners too."""
+    rng = np.random.default_rng(0)
+    rows, columns = np.indices((48, 64))
+    for _ in range(40):
+        strength = rng.random((48, 64)) ** rng.integers(1, 12) * (rng.random((48, 64)) > 0.5)
+        row, column, share = int(rng.integers(48)), int(rng.integers(64)), float(rng.uniform(0.05, 1.0))
+        distance = np.hypot(rows - row, columns - column).ravel()
+        order = np.argsort(distance, kind="stable")
+        reached = np.cumsum(strength.ravel()[order]) / strength.sum()
+        expected = distance[order][np.searchsorted(reached, share - 1e-12)]
+        assert influence.effective_radius(strength, row, column, share) == pytest.approx(expected, abs=1e-9)

@@ -71,7 +71,10 @@ class NetworkProbe:
         self.gradient(blank, 0, 0)
 
     def network_input(self, photo):
-        """``photo`` (uint8 RGB, any size) resized to the network's input, as the Segmenter does."""
+        """``photo`` (uint8 RGB, any size) resized to the network's input, as the Segmenter does (as it is when
+        it has that size already)."""
+        if np.shape(photo)[:2] == self.size:
+            return np.asarray(photo, np.uint8)
         return resize(np.asarray(photo, np.uint8), self.size[1], self.size[0])
 
     def look(self, photo):

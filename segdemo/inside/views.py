@@ -41,14 +41,15 @@ def explain_pixel(probe, photo, row_fraction, column_fraction):
     started = time.perf_counter()
     height, width = probe.size
     row, column = to_grid(row_fraction, height), to_grid(column_fraction, width)
-    gradient, logits = probe.gradient(photo, row, column)
+    image = probe.network_input(photo)  # once: shrinking a photo costs as much as the statistics below
+    gradient, logits = probe.gradient(image, row, column)
     probabilities = softmax(logits)
     label = int(probabilities.argmax())
     strength = influence.influence_map(gradient)
     box = probe.field.box(row, column)
     window = influence.window_box(row, column, strength.shape)
     radius = influence.effective_radius(strength, row, column)
-    picture = drawing.influence_picture(probe.network_input(photo), strength, box, window, (row, column), radius)
+    picture = drawing.influence_picture(image, strength, box, window, (row, column), radius)
     size = probe.field.size(row, column)
     return PixelReport((row, column), label, probabilities, picture, size,
                        size[0] > height or size[1] > width, probe.field.global_pooling,
@@ -136,7 +137,7 @@ def hide_region(probe, photo, preset, box=None, sky=None):
     before = probe.predict(image).argmax(-1)
     sky_labels, sky_index = None, None
     if preset == "sky":
-        sky_labels, sky_index = sky or sky_of(probe, photo, before)
+        sky_labels, sky_index = sky or sky_of(probe, image, before)
         if sky_labels.shape != before.shape:
             sky_labels = resize(sky_labels.astype(np.uint8), probe.size[1], probe.size[0], nearest=True)
     mask = occlusion.preset_mask(preset, before.shape, box, sky_labels, sky_index)

@@ -17,7 +17,7 @@ from segdemo.inside import influence, views
 from segdemo.inside.occlusion import BOXES, PRESETS, NothingToHide
 from segdemo.inside.probe import probe_for
 from segdemo.networks.models import ARCH_TITLES
-from segdemo.ui.common import (decode_or_explain, examples_gallery, model_label, no_model_notice, photo_input, save_image,
+from segdemo.ui.common import (examples_gallery, model_label, no_model_notice, photo_input, photo_or_explain, save_image,
                                score_table)
 from segdemo.ui.dataset import example_or_explain
 from segdemo.ui.tab import Built, Page, tab_element_id
@@ -52,6 +52,22 @@ def probes_or_explain(registry, names, language):
             known = ", ".join(registry.available()) or "-"
             raise gr.Error(say(language, "error.model_unavailable", name=name, known=known)) from None
     return chosen
+
+
+def photo_at_most(source, size, language):
+    """The upload decoded no larger than a network input of ``size`` (height, width) needs, or a message.
+
+    The networks see every photo resized to their input, so a phone's 12-megapixel JPEG is decoded at
+    an eighth of its size in libjpeg: decoding it whole and shrinking it once per model had cost a
+    click on a phone photo 300 ms of server CPU, more than a model's gradient.
+    """
+    height, width = size
+    return photo_or_explain(source, language, max(height, width), (width, height)).image
+
+
+def photo_for_probes(source, chosen, language):
+    """``photo_at_most`` the largest input among the ``chosen`` [(name, probe)]."""
+    return photo_at_most(source, tuple(max(probe.size[i] for _, probe in chosen) for i in (0, 1)), language)
 
 
 def fraction_or_explain(value, language):
@@ -92,8 +108,8 @@ def explain_pixel(registry, source, row, column, names, language="en"):
     Yields after each model, so the first map shows while the next model computes.
     """
     row, column = fraction_or_explain(row, language), fraction_or_explain(column, language)
-    photo, _ = decode_or_explain(source, language)
     chosen = probes_or_explain(registry, names, language)
+    photo = photo_for_probes(source, chosen, language)
     gallery, lines, columns = [], [], []
     titles = column_titles(registry, [name for name, _ in chosen])
     for (name, probe), column_title in zip(chosen, titles):
@@ -122,8 +138,9 @@ def probability_table(columns, language):
 
 def class_probabilities(registry, source, name, language="en"):
     """A heatmap per class and the entropy map for one model; the ``inside_probabilities`` API."""
-    photo, _ = decode_or_explain(source, language)
-    (_, probe), = probes_or_explain(registry, name, language)
+    chosen = probes_or_explain(registry, name, language)
+    (_, probe), = chosen
+    photo = photo_for_probes(source, chosen, language)
     report = views.class_probabilities(probe, photo)
     gallery = [(save_image(picture, f"probability-{c}"), say_class(language, c))
                for c, picture in zip(probe.config.classes, report.pictures)]
@@ -143,8 +160,9 @@ def stage_caption(view, language):
 
 def feature_maps(registry, source, name, language="en"):
     """The most active channels of every encoder and decoder stage of one model; the ``inside_features`` API."""
-    photo, _ = decode_or_explain(source, language)
-    (_, probe), = probes_or_explain(registry, name, language)
+    chosen = probes_or_explain(registry, name, language)
+    (_, probe), = chosen
+    photo = photo_for_probes(source, chosen, language)
     shown, milliseconds = views.feature_maps(probe, photo)
     gallery = [(save_image(view.picture, f"feature-{view.stage.role}"), stage_caption(view, language)) for view in shown]
     key = f"inside.features_note.{probe.config.arch}"
@@ -158,8 +176,8 @@ def hide_region(registry, source, preset, top, left, bottom, right, names, langu
     if preset not in PRESETS:
         raise gr.Error(say(language, "inside.bad_region", region=str(preset)[:20], known=", ".join(PRESETS)))
     box = tuple(fraction_or_explain(v, language) for v in (top, left, bottom, right))
-    photo, _ = decode_or_explain(source, language)
     chosen = probes_or_explain(registry, names, language)
+    photo = photo_for_probes(source, chosen, language)
     gallery, lines = [], []
     sky = views.sky_of(chosen[0][1], photo) if preset == "sky" and len(chosen) > 1 else None  # the first model's
     for name, probe in chosen:
@@ -179,8 +197,7 @@ def clickable(source, language="en"):
     """The photo at the shipped models' input size, for clicking; None when the photo is cleared."""
     if source is None:
         return None
-    photo, _ = decode_or_explain(source, language)
-    return save_image(resize(photo, TARGET_SIZE[1], TARGET_SIZE[0]), "inside-target")
+    return save_image(resize(photo_at_most(source, TARGET_SIZE, language), TARGET_SIZE[1], TARGET_SIZE[0]), "inside-target")
 
 
 def warm_up(registry, names):
