@@ -7,7 +7,7 @@ import pytest
 NOTEBOOK = Path(__file__).parents[1] / "notebooks" / "train_on_gpu.ipynb"
 
 
-@pytest.mark.slow
+@pytest.mark.long  # python -m pytest -m long
 def test_gpu_notebook_runs_top_to_bottom_on_a_tiny_setting(tiny_data, tmp_path):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")

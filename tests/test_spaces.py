@@ -53,7 +53,7 @@ def tracked_copy(target):
     return target
 
 
-@pytest.mark.slow
+@pytest.mark.long  # python -m pytest -m long
 def test_a_space_installs_requirements_alone_and_serves_every_model(tmp_path):
     from gradio_client import Client, handle_file
 

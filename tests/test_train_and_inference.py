@@ -49,6 +49,7 @@ def test_resume_continues_after_the_last_epoch(tiny_data, tmp_path):
     assert not (out / "resume").exists() and (train.resume_dir(out) / "history.json").exists()
 
 
+@pytest.mark.long  # python -m pytest -m long
 def test_resume_survives_a_fresh_checkout(tiny_data, tmp_path):
     """A new session's work tree has only what was committed: the run still resumes."""
     out = tmp_path / "run"
@@ -75,6 +76,7 @@ def test_resume_on_a_fresh_machine_continues_from_the_committed_checkpoint(tiny_
     assert history[2]["lr"] == pytest.approx(committed[1]["lr"])
 
 
+@pytest.mark.long  # python -m pytest -m long
 def test_mirrored_strategy_over_two_cpu_devices_trains(tiny_data, tmp_path):
     script = textwrap.dedent(f"""
         import sys

@@ -81,6 +81,10 @@ class OwnPhotos:
             entries = sorted(self._record().values(), key=lambda entry: entry.sequence)
         return [entry for entry in entries if owner is None or entry.owner == owner]
 
+    def labelling_seconds(self):
+        """The seconds each label took in the editor (imported masks were not timed and are left out)."""
+        return [entry.seconds for entry in self.entries() if entry.seconds]
+
     def add(self, image, mask, owner, source="editor", seconds=None):
         """Save a photo (uint8 RGB) with its mask (class indices, -1 unknown); returns its ``Labelled``.
 

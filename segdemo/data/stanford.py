@@ -21,6 +21,7 @@ from segdemo.paths import SHARED, cache_dir
 SHARED_DATA = SHARED / "iccv09Data"
 DATA_ENV = "SEGDEMO_DATA"
 CACHE_FORMAT = 1
+PHOTO_COUNT = 715  # the dataset's photos, each labelled by hand (Gould et al., 2009)
 
 
 @dataclass

@@ -93,7 +93,7 @@ def class_summary(store, token, language="en"):
     entries = store.entries()
     train, held_out = store.split()
     mine = sum(entry.owner == token for entry in entries)
-    timed = [entry.seconds for entry in entries if entry.seconds]
+    timed = store.labelling_seconds()
     summary = say_counted(language, "label.count", len(entries), train=len(train),
                           held_out=len(held_out), mine=mine)
     if timed:

@@ -9,6 +9,7 @@ import numpy as np
 from scipy import ndimage
 
 from segdemo.data.own_photos import OwnPhotos
+from segdemo.data.stanford import PHOTO_COUNT
 from segdemo.networks import losses, metrics
 from segdemo.ui.common import say_counted
 from segdemo.ui.loss_evidence import build_loss_study
@@ -88,9 +89,6 @@ def playground(object_side, shift_x, shift_y, grow, softness, gamma, request: gr
     return outcome_picture(truth, labels), table
 
 
-DATASET_PHOTOS = 715  # Stanford Background's photos, each labelled by hand
-
-
 def build(page: Page) -> Built:
     """The tab: the explanation, and the playground drawn once when the page loads."""
     gr.Markdown(t("learn.explanation"), latex_delimiters=[{"left": "$", "right": "$", "display": False}],
@@ -127,9 +125,9 @@ def build(page: Page) -> Built:
 
 def labelling_cost(store, language="en"):
     """What a label cost this class, from the seconds the Label tab measured, scaled to the dataset's 715 photos."""
-    timed = [entry.seconds for entry in store.entries() if entry.seconds]
+    timed = store.labelling_seconds()
     if not timed:
         return say(language, "learn.cost_none")
     median = float(np.median(timed))
     return say_counted(language, "learn.cost", len(timed), seconds=median, minutes=sum(timed) / 60,
-               dataset_hours=DATASET_PHOTOS * median / 3600)
+               dataset_hours=PHOTO_COUNT * median / 3600)
