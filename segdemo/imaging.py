@@ -222,6 +222,18 @@ def colorize(labels, palette):
     return palette[np.where(labels < 0, len(palette) - 1, labels)]
 
 
+def packed_rgb(rgb):
+    """Each RGB colour as one integer, 0xRRGGBB: a painted picture's few colours are then one ``np.unique`` away."""
+    rgb = np.asarray(rgb).astype(np.int32)
+    return (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+
+
+def unpacked_rgb(packed):
+    """``packed_rgb`` undone: (..., 3) integers."""
+    packed = np.asarray(packed)
+    return np.stack([packed >> 16, (packed >> 8) & 255, packed & 255], axis=-1)
+
+
 def labels_from_paint(layers, palette, height, width, min_alpha=32):
     """The label map painted in ``layers`` (RGBA, later over earlier), read back at ``height`` x ``width``.
 
@@ -238,9 +250,8 @@ def labels_from_paint(layers, palette, height, width, min_alpha=32):
         if layer.shape[:2] != (height, width):
             layer = resize(layer, width, height, nearest=True)
         painted = layer[..., 3] >= min_alpha
-        rgb = layer[painted][:, :3].astype(np.int32)
-        packed, each = np.unique((rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2], return_inverse=True)  # few colours
-        colours = np.stack([packed >> 16, (packed >> 8) & 255, packed & 255], axis=1).astype(np.float32)
+        packed, each = np.unique(packed_rgb(layer[painted][:, :3]), return_inverse=True)
+        colours = unpacked_rgb(packed).astype(np.float32)
         labels[painted] = np.argmin(((colours[:, None, :] - palette[None]) ** 2).sum(-1), axis=1)[each.reshape(-1)]
     return labels
 

@@ -34,3 +34,45 @@ def test_guess_save_and_import_through_the_server(running_app, tmp_path):
     assert "Imported 1 labelled photo:" in imported and "Yours: 2" in status and same == token
     status, _, imported, _, _ = client.predict([handle_file(str(tmp_path / "layer.png"))], token, api_name="/label_import")
     assert "Imported 0" in imported and "layer: a photo without a label file" in imported  # RGBA: a photo, not a mask
+
+
+def test_a_student_paints_a_stroke_in_the_browser_and_saves_it(browser, running_app):
+    """The whole Label flow as a student does it, in Chromium: upload a photo into the editor, paint one
+    stroke with the first colour (sky) across its middle, press Save; the dataset's own label file has
+    sky under the stroke and nothing (unknown) far from it, and the student's gallery shows it."""
+    from segdemo.ui.tab import tab_button
+    from tools.browser import opened
+
+    photo = sorted(running_app["examples"].glob("*.jpg"))[1]
+    height, width = cv2.imread(str(photo)).shape[:2]
+    own = running_app["data"].parents[1] / "own-photos" / "labels"
+    before = set(own.glob("*.regions.txt")) if own.exists() else set()
+    context, page = opened(browser, running_app["url"], {"width": 1366, "height": 768}, settle_ms=1000)
+    try:
+        page.locator(tab_button("label")).click()
+        with page.expect_file_chooser() as chooser:  # the editor's own Upload button, as a student presses it
+            page.locator("#label-editor button[aria-label=Upload]").click()
+        chooser.value.set_files(str(photo))
+        page.wait_for_timeout(2000)
+        page.locator("#label-editor button[aria-label=Brush]").click()
+        # the photo is shown zoomed to fit, centred in the canvas: a stroke through the canvas's centre,
+        # a fifth of its width long, crosses the photo's middle
+        box = page.locator("#label-editor canvas").first.bounding_box()
+        centre_x, centre_y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(centre_x - 0.1 * box["width"], centre_y)
+        page.mouse.down()
+        for step in range(1, 21):
+            page.mouse.move(centre_x + (step / 10 - 1) * 0.1 * box["width"], centre_y)
+        page.mouse.up()
+        page.wait_for_timeout(500)
+        page.locator("#label-save").click()
+        page.locator("#label-status").get_by_text("Yours: 1").wait_for(timeout=60_000)
+        page.locator("#label-mine img").first.wait_for(timeout=30_000)
+    finally:
+        context.close()
+    (label,) = set(own.glob("*.regions.txt")) - before
+    mask = np.loadtxt(label)
+    assert mask.shape == (height, width)
+    row = mask[height // 2]
+    assert (row[int(0.42 * width): int(0.58 * width)] == REGIONS.classes.index("sky")).all()
+    assert (mask[: height // 8] == -1).all() and (mask[-height // 8:] == -1).all()  # unpainted: unknown

@@ -41,3 +41,12 @@ def test_table_headers_have_as_many_columns_in_every_language():
 def test_the_checker_sees_a_missing_placeholder():
     assert placeholders("{count} of {total:.0f}") == ["count", "total"]
     assert placeholders("{count} のうち") != placeholders("{count} of {total}")
+
+
+@pytest.mark.parametrize("language", sorted(TEXT))
+def test_numbers_a_label_cannot_format_match_the_code(language):
+    """A component's label is translated in the browser, which fills no placeholder: the numbers it
+    states are written out, and must be the ones the code uses."""
+    from segdemo.serving.class_training import OWN_MIX
+
+    assert re.search(rf"\b{OWN_MIX}\b", TEXT[language]["train.data_info"])

@@ -144,6 +144,15 @@ def test_png_index_masks_use_the_class_map_or_segdemos_own_order(tmp_path):
     assert own_order.mask[10, 10] == SKY and own_order.mask[30, 30] == 5
 
 
+def test_a_photo_whose_own_name_ends_like_a_mask_suffix_keeps_its_label(tmp_path):
+    """"street-gt.png" labels "street-gt.jpg" when there is one; the suffix is dropped only to find "street.jpg"."""
+    values = np.full((40, 60), 5, np.uint8)
+    street = cv2.imencode(".jpg", photo())[1].tobytes()
+    files = [write(tmp_path, "street-gt.jpg", street), write(tmp_path, "street-gt.png", png_bytes(values, "L"))]
+    (imported,), problems = import_files(files)
+    assert problems == [] and imported.mask[20, 30] == 5
+
+
 def test_bad_files_are_named_with_what_is_wrong_and_the_good_ones_still_count(tmp_path):
     good = [{"label": "sky", "points": [[0, 0], [59, 0], [59, 19]]}]
     files = [

@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image
 
 from segdemo.data.labels import REGIONS, UNKNOWN
-from segdemo.imaging import ImageError, Message, load_photo
+from segdemo.imaging import ImageError, Message, load_photo, packed_rgb, unpacked_rgb
 
 UNLABELLED_NAMES = {"unknown", "background", "void", "ignore", "unlabeled", "unlabelled"}
 UNKNOWN_VALUE = 255  # what an index mask without a class map uses for "nobody said"
@@ -186,13 +186,12 @@ def parse_labelmap(text, file_name):
 def colour_mask(rgb, colours, label_set, file_name):
     """Class indices from a mask painted in the labelmap's ``colours``."""
     indices = class_indices(list(colours.values()), label_set, file_name)
-    packed = (rgb[..., 0].astype(np.int32) << 16) | (rgb[..., 1].astype(np.int32) << 8) | rgb[..., 2]
-    lookup = {(r << 16) | (g << 8) | b: indices[name] for (r, g, b), name in colours.items()}
+    packed = packed_rgb(rgb)
+    lookup = {int(packed_rgb(colour)): indices[name] for colour, name in colours.items()}
     mask = np.full(rgb.shape[:2], UNKNOWN, np.int16)
     for value in np.unique(packed):
         if int(value) not in lookup:
-            colour = (int(value) >> 16, (int(value) >> 8) & 255, int(value) & 255)
-            raise LabelImportError("unknown_colour", file=file_name, colour=colour)
+            raise LabelImportError("unknown_colour", file=file_name, colour=tuple(map(int, unpacked_rgb(value))))
         mask[packed == value] = lookup[int(value)]
     return mask
 
@@ -239,8 +238,11 @@ def cvat_masks(data, file_name, label_set):
     return found
 
 
-def mask_stem(name):
-    return MASK_SUFFIX.sub("", Path(name).stem).lower()
+def photo_stem(name, photos):
+    """The name of the photo a label file belongs to: its own ("street-gt.png" for "street-gt.jpg"), else
+    the name without a mask suffix ("street_mask.png" for "street.jpg")."""
+    own = Path(name).stem.lower()
+    return own if own in photos else MASK_SUFFIX.sub("", own)
 
 
 def import_files(paths, label_set=REGIONS):
@@ -279,7 +281,7 @@ def import_files(paths, label_set=REGIONS):
     for source, path, content in labels:
         try:
             for name, mask, photo in read_labels(source, path, content, class_map, label_set):
-                stem = mask_stem(name)
+                stem = photo_stem(name, photos)
                 used.add(stem)  # a photo whose label was refused is not also "without a label"
                 photo = photo if photo is not None else photos.get(stem)
                 if photo is None:

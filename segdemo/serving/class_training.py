@@ -114,7 +114,7 @@ class RunSettings:
     own_photos: str = None  # a class's own photos (data.own_photos): fine-tune ``start_from`` on them
     start_from: str = None  # the shipped checkpoint a fine-tune starts from; it keeps that checkpoint's input size
 
-    @property
+    @functools.cached_property  # a fine-tune's reads its checkpoint's config: once, not on every viewer's poll
     def network_size(self):
         """``size`` with each side rounded to what the architecture needs (PSPNet: multiples of 48, others 32);
         a fine-tune's is its checkpoint's."""
@@ -167,6 +167,7 @@ class Run:
     stop_asked: bool = False
     reached_deadline: bool = False
     training_done: bool = False  # the process said its training has ended; only its exit is left
+    measured_start_miou: float = None  # a fine-tune's before.json, once written (read until then)
 
     ENDED = ("finished", "capped", "stopped", "failed")
 
@@ -212,10 +213,12 @@ class Run:
     @property
     def start_miou(self):
         """A fine-tune's starting model's mIoU on the held-out photos (``train --init-from``), once measured."""
-        try:
-            return json.loads((self.out / BEFORE_FILE).read_text())["val_miou"]
-        except (OSError, ValueError, KeyError):
-            return None
+        if self.measured_start_miou is None and self.settings.start_from:
+            try:
+                self.measured_start_miou = json.loads((self.out / BEFORE_FILE).read_text())["val_miou"]
+            except (OSError, ValueError, KeyError):
+                pass
+        return self.measured_start_miou
 
     @property
     def keepable(self):

@@ -130,4 +130,4 @@ def labelling_cost(store, language="en"):
         return say(language, "learn.cost_none")
     median = float(np.median(timed))
     return say_counted(language, "learn.cost", len(timed), seconds=median, minutes=sum(timed) / 60,
-               dataset_hours=PHOTO_COUNT * median / 3600)
+               dataset_photos=PHOTO_COUNT, dataset_hours=PHOTO_COUNT * median / 3600)
