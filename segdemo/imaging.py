@@ -154,7 +154,7 @@ def load_rgb(source):
 
 def load_photo(source, shown_side=None, least=(0, 0)):
     """A ``Photo`` of an upload, decoded whole, or with ``shown_side`` no larger than needed to
-    show it that long and to give the network at least ``least`` (width, height) pixels.
+    show it that long and to give the network at least ``least`` (height, width) pixels.
 
     A JPEG larger than that is decoded at 1/2, 1/4 or 1/8 of its size in libjpeg's DCT domain, a
     phone's 12-megapixel photo in a third of the time; a photo no larger is decoded as it is.
@@ -171,7 +171,7 @@ def load_photo(source, shown_side=None, least=(0, 0)):
             notes.append(Message("animated", frames=picture.n_frames))
             picture.seek(0)
         try:
-            picture, whole, shrunk = _shrink_while_decoding(picture, shown_side, least)
+            picture, whole, shrunk = _shrink_while_decoding(picture, shown_side, least[::-1])
             if shrunk:
                 notes.append(shrunk)
             orientation = picture.getexif().get(EXIF_ORIENTATION, 1)
@@ -196,8 +196,10 @@ def load_photo(source, shown_side=None, least=(0, 0)):
     return Photo(image, notes, tuple(int(side) for side in size))
 
 
-def resize(image, width, height, nearest=False):
-    """cv2 resize choosing area averaging to shrink and bilinear to enlarge."""
+def resize(image, size, nearest=False):
+    """``image`` at ``size`` (height, width: the order of every size in the project, not OpenCV's), by
+    area averaging to shrink and bilinear to enlarge (nearest neighbour for labels)."""
+    height, width = size
     if nearest:
         interpolation = cv2.INTER_NEAREST
     elif width * height < image.shape[0] * image.shape[1]:
@@ -213,7 +215,7 @@ def fit_within(array, max_side, nearest=False):
     scale = max_side / max(height, width)
     if scale >= 1.0:
         return array
-    return resize(array, max(1, round(width * scale)), max(1, round(height * scale)), nearest=nearest)
+    return resize(array, (max(1, round(height * scale)), max(1, round(width * scale))), nearest=nearest)
 
 
 def colorize(labels, palette):
@@ -248,7 +250,7 @@ def labels_from_paint(layers, palette, height, width, min_alpha=32):
         if layer.ndim != 3 or layer.shape[2] != 4:
             continue
         if layer.shape[:2] != (height, width):
-            layer = resize(layer, width, height, nearest=True)
+            layer = resize(layer, (height, width), nearest=True)
         painted = layer[..., 3] >= min_alpha
         packed, each = np.unique(packed_rgb(layer[painted][:, :3]), return_inverse=True)
         colours = unpacked_rgb(packed).astype(np.float32)

@@ -5,7 +5,7 @@ from PIL import Image
 
 from segdemo.imaging import EXIF_ORIENTATION, load_photo, load_rgb
 
-SHOWN, NETWORK = 800, (384, 288)  # the page's longest side; the network's input (width, height)
+SHOWN, NETWORK = 800, (288, 384)  # the page's longest side; the network's input (height, width)
 
 
 def jpeg(path, width, height, mode="RGB", **kwargs):

@@ -1,5 +1,7 @@
 """The Label tab's reading of the editor: the model's guess with the student's strokes over it,
 black for unknown, and a new photo not mistaken for the guessed one."""
+from pathlib import Path
+
 import gradio as gr
 import numpy as np
 import pytest
@@ -81,3 +83,22 @@ def test_the_editor_starts_the_clock_on_upload_and_forgets_the_photo_on_clear(tm
     events = {event for dependency in config["dependencies"] for target, event in dependency["targets"]
               if target == editor}
     assert {"upload", "clear"} <= events
+
+
+def test_a_students_gallery_draws_each_label_once_and_again_if_its_picture_is_gone(tmp_path):
+    from segdemo.ui.label import gallery_items
+
+    store = OwnPhotos(tmp_path / "own")
+    image, mask = np.zeros((40, 60, 3), np.uint8), np.zeros((40, 60), np.int16)
+    store.add(image, mask, "0123456789ab")
+    reads = []
+    original = store.read
+    store.read = lambda entry_id: reads.append(entry_id) or original(entry_id)
+    drawn = {}
+    first = gallery_items(store, "0123456789ab", "en", drawn)
+    store.add(image, mask, "0123456789ab")
+    second = gallery_items(store, "0123456789ab", "ja", drawn)
+    assert second[0][0] == first[0][0] and len(second) == 2 and len(reads) == 2  # the first label drawn once
+    Path(first[0][0]).unlink()  # the cache removed an old picture
+    third = gallery_items(store, "0123456789ab", "en", drawn)
+    assert Path(third[0][0]).is_file() and len(reads) == 3

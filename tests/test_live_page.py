@@ -99,7 +99,7 @@ def test_the_shipped_page_network_is_current_and_gives_the_float32_labels(shippe
     palette = np.array([[*colour, 255] for colour in reference.config.colours], np.uint8)
     equal = pixels = 0
     for photo in shipped["photos"]:
-        frame = resize(photo, width, height)
+        frame = resize(photo, (height, width))
         answer = runner(frame=np.concatenate([frame, np.full((height, width, 1), 255, np.uint8)], -1)[None])
         labels = answer["labels"][0]
         equal += int(np.sum(labels == reference.predict(frame[None])[0].numpy()[0]))

@@ -66,7 +66,7 @@ def validation_scores(model, config):
     val = dataset.subset(load_split(dataset.ids)[1])
     matrix = 0
     for photo, truth in zip(val.images, val.masks):
-        probabilities = model(resize(np.asarray(photo, np.float32), config.width, config.height)[None])[0].numpy()
+        probabilities = model(resize(np.asarray(photo, np.float32), (config.height, config.width))[None])[0].numpy()
         labels, _ = full_resolution_labels(probabilities, *photo.shape[:2])
         matrix = matrix + metrics.confusion_matrix(truth, labels, label_set.num_classes)
     summary = metrics.summarize(matrix, label_set.classes)

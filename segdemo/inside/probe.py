@@ -75,7 +75,7 @@ class NetworkProbe:
         it has that size already)."""
         if np.shape(photo)[:2] == self.size:
             return np.asarray(photo, np.uint8)
-        return resize(np.asarray(photo, np.uint8), self.size[1], self.size[0])
+        return resize(np.asarray(photo, np.uint8), self.size)
 
     def look(self, photo):
         """The forward pass for ``photo``, computed once per photo and kept for the next views."""

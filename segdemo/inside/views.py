@@ -139,7 +139,7 @@ def hide_region(probe, photo, preset, box=None, sky=None):
     if preset == "sky":
         sky_labels, sky_index = sky or sky_of(probe, image, before)
         if sky_labels.shape != before.shape:
-            sky_labels = resize(sky_labels.astype(np.uint8), probe.size[1], probe.size[0], nearest=True)
+            sky_labels = resize(sky_labels.astype(np.uint8), probe.size, nearest=True)
     mask = occlusion.preset_mask(preset, before.shape, box, sky_labels, sky_index)
     hidden = occlusion.hide(image, mask)
     after = probe.predict(hidden).argmax(-1)

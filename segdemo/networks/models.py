@@ -178,7 +178,7 @@ def calibration_images(config, normalise, photos=None):
     """Photos (scikit-image's four unless given) at the network's input size, normalised: they set
     the batch norms of weights whose batch norm was folded (``folded_batchnorm``)."""
     photos = pretrained.sample_photos() if photos is None else photos
-    resized = np.stack([resize(np.asarray(p, np.float32), config.width, config.height) for p in photos])
+    resized = np.stack([resize(np.asarray(p, np.float32), (config.height, config.width)) for p in photos])
     return normalise(resized).numpy()
 
 

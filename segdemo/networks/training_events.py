@@ -83,7 +83,7 @@ def live_events_callback(folder, photo, deadline, batch):
 
         def snapshot(self, epoch):
             height, width = self.model.input_shape[1:3]
-            probabilities = self.model(resize(photo, width, height)[None].astype(np.float32), training=False)
+            probabilities = self.model(resize(photo, (height, width))[None].astype(np.float32), training=False)
             cv2.imwrite(str(snapshot_file(folder, epoch)), np.argmax(probabilities[0], axis=-1).astype(np.uint8))
             self.emit("snapshot", epoch=epoch)
 

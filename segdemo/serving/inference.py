@@ -89,8 +89,8 @@ def full_resolution_labels(probabilities, height, width):
     grid = full_resolution_grid(height, width)
     labels, confidence = labels_and_confidence(probabilities, *grid)
     if grid != (height, width):
-        labels = resize(labels.astype(np.uint8), width, height, nearest=True).astype(np.int32)
-        confidence = resize(confidence, width, height)
+        labels = resize(labels.astype(np.uint8), (height, width), nearest=True).astype(np.int32)
+        confidence = resize(confidence, (height, width))
     return labels, confidence
 
 
@@ -160,7 +160,7 @@ class Segmenter:
         """
         started = time.perf_counter()
         photo = source if isinstance(source, Photo) else load_photo(source, shown_side, self.size[::-1])
-        network_input = resize(photo.image, self.size[1], self.size[0])
+        network_input = resize(photo.image, self.size)
         prepared = time.perf_counter()
         probabilities = np.asarray(self.network(network_input[None].astype(np.float32)))[0]
         finished = time.perf_counter()

@@ -240,7 +240,7 @@ def shown_labels(answer, side=DISPLAY_SIDE):
 def shown_photo(image, photo_size, side=DISPLAY_SIDE):
     """The photo at the size the page shows it (that of ``shown_labels``), whatever size it was decoded at."""
     height, width = display_size(*photo_size, side)
-    return image if image.shape[:2] == (height, width) else resize(image, width, height)
+    return image if image.shape[:2] == (height, width) else resize(image, (height, width))
 
 
 def output_folder():

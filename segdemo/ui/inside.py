@@ -62,7 +62,7 @@ def photo_at_most(source, size, language):
     click on a phone photo 300 ms of server CPU, more than a model's gradient.
     """
     height, width = size
-    return photo_or_explain(source, language, max(height, width), (width, height)).image
+    return photo_or_explain(source, language, max(height, width), (height, width)).image
 
 
 def photo_for_probes(source, chosen, language):
@@ -197,7 +197,7 @@ def clickable(source, language="en"):
     """The photo at the shipped models' input size, for clicking; None when the photo is cleared."""
     if source is None:
         return None
-    return save_image(resize(photo_at_most(source, TARGET_SIZE, language), TARGET_SIZE[1], TARGET_SIZE[0]), "inside-target")
+    return save_image(resize(photo_at_most(source, TARGET_SIZE, language), TARGET_SIZE), "inside-target")
 
 
 def warm_up(registry, names):

@@ -15,6 +15,7 @@ import html
 import secrets
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -101,13 +102,20 @@ def class_summary(store, token, language="en"):
     return summary
 
 
-def gallery_items(store, token, language="en"):
-    """This student's labelled photos, each over its label, captioned with its id and use."""
+def gallery_items(store, token, language="en", drawn=None):
+    """This student's labelled photos, each over its label, captioned with its id and use.
+
+    ``drawn`` (id -> picture file) keeps the pictures between refreshes: a saved label never changes,
+    so only a new one is read and drawn (a file the cache has since removed is drawn again).
+    """
+    drawn = {} if drawn is None else drawn
     items = []
     for entry in store.entries(token):
-        photo, mask = store.read(entry.id)
+        if not Path(drawn.get(entry.id, "")).is_file():
+            photo, mask = store.read(entry.id)
+            drawn[entry.id] = save_image(overlay(photo, mask, REGIONS.colours), f"{entry.id}-label")
         use = say(language, "label.held_out" if entry.held_out else "label.for_training")
-        items.append((save_image(overlay(photo, mask, REGIONS.colours), f"{entry.id}-label"), f"{entry.id} · {use}"))
+        items.append((drawn[entry.id], f"{entry.id} · {use}"))
     return items
 
 
@@ -123,6 +131,7 @@ def build(page: Page) -> Built:
     """The tab; lends nothing (the Train tab reads the same folder)."""
     registry, capacity = page.registry, page.capacity
     store, teacher = OwnPhotos(), server_teacher_code()
+    drawn = {}  # labelled photo id -> its picture over its label, shared by every page
     models = registry.available(REGIONS.name)
     with gr.Row():
         with gr.Column(scale=3):
@@ -165,7 +174,7 @@ def build(page: Page) -> Built:
     chosen = gr.State(None)
 
     def refreshed(owner, language):
-        return {status: class_summary(store, owner, language), mine: gallery_items(store, owner, language)}
+        return {status: class_summary(store, owner, language), mine: gallery_items(store, owner, language, drawn)}
 
     def on_open(owner, request: gr.Request = None):
         language = language_of(request)

@@ -92,7 +92,7 @@ class SharedPictures:
         def make():
             labels = cv2.imread(str(run.snapshot_path(epoch)), cv2.IMREAD_GRAYSCALE)
             height, width = self.image.shape[:2]
-            labels = resize(labels, width, height, nearest=True).astype(np.int32)
+            labels = resize(labels, (height, width), nearest=True).astype(np.int32)
             score = metrics.score_labels(self.truth, labels, REGIONS.classes)["miou"] if self.truth is not None else None
             return save_image(colorize(labels, REGIONS.colours), f"train-epoch{epoch}", lossless=True), score
 
@@ -313,7 +313,7 @@ def build(page: Page) -> Built:
     with gr.Accordion(t("train.command_title"), open=False):
         command = gr.Markdown()
     timer = gr.Timer(IDLE_POLL_S)
-    seen = gr.State({})
+    seen_state = gr.State({})
     drawn = {}  # (what, run number, version or count, language) -> drawing shared by every page
 
     def shared(key, make):
@@ -324,7 +324,7 @@ def build(page: Page) -> Built:
         return drawn[key]
 
     def view(seen, current_model, current_set, current_compared, typed_code, request: gr.Request):
-        """Every output of the tab for this page, gr.skip() where nothing changed since it last drew."""
+        """The tab's outputs for this page, keyed by component: only those that changed since it last drew."""
         language = language_of(request)
         run = trainer.run
         number = run.number if run else 0
@@ -340,26 +340,35 @@ def build(page: Page) -> Built:
             "timer": bool(run and run.running),
             "code": not teacher.admits("", client_host(request)),  # the box shows where a code is needed
         }
-        changed = {name: key != seen.get(name) for name, key in parts.items()}
-        if not seen:  # a page just opened: its lists are the shipped models'; class runs kept since are added
-            changed["lists"] = bool(parts["lists"])
-        skip = gr.skip()
-        outputs = [parts["status"][0] if changed["status"] else skip]
-        outputs += shared(parts["plots"], lambda: progress_figures(language, run)) if changed["plots"] else [skip] * 3
-        outputs.append(shared(parts["gallery"], lambda: gallery_items(language, pictures, run))
-                       if changed["gallery"] else skip)
-        train_on, stop_on, keep_on = parts["buttons"]
-        outputs += ([gr.Button(interactive=train_on), gr.Button(interactive=stop_on), gr.Button(interactive=keep_on)]
-                    if changed["buttons"] else [skip] * 3)
-        outputs.append(command_markdown(run) if changed["command"] else skip)
-        lists = model_lists(registry, current_model, current_set, current_compared, language) if changed["lists"] else (skip, skip)
-        timer_now = gr.Timer(POLL_S if parts["timer"] else IDLE_POLL_S) if changed["timer"] else skip
-        code_box = gr.Textbox(visible=parts["code"]) if changed["code"] else skip
-        return *outputs, *lists, timer_now, code_box, parts
+        changed = {name for name, key in parts.items() if key != seen.get(name)}
+        if not seen and not parts["lists"]:  # a page just opened has the shipped models' lists already
+            changed.discard("lists")
+        updates = {seen_state: parts}
+        if "status" in changed:
+            updates[status] = parts["status"][0]
+        if "plots" in changed:
+            updates.update(zip(plots, shared(parts["plots"], lambda: progress_figures(language, run))))
+        if "gallery" in changed:
+            updates[snapshots] = shared(parts["gallery"], lambda: gallery_items(language, pictures, run))
+        if "buttons" in changed:
+            updates.update({button: gr.Button(interactive=on)
+                            for button, on in zip((train_button, stop_button, keep_button), parts["buttons"])})
+        if "command" in changed:
+            updates[command] = command_markdown(run)
+        if "lists" in changed:
+            lists = model_lists(registry, current_model, current_set, current_compared, language)
+            updates.update((component, value) for component, value in zip((predict_model, compare_models), lists)
+                           if component is not None)
+        if "timer" in changed:
+            updates[timer] = gr.Timer(POLL_S if parts["timer"] else IDLE_POLL_S)
+        if "code" in changed:
+            updates[code] = gr.Textbox(visible=parts["code"])
+        return updates
 
-    outputs = [status, *plots, snapshots, train_button, stop_button, keep_button, command, predict_model, compare_models,
-               timer, code, seen]
-    inputs = [seen, predict_model, predict_set, compare_models, code]
+    outputs = [component for component in (status, *plots, snapshots, train_button, stop_button, keep_button, command,
+                                            predict_model, compare_models, timer, code, seen_state)
+               if component is not None]
+    inputs = [seen_state, predict_model, predict_set, compare_models, code]
 
     def on_train(arch, loss, start, photos, epochs, size, data, typed_code, request: gr.Request):
         language = language_of(request)
