@@ -56,6 +56,11 @@ class Labelled:
     sequence: int
 
 
+def labelling_seconds(entries):
+    """The seconds each of ``entries`` (``OwnPhotos.entries``) took in the editor; imported masks were not timed."""
+    return [entry.seconds for entry in entries if entry.seconds]
+
+
 class OwnPhotos:
     """A class's labelled photos on disk, safe to use from Gradio's threads."""
 
@@ -80,10 +85,6 @@ class OwnPhotos:
         with self._lock:
             entries = sorted(self._record().values(), key=lambda entry: entry.sequence)
         return [entry for entry in entries if owner is None or entry.owner == owner]
-
-    def labelling_seconds(self):
-        """The seconds each label took in the editor (imported masks were not timed and are left out)."""
-        return [entry.seconds for entry in self.entries() if entry.seconds]
 
     def add(self, image, mask, owner, source="editor", seconds=None):
         """Save a photo (uint8 RGB) with its mask (class indices, -1 unknown); returns its ``Labelled``.

@@ -22,7 +22,7 @@ import numpy as np
 
 from segdemo.data.label_import import import_files
 from segdemo.data.labels import REGIONS, UNKNOWN
-from segdemo.data.own_photos import MAX_PHOTOS, MAX_SIDE, OwnPhotos
+from segdemo.data.own_photos import MAX_PHOTOS, MAX_SIDE, OwnPhotos, labelling_seconds
 from segdemo.imaging import fit_within, labels_from_paint, overlay
 from segdemo.serving.class_training import server_teacher_code
 from segdemo.ui.capacity import SEGMENTING, WAITING_LIMIT
@@ -94,7 +94,7 @@ def class_summary(store, token, language="en"):
     entries = store.entries()
     train, held_out = store.split()
     mine = sum(entry.owner == token for entry in entries)
-    timed = store.labelling_seconds()
+    timed = labelling_seconds(entries)
     summary = say_counted(language, "label.count", len(entries), train=len(train),
                           held_out=len(held_out), mine=mine)
     if timed:

@@ -8,7 +8,7 @@ import gradio as gr
 import numpy as np
 from scipy import ndimage
 
-from segdemo.data.own_photos import OwnPhotos
+from segdemo.data.own_photos import OwnPhotos, labelling_seconds
 from segdemo.data.stanford import PHOTO_COUNT
 from segdemo.networks import losses, metrics
 from segdemo.ui.common import say_counted
@@ -125,7 +125,7 @@ def build(page: Page) -> Built:
 
 def labelling_cost(store, language="en"):
     """What a label cost this class, from the seconds the Label tab measured, scaled to the dataset's 715 photos."""
-    timed = store.labelling_seconds()
+    timed = labelling_seconds(store.entries())
     if not timed:
         return say(language, "learn.cost_none")
     median = float(np.median(timed))
