@@ -79,6 +79,29 @@ def test_at_1366x768_train_inside_and_live_show_their_control_beside_their_resul
 
 
 @pytest.mark.parametrize("locale", ["en-US", "ja-JP"])
+def test_at_1366x768_each_inside_view_shows_its_button_with_its_answer(browser, running_app, locale):
+    """Inside's views (class probabilities, feature maps, hiding a region) sit beside the photo, each with its
+    button and then its answer: pressed on a projector, both are on the first screen (they had been ~1000 px down)."""
+    context, page = opened(browser, running_app["url"], PROJECTOR, locale)
+    try:
+        page.locator(tab_button("inside")).click()
+        page.locator("#tab-inside .gallery-item").first.click()
+        page.locator("#inside-target img").wait_for(timeout=90_000)
+        for view, button, result in (("probabilities", "#inside-show-probabilities", "#inside-probabilities img"),
+                                     ("features", "#inside-show-features", "#inside-features img"),
+                                     ("hide", "#inside-hide", "#inside-hidden img[src*='hidden-']")):
+            page.locator(tab_button(f"inside-{view}")).click()
+            page.locator(button).click()
+            page.locator(result).first.wait_for(timeout=180_000)
+            page.wait_for_timeout(500)
+            for locator in (page.locator(button), page.locator(result).first):
+                inside, box = on_screen(page, locator, PROJECTOR["height"])
+                assert inside, (view, box, page.evaluate("window.scrollY"))
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "ja-JP"])
 def test_on_a_phone_the_upload_is_on_the_first_screen_and_the_join_panel_is_not(browser, running_app, locale):
     context, page = opened(browser, running_app["url"], PHONE, locale)
     try:

@@ -217,11 +217,10 @@ def warm_up_once_serving(registry, names):
 
 
 def one_model_view(view, choices, preferred, missing, note_first=False):
-    """A view of one model at a time: its help, a model choice and button, a gallery and a note.
+    """A view of one model at a time: a model choice and button, a gallery and a note, then its help.
 
     Returns (model dropdown, button, gallery, note); ``note_first`` puts the note above the gallery.
     """
-    gr.Markdown(t(f"inside.{view}_help"))
     with gr.Row():
         model = gr.Dropdown(choices, value=preferred[0] if preferred else None, label=t("model"))
         show = gr.Button(t(f"inside.show_{view}"), variant="primary", interactive=not missing,
@@ -233,6 +232,7 @@ def one_model_view(view, choices, preferred, missing, note_first=False):
                          elem_id=f"inside-{view}")
     if not note_first:
         note.render()
+    gr.Markdown(t(f"inside.{view}_help"))
     return model, show, gallery, note
 
 
@@ -245,8 +245,9 @@ def build(page: Page) -> Built:
     missing = no_model_notice(registry)
     if preferred:
         warm_up_once_serving(registry, preferred)
-    # projector first (1366x768): the picture to click and what it answers side by side on the first
-    # screen (the answer had come 900 px below it); the explanation under the views
+    # projector first (1366x768): what to look at (photo, models) on the left, the four views on the
+    # right, each with its control and then its answer, how to read it last; the answers had come
+    # 900-1000 px below their buttons
     with gr.Row():
         with gr.Column(scale=2):
             photo = photo_input(t("photo"), height=200)
@@ -257,43 +258,49 @@ def build(page: Page) -> Built:
                     open_id = gr.Button(t("inside.open_dataset_photo"), size="sm")
             models = gr.CheckboxGroup(choices, value=preferred, label=t("inside.models"))
         with gr.Column(scale=3):
-            target = gr.Image(label=t("inside.target"), type="filepath", interactive=False, elem_id="inside-target",
-                              height=250)
-            influence_gallery = gr.Gallery(label=t("inside.influence"), columns=3, object_fit="contain", height="auto",
-                                           elem_id="inside-influence")
-            gr.Markdown(t("inside.target_help"))
-    with gr.Tabs(overflow_behavior="wrap"):  # every view visible on a phone too
-        with gr.Tab(t("inside.pixel_tab"), id="inside-pixel", elem_id=tab_element_id("inside-pixel")):
-            gr.Markdown(t("inside.pixel_help"))
-            with gr.Row():
-                row_fraction = gr.Number(0.5, label=t("inside.row"), minimum=0, maximum=1, step=0.01, min_width=120)
-                column_fraction = gr.Number(0.5, label=t("inside.column"), minimum=0, maximum=1, step=0.01, min_width=120)
-                explain = gr.Button(t("inside.explain"), variant="primary", interactive=not missing)
-            # the table on the whole width (a column per model: side by side with the notes, the third was cut on a projector)
-            pixel_table = score_table(t("inside.pixel_table"))
-            pixel_note = gr.Markdown()
-        with gr.Tab(t("inside.probabilities_tab"), id="inside-probabilities", elem_id=tab_element_id("inside-probabilities")):
-            chance_model, show_chances, chance_gallery, chance_note = one_model_view(
-                "probabilities", choices, preferred, missing)
-        with gr.Tab(t("inside.features_tab"), id="inside-features", elem_id=tab_element_id("inside-features")):
-            feature_model, show_features, feature_gallery, feature_note = one_model_view(
-                "features", choices, preferred, missing, note_first=True)
-        with gr.Tab(t("inside.hide_tab"), id="inside-hide", elem_id=tab_element_id("inside-hide")):
-            gr.Markdown(t("inside.hide_help"))
-            region = gr.Radio([(t(f"inside.region.{p}"), p) for p in PRESETS], value="centre", label=t("inside.region"))
-            shown = {preset: [round(edge, 2) for edge in box] for preset, box in BOXES.items()}
-            with gr.Row():
-                edges = [gr.Slider(0, 1, value, step=0.01, label=t(f"inside.box_{edge}"), min_width=140)
-                         for edge, value in zip(("top", "left", "bottom", "right"), shown["centre"])]
-            top, left, bottom, right = edges
-            # in the browser: a preset shows its box on the sliders, and moving one makes it "the box below"
-            region.input(None, [region, *edges], edges, js=f"(preset, ...edges) => ({json.dumps(shown)})[preset] || edges")
-            for edge in edges:
-                edge.input(None, None, region, js="() => 'box'")
-            hide = gr.Button(t("inside.hide"), variant="primary", interactive=not missing, elem_id="inside-hide")
-            hide_gallery = gr.Gallery(label=t("inside.hidden"), columns=3, object_fit="contain", height="auto",
-                                      elem_id="inside-hidden")
-            hide_note = gr.Markdown()
+            with gr.Tabs(overflow_behavior="wrap"):  # every view visible on a phone too
+                with gr.Tab(t("inside.pixel_tab"), id="inside-pixel", elem_id=tab_element_id("inside-pixel")):
+                    target = gr.Image(label=t("inside.target"), type="filepath", interactive=False,
+                                      elem_id="inside-target", height=200)
+                    influence_gallery = gr.Gallery(label=t("inside.influence"), columns=3, object_fit="contain",
+                                                   height="auto", elem_id="inside-influence")
+                    # the table on the whole width (a column per model: side by side with the notes, the third was cut)
+                    pixel_table = score_table(t("inside.pixel_table"))
+                    pixel_note = gr.Markdown()
+                    gr.Markdown(t("inside.target_help"))
+                    with gr.Row():
+                        row_fraction = gr.Number(0.5, label=t("inside.row"), minimum=0, maximum=1, step=0.01, min_width=120)
+                        column_fraction = gr.Number(0.5, label=t("inside.column"), minimum=0, maximum=1, step=0.01,
+                                                    min_width=120)
+                        explain = gr.Button(t("inside.explain"), variant="primary", interactive=not missing)
+                    gr.Markdown(t("inside.pixel_help"))
+                with gr.Tab(t("inside.probabilities_tab"), id="inside-probabilities",
+                            elem_id=tab_element_id("inside-probabilities")):
+                    chance_model, show_chances, chance_gallery, chance_note = one_model_view(
+                        "probabilities", choices, preferred, missing)
+                with gr.Tab(t("inside.features_tab"), id="inside-features", elem_id=tab_element_id("inside-features")):
+                    feature_model, show_features, feature_gallery, feature_note = one_model_view(
+                        "features", choices, preferred, missing, note_first=True)
+                with gr.Tab(t("inside.hide_tab"), id="inside-hide", elem_id=tab_element_id("inside-hide")):
+                    region = gr.Radio([(t(f"inside.region.{p}"), p) for p in PRESETS], value="centre",
+                                      label=t("inside.region"))
+                    shown = {preset: [round(edge, 2) for edge in box] for preset, box in BOXES.items()}
+                    with gr.Row():  # the box folded beside the button: the button and its answer on a projector's screen
+                        with gr.Column(scale=3), gr.Accordion(t("inside.box_edges"), open=False), gr.Row():
+                            edges = [gr.Slider(0, 1, value, step=0.01, label=t(f"inside.box_{edge}"), min_width=140)
+                                     for edge, value in zip(("top", "left", "bottom", "right"), shown["centre"])]
+                        hide = gr.Button(t("inside.hide"), variant="primary", interactive=not missing, scale=2,
+                                         elem_id="inside-hide")
+                    top, left, bottom, right = edges
+                    # in the browser: a preset shows its box on the sliders, and moving one makes it the box below
+                    region.input(None, [region, *edges], edges,
+                                 js=f"(preset, ...edges) => ({json.dumps(shown)})[preset] || edges")
+                    for edge in edges:
+                        edge.input(None, None, region, js="() => 'box'")
+                    hide_gallery = gr.Gallery(label=t("inside.hidden"), columns=3, object_fit="contain", height="auto",
+                                              elem_id="inside-hidden")
+                    hide_note = gr.Markdown()
+                    gr.Markdown(t("inside.hide_help"))
     gr.Markdown(t("inside.intro"))
 
     def on_photo(source, request: gr.Request):
