@@ -54,7 +54,7 @@ def test_the_summary_counts_the_class_and_the_labelling_time(tmp_path, photo):
     store = OwnPhotos(tmp_path)
     for seconds in (30, 50, None):
         store.add(photo, np.zeros((48, 64), np.int16), "abcdef12", seconds=seconds)
-    text = class_summary(store, "abcdef12")
+    text = class_summary(store.entries(), "abcdef12")
     assert "**3** labelled photos: 2 for training, 1 held out. Yours: 3" in text and "40 s per photo (median of 2)" in text
     assert elapsed(None) is None and elapsed(100.0, now=130.0) == 30.0 and elapsed(0.5, now=LONGEST_SESSION_S + 1) is None
 
@@ -95,10 +95,10 @@ def test_a_students_gallery_draws_each_label_once_and_again_if_its_picture_is_go
     original = store.read
     store.read = lambda entry_id: reads.append(entry_id) or original(entry_id)
     drawn = {}
-    first = gallery_items(store, "0123456789ab", "en", drawn)
+    first = gallery_items(store, store.entries(), "0123456789ab", "en", drawn)
     store.add(image, mask, "0123456789ab")
-    second = gallery_items(store, "0123456789ab", "ja", drawn)
+    second = gallery_items(store, store.entries(), "0123456789ab", "ja", drawn)
     assert second[0][0] == first[0][0] and len(second) == 2 and len(reads) == 2  # the first label drawn once
     Path(first[0][0]).unlink()  # the cache removed an old picture
-    third = gallery_items(store, "0123456789ab", "en", drawn)
+    third = gallery_items(store, store.entries(), "0123456789ab", "en", drawn)
     assert Path(third[0][0]).is_file() and len(reads) == 3

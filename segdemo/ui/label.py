@@ -89,28 +89,30 @@ def colour_key(language="en"):
     return f"<div class='segdemo-keys'>{items}</div>"
 
 
-def class_summary(store, token, language="en"):
-    """How many photos the class and this student have labelled, and how they are used."""
-    entries = store.entries()
-    train, held_out = store.split()
+def class_summary(entries, token, language="en"):
+    """How many photos the class (``entries``: ``OwnPhotos.entries``) and this student have labelled, and how
+    they are used."""
+    held_out = sum(entry.held_out for entry in entries)
     mine = sum(entry.owner == token for entry in entries)
     timed = labelling_seconds(entries)
-    summary = say_counted(language, "label.count", len(entries), train=len(train),
-                          held_out=len(held_out), mine=mine)
+    summary = say_counted(language, "label.count", len(entries), train=len(entries) - held_out,
+                          held_out=held_out, mine=mine)
     if timed:
         summary += " " + say(language, "label.median_time", seconds=float(np.median(timed)), timed=len(timed))
     return summary
 
 
-def gallery_items(store, token, language="en", drawn=None):
-    """This student's labelled photos, each over its label, captioned with its id and use.
+def gallery_items(store, entries, token, language="en", drawn=None):
+    """This student's labelled photos among ``entries``, each over its label, captioned with its id and use.
 
     ``drawn`` (id -> picture file) keeps the pictures between refreshes: a saved label never changes,
     so only a new one is read and drawn (a file the cache has since removed is drawn again).
     """
     drawn = {} if drawn is None else drawn
     items = []
-    for entry in store.entries(token):
+    for entry in entries:
+        if entry.owner != token:
+            continue
         if not Path(drawn.get(entry.id, "")).is_file():
             photo, mask = store.read(entry.id)
             drawn[entry.id] = save_image(overlay(photo, mask, REGIONS.colours), f"{entry.id}-label")
@@ -174,7 +176,8 @@ def build(page: Page) -> Built:
     chosen = gr.State(None)
 
     def refreshed(owner, language):
-        return {status: class_summary(store, owner, language), mine: gallery_items(store, owner, language, drawn)}
+        entries = store.entries()  # the class's record read once for both
+        return {status: class_summary(entries, owner, language), mine: gallery_items(store, entries, owner, language, drawn)}
 
     def on_open(owner, request: gr.Request = None):
         language = language_of(request)
