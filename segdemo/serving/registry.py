@@ -10,9 +10,10 @@ from segdemo.serving.inference import Segmenter
 
 CHECKPOINTS_ENV = "SEGDEMO_CHECKPOINTS"
 DEFAULT_CHECKPOINTS = PROJECT_ROOT / "checkpoints"
-# what a tab comparing models starts with: the three decoders on the fast encoder and the
-# tutorial's recipe; the EfficientNet-B0 ones are a click away (slower on a 2-core Space)
-DEFAULT_SET = ("unet", "pspnet", "fpn", "seed-recipe")
+# what a tab comparing models starts with: the four decoders on the fast encoder (U-Net, PSPNet, FPN
+# and DeepLabV3+, the best and not the slowest) and the tutorial's recipe; the EfficientNet-B0 ones
+# are a click away (slower on a 2-core Space)
+DEFAULT_SET = ("unet", "pspnet", "fpn", "deeplabv3plus", "seed-recipe")
 PREFERRED_ORDER = ("unet", "pspnet", "fpn", "deeplabv3plus", "linknet", "unet-efficientnetb0", "pspnet-efficientnetb0",
                    "fpn-efficientnetb0", "seed-recipe")
 

@@ -162,8 +162,8 @@ def build(page: Page) -> Built:
             # list is wrapped: a bare array returned by ``js`` would be read as one value per output)
             start.input(None, start, chosen, js=f"(key) => [({json.dumps(sets)})[key]]")
         with gr.Column(scale=3, min_width=320):
-            # the overlays side by side, so the decoders are compared at a glance
-            gallery = gr.Gallery(label=t("results"), columns=min(len(choices), 4) or 1, object_fit="contain",
+            # the overlays side by side (the default set's five in one row), so the decoders are compared at a glance
+            gallery = gr.Gallery(label=t("results"), columns=min(len(choices), 5) or 1, object_fit="contain",
                                  height="auto", elem_id="compare-gallery", buttons=["fullscreen"])
             note = gr.Markdown()
             with gr.Row(elem_id="compare-keys-row"):
