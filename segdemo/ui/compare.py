@@ -21,9 +21,13 @@ from segdemo.ui.text import language_of, say, say_columns, say_engine, say_messa
 ID = "compare"
 CSS = """  /* one row of 4:3 pictures (the dataset's shape) without the gallery's empty fixed height, two per row on a phone */
 #compare-gallery .grid-wrap { min-height: 0; max-height: none; }
-#compare-gallery .thumbnail-item { aspect-ratio: 4 / 3; }
-#compare-gallery .caption-label { white-space: normal; overflow: visible; text-overflow: clip; max-width: 100%; }
-#compare-gallery.segdemo-portrait .thumbnail-item { aspect-ratio: 3 / 4; }
+/* each caption under its picture, not over it: wrapped on two lines, it had hidden the lower third of a
+   result (the road, where models disagree most) */
+#compare-gallery .thumbnail-item { aspect-ratio: auto; height: auto; display: flex; flex-direction: column; }
+#compare-gallery .thumbnail-item > img { aspect-ratio: 4 / 3; width: 100%; height: auto; flex: none; }
+#compare-gallery .caption-label { position: static; white-space: normal; overflow: visible; text-overflow: clip;
+  max-width: 100%; transform: none; }
+#compare-gallery.segdemo-portrait .thumbnail-item > img { aspect-ratio: 3 / 4; }
 /* a clicked result opens large (the gallery's own preview kept the thumbnails' row height) */
 #compare-gallery .gallery-container:has(> .preview) { height: min(72vh, 560px); }
 #compare-gallery .preview { height: 100%; }
