@@ -295,7 +295,7 @@ def test_inside_tab_explains_a_clicked_pixel_and_hides_a_region(page, running_ap
     page.get_by_role("button", name="Hide and compare").click()
     for model in ("unet", "pspnet", "fpn"):
         page.locator(f"img[src*='hidden-{model}-']").first.wait_for(timeout=90_000)
-    page.get_by_text("pixels changed beyond that reach").first.wait_for(timeout=30_000)
+    page.get_by_text("pixels outside the hidden region changed label").first.wait_for(timeout=30_000)
     page.screenshot(path=str(tmp_path / "inside-hide.png"), full_page=True)
 
 

@@ -144,6 +144,7 @@ def served_figures(checkpoints, scratch, photo, names, repeats, with_load=True):
     rate in Chromium, then the 8 clients x 25 requests load test on real photos (each reported as
     unmeasured when it cannot run)."""
     from tools.browser import live_rate
+    from tools.classroom import INSIDE_READY, logged_line
     from tools.loadtest import concurrent_predictions, free_port, start_app
 
     photos = sorted(EXAMPLES.glob("*.jpg"))
@@ -152,6 +153,8 @@ def served_figures(checkpoints, scratch, photo, names, repeats, with_load=True):
     process, _ = start_app(port, scratch / "app.log", SEGDEMO_CHECKPOINTS=str(checkpoints_root(checkpoints)))
     figures = {}
     try:
+        # a teacher's Compare comes after the app's Inside warm-up (seconds of both cores), as in tools.classroom
+        logged_line(scratch / "app.log", INSIDE_READY, process)
         figures["compare_ms"] = served_compare_ms(url, photo, names, repeats)
         try:
             figures["browser_live"] = live_rate(url)[1]

@@ -190,9 +190,12 @@ def hide_region(registry, source, preset, top, left, bottom, right, names, langu
             raise gr.Error(say(language, f"inside.nothing_to_hide.{'sky' if preset == 'sky' else 'box'}")) from None
         caption = say(language, "inside.hide_caption", model=title_of(registry, name), share=100 * report.changed_share)
         gallery.append((save_image(report.picture, f"hidden-{name}"), caption))
+        # where the region reaches every pixel (every shipped network), "0 changed beyond its reach" says nothing
+        whole = report.reach_share >= 0.9995 and not report.changed_beyond_reach
+        reach = say(language, "inside.hide_reach_whole") if whole else say(
+            language, "inside.hide_reach", reach=100 * report.reach_share, beyond=report.changed_beyond_reach)
         lines.append(say(language, "inside.hide_line", model=title_of(registry, name), changed=report.changed,
-                         share=100 * report.changed_share, reach=100 * report.reach_share,
-                         beyond=report.changed_beyond_reach, milliseconds=report.milliseconds))
+                         share=100 * report.changed_share, milliseconds=report.milliseconds) + " " + reach)
         yield list(gallery), "\n".join(f"- {line}" for line in lines)
 
 
