@@ -97,7 +97,7 @@ def compare(registry, image, model_names, language="en", view=None):
     label_set, maps = max(same_set.items(), key=lambda item: len(item[1]))
     for row, (_, _, (own_set, _)) in zip(rows, results):  # marked in its own row: its scores had looked the best
         if own_set != label_set:
-            row[0] = say(language, "compare.not_comparable_row", name=row[0], classes=row[4])
+            row[0] = say(language, "compare.not_comparable_row", name=row[0])
     spread = disagreement(maps)
     note = [say(language, "compare.disagreement", count=len(maps), label_set=say(language, f"label_set.{label_set}"),
                 share=100 * np.mean(spread > 0))]
