@@ -123,6 +123,13 @@ def test_over_plain_http_from_a_phone_the_page_says_why_the_camera_is_blocked(se
             notice = page.get_by_role("tabpanel").locator(".prose.segdemo-camera-help").locator("visible=true").first
             notice.wait_for(timeout=30_000)
             assert words in notice.inner_text() and "python app.py --https" in notice.inner_text()
+            page.locator(tab_button("predict")).click()  # beside a photo upload: one line, the rest a click away
+            folded = page.get_by_role("tabpanel").locator(".prose.segdemo-camera-help").locator("visible=true").first
+            assert words in folded.inner_text() and "python app.py --https" not in folded.inner_text()
+            assert folded.bounding_box()["height"] < 80, folded.bounding_box()
+            folded.locator("summary").click()
+            assert "python app.py --https" in folded.inner_text()
+            page.locator(tab_button("live")).click()
             page.get_by_role("tabpanel").get_by_text(
                 "Click to Access Webcam" if locale == "en-US" else "クリックして Web カメラを使う").first.click()
             toast = page.locator(".toast-body").first
