@@ -159,7 +159,7 @@ class Segmenter:
         to fill the network's input (``imaging.load_photo``).
         """
         started = time.perf_counter()
-        photo = source if isinstance(source, Photo) else load_photo(source, shown_side, self.size[::-1])
+        photo = source if isinstance(source, Photo) else load_photo(source, shown_side, self.size)
         network_input = resize(photo.image, self.size)
         prepared = time.perf_counter()
         probabilities = np.asarray(self.network(network_input[None].astype(np.float32)))[0]

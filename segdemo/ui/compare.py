@@ -46,9 +46,9 @@ def disagreement(label_maps):
 
 
 def largest_input(registry, names):
-    """(width, height) covering the network input of every named model: the photo is decoded once for all."""
+    """(height, width) covering the network input of every named model: the photo is decoded once for all."""
     sizes = [registry.get(name).segmenter.size for name in names if name in registry.available()]
-    return max((width for _, width in sizes), default=0), max((height for height, _ in sizes), default=0)
+    return max((height for height, _ in sizes), default=0), max((width for _, width in sizes), default=0)
 
 
 def compared_model(registry, name, photo, picture, truth_of, language):

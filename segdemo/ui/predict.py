@@ -65,7 +65,7 @@ class Answered(NamedTuple):
 
     source: str  # the upload, in Gradio's cache (which keeps it longer than the session)
     model: str
-    least: tuple  # (width, height) the photo was decoded to at least: the model's input
+    least: tuple  # (height, width) the photo was decoded to at least: the model's input
     photo_file: str  # the photo as shown, already written
     labels_png: bytes  # the labels at the size shown (uint8), as a lossless PNG
     classes: tuple
@@ -137,7 +137,7 @@ def predict(registry, image, model_name, opacity=0.55, language="en", view=None)
     shares = class_shares(labels, config.classes)
     truth, errors, scores = truth_outputs(answer, labels, known_truth(view, image, config.label_set), config)
     height, width = answer.photo_size
-    answered = Answered(str(image), model_name, entry.segmenter.size[::-1], save_image(photo, "photo"), packed_labels(labels),
+    answered = Answered(str(image), model_name, entry.segmenter.size, save_image(photo, "photo"), packed_labels(labels),
                         config.classes, config.colours)
     outputs = (
         overlay_pair(answered.photo_file, photo, labels, config.colours, opacity),
