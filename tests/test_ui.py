@@ -270,24 +270,31 @@ def test_compare_keys_name_every_class_colour_and_disagreement_shade(trained_che
     assert "前景物体" in keys and "全モデルが一致" in keys and "3 通りの答え" in keys
 
 
-def test_the_disagreement_map_shades_a_count_as_its_key_does_however_many_models_are_ticked(trained_checkpoints, tmp_path):
-    """Two of three models can disagree only once per pixel: that shade is the key's "2 different
-    answers", not the top of the scale, which the key keeps for three."""
+def test_the_disagreement_map_colours_a_count_as_its_key_does_however_many_models_are_ticked(trained_checkpoints, tmp_path):
+    """Two of three models can disagree only once per pixel: that colour is the key's "2 different
+    answers", whatever else the scale holds; where they agree the photo is grey, no colour to look at."""
     from PIL import Image
-
-    from segdemo.imaging import heatmap
 
     registry = ModelRegistry(trained_checkpoints)
     photo = tmp_path / "photo.png"
     Image.fromarray(np.random.default_rng(4).integers(0, 255, (96, 128, 3), dtype=np.uint8)).save(photo)
     _, spread, _, _, key = compare.compare(registry, str(photo), ["unet", "fpn"])
-    shades = heatmap(np.arange(3), 0, 2)[0].astype(float)  # the key's shades for 3 models
-    pixels = np.asarray(Image.open(spread).convert("RGB"), dtype=float).reshape(-1, 3)
-    nearest = np.argmin(((pixels[:, None, :] - shades[None]) ** 2).sum(-1), axis=1)
-    assert compare.most_answers(registry) == 3 and set(nearest.tolist()) == {0, 1}
-    # the key then lists what two models can give, in the map's shades, not an unreachable "3 different answers"
+    pixels = np.asarray(Image.open(spread).convert("RGB"), dtype=int).reshape(-1, 3)
+    grey = (pixels[:, 0] == pixels[:, 1]) & (pixels[:, 1] == pixels[:, 2])
+    two = (pixels == compare.disagreement_colour(1)).all(1)
+    assert compare.most_answers(registry) == 3 and grey.any() and two.any() and (grey | two).all()
+    # the key then lists what two models can give, in the map's colours, not an unreachable "3 different answers"
     assert "2 different answers" in key and "3 different answers" not in key
-    assert f"rgb{tuple(int(c) for c in shades[1])}" in key
+    assert f"rgb{compare.disagreement_colour(1)}" in key and f"rgb{compare.AGREE_GREY}" in key
+
+
+def test_each_count_of_answers_has_its_own_colour_and_the_last_holds_any_more():
+    colours = [compare.disagreement_colour(n) for n in range(1, len(compare.DISAGREE_COLOURS) + 3)]
+    distinct = colours[:len(compare.DISAGREE_COLOURS)]
+    assert len(set(distinct)) == len(distinct) and compare.AGREE_GREY not in distinct
+    assert set(colours[len(compare.DISAGREE_COLOURS):]) == {distinct[-1]}
+    # far apart on a projector: no two of them within 80 of each other in RGB
+    assert min(np.linalg.norm(np.subtract(a, b)) for i, a in enumerate(distinct) for b in distinct[i + 1:]) > 80
 
 
 def test_the_queue_polls_every_ten_ms_and_summarises_its_events_in_batches(monkeypatch):

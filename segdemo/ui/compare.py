@@ -3,11 +3,12 @@ import functools
 import json
 from concurrent.futures import ThreadPoolExecutor
 
+import cv2
 import gradio as gr
 import numpy as np
 from PIL import Image
 
-from segdemo.imaging import heatmap, overlay
+from segdemo.imaging import faded, overlay
 from segdemo.networks import metrics
 from segdemo.networks.hardware import available_cores
 from segdemo.networks.models import ARCH_TITLES, BACKBONE_TITLES
@@ -43,6 +44,27 @@ def disagreement(label_maps):
     per pixel, each change from one to the next is one more distinct answer."""
     ordered = np.sort(np.stack(label_maps), axis=0)
     return np.count_nonzero(ordered[1:] != ordered[:-1], axis=0).astype(np.int32)
+
+
+# the disagreement map's colours: where every model agrees, the photo pale and grey (nothing to look at);
+# where they part, one clearly different hue per count of answers, 2 to 7 and more (viridis's first shades,
+# dark purple and dark blue, were hard to tell apart on a projector)
+AGREE_GREY = (200, 200, 200)
+DISAGREE_COLOURS = ((255, 215, 0), (255, 125, 0), (225, 30, 30), (200, 0, 150), (110, 30, 170), (20, 20, 90))
+
+
+def disagreement_colour(count):
+    """The colour of a pixel with ``count`` distinct answers beyond the first (> 0); the last for any more."""
+    return DISAGREE_COLOURS[min(count, len(DISAGREE_COLOURS)) - 1]
+
+
+def disagreement_picture(picture, spread):
+    """The shown photo, pale grey where the models agree, each count of answers in its own solid colour."""
+    grey = cv2.cvtColor(cv2.cvtColor(np.asarray(picture, np.uint8), cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+    drawn = faded(grey, keep=0.35)
+    for count in range(1, int(spread.max(initial=0)) + 1):
+        drawn[spread == count] = disagreement_colour(count)
+    return drawn
 
 
 def largest_input(registry, names):
@@ -109,13 +131,13 @@ def compare(registry, image, model_names, language="en", view=None):
     if photo.notes:
         note.append(say(language, "compare.notes", notes="; ".join(say_message(language, n) for n in photo.notes)))
     table = say_table(language, "compare.columns", rows)
-    spread_picture = save_image(heatmap(spread, 0, max(1, most_answers(registry) - 1)), "disagreement")
+    spread_picture = save_image(disagreement_picture(picture, spread), "disagreement", lossless=True)  # exact colours
     return gallery, spread_picture, table, " ".join(note), colour_keys(registry, language, len(maps))
 
 
 def most_answers(registry):
     """The most distinct answers a pixel can get: the models of the largest label set. The map and
-    its key share this scale, so a shade means the same count however many models were ticked."""
+    its key share one colour per count, so a colour means the same count however many models were ticked."""
     return max((len(registry.available(s)) for s in registry.label_sets()), default=1)
 
 
@@ -128,11 +150,13 @@ def colour_keys(registry, language="en", compared=None):
         keys.append(f"<p><b>{say(language, f'label_set.{label_set}')}</b></p>"
                     + legend_html(None, config.classes, config.colours, language))
     models = most_answers(registry)
-    reachable = min(compared or models, models)
-    shades = heatmap(np.arange(reachable), 0, max(1, models - 1))[0]
-    words = [say(language, "compare.all_agree")] + [say(language, "compare.answers", count=n + 1) for n in range(1, reachable)]
+    reachable = min(compared or models, models, len(DISAGREE_COLOURS) + 1)  # the last colour holds any more
+    words = [say(language, "compare.all_agree")] + [
+        say(language, "compare.answers_more" if n == len(DISAGREE_COLOURS) < models - 1 else "compare.answers", count=n + 1)
+        for n in range(1, reachable)]
+    colours = [AGREE_GREY] + [disagreement_colour(n) for n in range(1, reachable)]
     keys.append(f"<p><b>{say(language, 'disagreement_key')}</b></p>"
-                + legend_html(None, words, [tuple(int(c) for c in shade) for shade in shades], language, translate=False))
+                + legend_html(None, words, colours, language, translate=False))
     return "<div class='segdemo-keys'>" + "".join(f"<div>{key}</div>" for key in keys) + "</div>"
 
 
