@@ -282,3 +282,15 @@ def test_effective_radius_orders_pixels_by_distance_as_a_sort_would():
         reached = np.cumsum(strength.ravel()[order]) / strength.sum()
         expected = distance[order][np.searchsorted(reached, share - 1e-12)]
         assert influence.effective_radius(strength, row, column, share) == pytest.approx(expected, abs=1e-9)
+
+
+def test_the_probability_maps_key_runs_from_the_maps_colour_of_0_to_that_of_100_percent():
+    from segdemo.inside.drawing import probability_picture
+    from segdemo.ui.inside import colour_scale
+    from segdemo.ui.text import say
+
+    key = colour_scale("ja")
+    first, middle, last = (tuple(int(c) for c in probability_picture(np.full((1, 1), p))[0, 0]) for p in (0.0, 0.5, 1.0))
+    assert f"rgb{first} 0%" in key and f"rgb{middle} 50%" in key and f"rgb{last} 100%" in key
+    assert key.index(f"rgb{first} 0%") < key.index(f"rgb{last} 100%")
+    assert say("ja", "inside.probability_scale") in key and "<span>50%</span>" in key

@@ -11,9 +11,10 @@ import threading
 import time
 
 import gradio as gr
+import numpy as np
 
 from segdemo.imaging import resize
-from segdemo.inside import influence, views
+from segdemo.inside import drawing, influence, views
 from segdemo.inside.occlusion import BOXES, PRESETS, NothingToHide
 from segdemo.inside.probe import probe_for
 from segdemo.networks.models import ARCH_TITLES
@@ -34,11 +35,15 @@ CSS = """
   #inside-influence .grid-container, #inside-probabilities .grid-container, #inside-hidden .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); }
   #inside-features .grid-container { grid-template-columns: minmax(0, 1fr); }
 }
+.segdemo-scale-bar { height: 16px; border-radius: 3px; }
+.segdemo-scale-ticks { display: flex; justify-content: space-between; }
+.segdemo-scale p { margin: 4px 0 0; }
 """
 TARGET_SIZE = (288, 384)  # the clickable photo, shown as the shipped models see it
 # models ticked at first: U-Net, PSPNet and FPN of the default set (three pixel maps per click); a fourth
 # adds a third to every click of a class, DeepLabV3+ is a tick away
 FIRST_LOOKED_INTO = 3
+SCALE_STOPS = np.linspace(0.0, 1.0, 11)  # the colour key's stops: 0%, 10%, ... 100%
 
 
 def probes_or_explain(registry, names, language):
@@ -222,10 +227,23 @@ def warm_up_once_serving(registry, names):
     gr.context.Context.root_block.extra_startup_events.append(start)
 
 
-def one_model_view(view, choices, preferred, missing, note_first=False):
+def colour_scale(language):
+    """The probability maps' colours from 0% to 100%, in the maps' own shades, with what the ends mean.
+
+    Without it a class read the maps' shades by guesswork: is dark blue 30% or 0%?
+    """
+    stops = ", ".join(f"rgb{tuple(int(c) for c in colour)} {100 * share:.0f}%"
+                      for share, colour in zip(SCALE_STOPS, drawing.probability_picture(SCALE_STOPS[None])[0]))
+    ticks = "".join(f"<span>{100 * share:.0f}%</span>" for share in SCALE_STOPS[::5])
+    return (f"<div class='segdemo-scale'><div class='segdemo-scale-bar' style='background: linear-gradient(to right, {stops})'>"
+            f"</div><div class='segdemo-scale-ticks'>{ticks}</div><p>{say(language, 'inside.probability_scale')}</p></div>")
+
+
+def one_model_view(view, choices, preferred, missing, note_first=False, key=False):
     """A view of one model at a time: a model choice and button, a gallery and a note, then its help.
 
-    Returns (model dropdown, button, gallery, note); ``note_first`` puts the note above the gallery.
+    Returns (model dropdown, button, gallery, note, colour key); ``note_first`` puts the note above the
+    gallery, ``key`` an empty HTML under it for its colour key (else None).
     """
     with gr.Row():
         model = gr.Dropdown(choices, value=preferred[0] if preferred else None, label=t("model"))
@@ -236,10 +254,11 @@ def one_model_view(view, choices, preferred, missing, note_first=False):
         note.render()
     gallery = gr.Gallery(label=t(f"inside.{view}"), columns=3, object_fit="contain", height="auto",
                          elem_id=f"inside-{view}")
+    scale = gr.HTML(elem_id=f"inside-{view}-scale") if key else None
     if not note_first:
         note.render()
     gr.Markdown(t(f"inside.{view}_help"))
-    return model, show, gallery, note
+    return model, show, gallery, note, scale
 
 
 def build(page: Page) -> Built:
@@ -283,10 +302,10 @@ def build(page: Page) -> Built:
                     gr.Markdown(t("inside.pixel_help"))
                 with gr.Tab(t("inside.probabilities_tab"), id="inside-probabilities",
                             elem_id=tab_element_id("inside-probabilities")):
-                    chance_model, show_chances, chance_gallery, chance_note = one_model_view(
-                        "probabilities", choices, preferred, missing)
+                    chance_model, show_chances, chance_gallery, chance_note, chance_scale = one_model_view(
+                        "probabilities", choices, preferred, missing, key=True)
                 with gr.Tab(t("inside.features_tab"), id="inside-features", elem_id=tab_element_id("inside-features")):
-                    feature_model, show_features, feature_gallery, feature_note = one_model_view(
+                    feature_model, show_features, feature_gallery, feature_note, _ = one_model_view(
                         "features", choices, preferred, missing, note_first=True)
                 with gr.Tab(t("inside.hide_tab"), id="inside-hide", elem_id=tab_element_id("inside-hide")):
                     region = gr.Radio([(t(f"inside.region.{p}"), p) for p in PRESETS], value="centre",
@@ -354,4 +373,8 @@ def build(page: Page) -> Built:
             return str(view.photo_path(example_or_explain(view, chosen, language_of(request))))
 
         open_id.click(on_open, image_id, photo, api_name=False)
-    return Built()
+
+    def on_load(request: gr.Request = None):
+        return colour_scale(language_of(request))
+
+    return Built().fill_on_load(on_load, [chance_scale])
