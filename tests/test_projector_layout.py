@@ -113,3 +113,24 @@ def test_on_a_phone_the_upload_is_on_the_first_screen_and_the_join_panel_is_not(
         assert join["y"] > tabs["y"] and join["y"] >= PHONE["height"], join  # the teacher's panel is under the tabs
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "ja-JP"])
+def test_on_a_phone_inside_puts_the_picture_to_click_and_its_answer_before_the_list_of_models(browser, running_app, locale):
+    """On a phone the columns stack: the ticked models' list (and the dataset's photo number) had come between
+    the photo and the picture to click, ~600 px of scrolling before every first click; now they follow the
+    views, and nothing is wider than the screen."""
+    context, page = opened(browser, running_app["url"], PHONE, locale)
+    try:
+        page.locator(tab_button("inside")).click()
+        page.locator("#tab-inside .gallery-item").first.click()
+        page.locator("#inside-target img").click()  # a pixel: its maps and its table fill the column
+        page.locator("#inside-influence img[src*='influence-']").first.wait_for(timeout=180_000)
+        page.wait_for_timeout(500)
+        boxes = {name: page.locator(selector).first.bounding_box() for name, selector in (
+            ("photo", "#tab-inside [data-testid='image']"), ("target", "#inside-target"),
+            ("influence", "#inside-influence"), ("models", "#inside-models"))}
+        assert boxes["photo"]["y"] < boxes["target"]["y"] < boxes["influence"]["y"] < boxes["models"]["y"], boxes
+        assert all(box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] for box in boxes.values()), boxes
+    finally:
+        context.close()

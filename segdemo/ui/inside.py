@@ -35,6 +35,14 @@ CSS = """
   #inside-influence .grid-container, #inside-probabilities .grid-container, #inside-hidden .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); }
   #inside-features .grid-container { grid-template-columns: minmax(0, 1fr); }
 }
+@media (max-width: 640px) {  /* a phone: the photo, the examples, then the views (the picture to click and its
+  answers); the list of models and the dataset's photo number after them: ticked already, they had pushed
+  the picture to click ~600 px down */
+  #inside-main { flex-direction: column; flex-wrap: nowrap; align-items: stretch; }
+  #inside-main > * { min-width: 0 !important; }  /* Gradio sets a column's min-width inline */
+  #inside-choices { display: contents; }
+  #inside-choices > :is(#inside-models, #inside-dataset-photo, :has(#inside-models), :has(#inside-dataset-photo)) { order: 1; }
+}
 .segdemo-scale-bar { height: 16px; border-radius: 3px; }
 .segdemo-scale-ticks { display: flex; justify-content: space-between; }
 .segdemo-scale p { margin: 4px 0 0; }
@@ -274,15 +282,15 @@ def build(page: Page) -> Built:
     # projector first (1366x768): what to look at (photo, models) on the left, the four views on the
     # right, each with its control and then its answer, how to read it last; the answers had come
     # 900-1000 px below their buttons
-    with gr.Row():
-        with gr.Column(scale=2):
+    with gr.Row(elem_id="inside-main"):
+        with gr.Column(scale=2, elem_id="inside-choices"):
             photo = photo_input(t("photo"), height=200)
             examples_gallery(photo)
             if view is not None:
-                with gr.Row():
+                with gr.Row(elem_id="inside-dataset-photo"):
                     image_id = gr.Textbox(label=t("dataset.photo_id"), placeholder=t("dataset.photo_id_example"), min_width=160)
                     open_id = gr.Button(t("inside.open_dataset_photo"), size="sm")
-            models = gr.CheckboxGroup(choices, value=preferred, label=t("inside.models"))
+            models = gr.CheckboxGroup(choices, value=preferred, label=t("inside.models"), elem_id="inside-models")
         with gr.Column(scale=3):
             with gr.Tabs(overflow_behavior="wrap"):  # every view visible on a phone too
                 with gr.Tab(t("inside.pixel_tab"), id="inside-pixel", elem_id=tab_element_id("inside-pixel")):
