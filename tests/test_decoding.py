@@ -57,3 +57,41 @@ def test_dataset_size_photos_and_other_formats_are_decoded_whole(tmp_path):
         photo = load_photo(path, SHOWN, NETWORK)
         whole, _ = load_rgb(path)
         assert np.array_equal(photo.image, whole) and photo.size == whole.shape[:2]
+
+
+@pytest.fixture(scope="module")
+def wide_network(tmp_path_factory):
+    """An untrained U-Net whose input is far wider than high (64x160), in a checkpoint folder of its own: with
+    a square network, passing its sides swapped (as three callers of ``load_photo`` once did) changes nothing."""
+    from segdemo.networks.models import ModelConfig, build_model, save_weights
+
+    root = tmp_path_factory.mktemp("wide")
+    config = ModelConfig(arch="unet", backbone="mobilenetv2", label_set="regions", height=64, width=160)
+    (root / "wide").mkdir()
+    save_weights(build_model(config), root / "wide")
+    config.save(root / "wide")
+    return root
+
+
+def test_the_callers_of_load_photo_give_it_the_networks_height_and_width(wide_network, tmp_path, monkeypatch):
+    """A wide, short JPEG (1280x320) fills the 64x160 network at 1/4 (320x80); read as 160 high and 64 wide,
+    the network's sides would have kept it at 1/2. Segmenter.answer decodes it itself; Compare, Predict's
+    kept answer (the opacity slider) and Inside go through ``photo_or_explain``, whose ``least`` is checked."""
+    from segdemo.serving.inference import Segmenter
+    from segdemo.serving.registry import ModelRegistry
+    from segdemo.ui import common, compare, inside, predict
+
+    photo = jpeg(tmp_path / "wide.jpg", 1280, 320)
+    assert Segmenter(wide_network / "wide", precision="float32").answer(str(photo), shown_side=100).image.shape == (80, 320, 3)
+
+    asked = []
+    decode = common.load_photo
+    monkeypatch.setattr(common, "load_photo", lambda source, shown_side=None, least=(0, 0): asked.append(least) or decode(
+        source, shown_side, least))
+    registry = ModelRegistry(wide_network)
+    assert compare.largest_input(registry, ["wide"]) == (64, 160)
+    compare.compare(registry, str(photo), ["wide"])
+    inside.photo_for_probes(str(photo), [("wide", inside.probe_for(wide_network / "wide"))], "en")
+    answered = predict.predict(registry, str(photo), "wide")[-1]
+    predict.redraw(answered, 0.3)  # the opacity slider decodes the photo again, as the answer did
+    assert asked == [(64, 160)] * 3 and answered.least == (64, 160)
