@@ -57,6 +57,13 @@ CSS = """
 .segdemo-model-key-item { white-space: nowrap; }
 .segdemo-model-key-item:first-child { white-space: normal; flex-basis: 100%; }  /* what solid and dashed mean */
 .segdemo-formulas td, .segdemo-formulas th { vertical-align: middle; }
+/* ui.common.CAPTIONS_BELOW: 4:3 pictures (the dataset's shape; 3:4 for a portrait photo), each caption under
+   its picture in the page's text size */
+.segdemo-captions-below .thumbnail-item { aspect-ratio: auto; height: auto; display: flex; flex-direction: column; }
+.segdemo-captions-below .thumbnail-item > img { aspect-ratio: 4 / 3; width: 100%; height: auto; flex: none; }
+.segdemo-captions-below.segdemo-portrait .thumbnail-item > img { aspect-ratio: 3 / 4; }
+.segdemo-captions-below .caption-label { position: static; white-space: normal; overflow: visible; text-overflow: clip;
+  max-width: 100%; transform: none; font-size: 14px; }
 """
 # Runs in the page's <head>: shows the notices saying why the camera is blocked and what to do
 # where the browser will refuse it (plain HTTP from another device); on a Japanese page,

@@ -181,6 +181,11 @@ def swatch(colour):
     return f'<span style="display:inline-block;width:1.1em;height:1.1em;border-radius:3px;background:rgb{tuple(colour)}"></span>'
 
 
+# a gallery whose captions sit under their pictures, whole (the rules in ``ui.app.CSS``): over the picture,
+# cut to one line, they had hidden the lower third of each result and most of their own words
+CAPTIONS_BELOW = "segdemo-captions-below"
+
+
 def legend_html(shares, classes, colours, language="en", translate=True):
     """A table of class colour, name and share of the image, largest share first; without
     ``shares``, a colour key in the classes' own order (``translate=False``: names already in words)."""

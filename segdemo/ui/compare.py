@@ -13,7 +13,7 @@ from segdemo.networks import metrics
 from segdemo.networks.hardware import available_cores
 from segdemo.networks.models import ARCH_TITLES, BACKBONE_TITLES
 from segdemo.ui.capacity import SEGMENTING, WAITING_LIMIT
-from segdemo.ui.common import (DISPLAY_SIDE, examples_gallery, input_size, known_truth, legend_html, millions, model_label,
+from segdemo.ui.common import (CAPTIONS_BELOW, DISPLAY_SIDE, examples_gallery, input_size, known_truth, legend_html, millions, model_label,
                                model_title, no_model_notice, own_label, photo_input, photo_or_explain, save_image,
                                score_table, segment_or_explain, shown_labels, shown_photo)
 from segdemo.ui.tab import Built, Page
@@ -22,13 +22,6 @@ from segdemo.ui.text import language_of, say, say_columns, say_engine, say_messa
 ID = "compare"
 CSS = """  /* one row of 4:3 pictures (the dataset's shape) without the gallery's empty fixed height, two per row on a phone */
 #compare-gallery .grid-wrap { min-height: 0; max-height: none; }
-/* each caption under its picture, not over it: wrapped on two lines, it had hidden the lower third of a
-   result (the road, where models disagree most) */
-#compare-gallery .thumbnail-item { aspect-ratio: auto; height: auto; display: flex; flex-direction: column; }
-#compare-gallery .thumbnail-item > img { aspect-ratio: 4 / 3; width: 100%; height: auto; flex: none; }
-#compare-gallery .caption-label { position: static; white-space: normal; overflow: visible; text-overflow: clip;
-  max-width: 100%; transform: none; }
-#compare-gallery.segdemo-portrait .thumbnail-item > img { aspect-ratio: 3 / 4; }
 /* a clicked result opens large (the gallery's own preview kept the thumbnails' row height) */
 #compare-gallery .gallery-container:has(> .preview) { height: min(72vh, 560px); }
 #compare-gallery .preview { height: 100%; }
@@ -195,7 +188,8 @@ def build(page: Page) -> Built:
         with gr.Column(scale=3, min_width=320):
             # the overlays side by side (the default set's five in one row), so the decoders are compared at a glance
             gallery = gr.Gallery(label=t("results"), columns=min(len(choices), 5) or 1, object_fit="contain",
-                                 height="auto", elem_id="compare-gallery", buttons=["fullscreen"])
+                                 height="auto", elem_id="compare-gallery", buttons=["fullscreen"],
+                                 elem_classes=[CAPTIONS_BELOW])
             note = gr.Markdown()
             with gr.Row(elem_id="compare-keys-row"):
                 spread = gr.Image(label=t("disagreement"), type="filepath", interactive=False, height=240, min_width=240)
@@ -208,7 +202,7 @@ def build(page: Page) -> Built:
             gallery, spread, table, note, key = compare(registry, image, names, language, view)
         with Image.open(gallery[0][0]) as first:  # portrait results get portrait thumbnails, not 4:3 boxes
             shape = ["segdemo-portrait"] if first.height > first.width else []
-        return gr.Gallery(gallery, elem_classes=shape), spread, table, note, key
+        return gr.Gallery(gallery, elem_classes=[CAPTIONS_BELOW, *shape]), spread, table, note, key
 
     run.click(on_compare, [photo, chosen], [gallery, spread, table, note, keys], api_name="compare",
               concurrency_id=SEGMENTING, concurrency_limit=WAITING_LIMIT)

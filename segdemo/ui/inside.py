@@ -18,7 +18,7 @@ from segdemo.inside import drawing, influence, views
 from segdemo.inside.occlusion import BOXES, PRESETS, NothingToHide
 from segdemo.inside.probe import probe_for
 from segdemo.networks.models import ARCH_TITLES
-from segdemo.ui.common import (examples_gallery, model_label, no_model_notice, photo_input, photo_or_explain, save_image,
+from segdemo.ui.common import (CAPTIONS_BELOW, examples_gallery, model_label, no_model_notice, photo_input, photo_or_explain, save_image,
                                score_table)
 from segdemo.ui.dataset import example_or_explain
 from segdemo.ui.tab import Built, Page, tab_element_id
@@ -30,7 +30,6 @@ ID = "inside"
 # (their captions are long)
 CSS = """
 #inside-influence .grid-wrap, #inside-probabilities .grid-wrap, #inside-features .grid-wrap, #inside-hidden .grid-wrap { min-height: 0; max-height: none; }
-#inside-influence .thumbnail-item, #inside-probabilities .thumbnail-item, #inside-features .thumbnail-item, #inside-hidden .thumbnail-item { aspect-ratio: 4 / 3; }
 @media (max-width: 640px) {
   #inside-influence .grid-container, #inside-probabilities .grid-container, #inside-hidden .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); }
   #inside-features .grid-container { grid-template-columns: minmax(0, 1fr); }
@@ -132,7 +131,8 @@ def explain_pixel(registry, source, row, column, names, language="en"):
         report = views.explain_pixel(probe, photo, row, column)
         classes = probe.config.classes
         label = say_class(language, classes[report.label])
-        caption = say(language, "inside.pixel_caption", model=title_of(registry, name), label=label,
+        # the table's column title: the decoder alone when the models share an encoder, so a caption is one line
+        caption = say(language, "inside.pixel_caption", model=column_title, label=label,
                       probability=100 * report.probabilities[report.label])
         gallery.append((save_image(report.picture, f"influence-{name}"), caption))
         lines.append(say(language, "inside.pixel_line", model=title_of(registry, name), label=label,
@@ -261,7 +261,7 @@ def one_model_view(view, choices, preferred, missing, note_first=False, key=Fals
     if note_first:
         note.render()
     gallery = gr.Gallery(label=t(f"inside.{view}"), columns=3, object_fit="contain", height="auto",
-                         elem_id=f"inside-{view}")
+                         elem_id=f"inside-{view}", elem_classes=[CAPTIONS_BELOW])
     scale = gr.HTML(elem_id=f"inside-{view}-scale") if key else None
     if not note_first:
         note.render()
@@ -295,9 +295,9 @@ def build(page: Page) -> Built:
             with gr.Tabs(overflow_behavior="wrap"):  # every view visible on a phone too
                 with gr.Tab(t("inside.pixel_tab"), id="inside-pixel", elem_id=tab_element_id("inside-pixel")):
                     target = gr.Image(label=t("inside.target"), type="filepath", interactive=False,
-                                      elem_id="inside-target", height=200)
+                                      elem_id="inside-target", height=180)
                     influence_gallery = gr.Gallery(label=t("inside.influence"), columns=3, object_fit="contain",
-                                                   height="auto", elem_id="inside-influence")
+                                                   height="auto", elem_id="inside-influence", elem_classes=[CAPTIONS_BELOW])
                     # the table on the whole width (a column per model: side by side with the notes, the third was cut)
                     pixel_table = score_table(t("inside.pixel_table"))
                     pixel_note = gr.Markdown()
@@ -332,7 +332,7 @@ def build(page: Page) -> Built:
                     for edge in edges:
                         edge.input(None, None, region, js="() => 'box'")
                     hide_gallery = gr.Gallery(label=t("inside.hidden"), columns=3, object_fit="contain", height="auto",
-                                              elem_id="inside-hidden")
+                                              elem_id="inside-hidden", elem_classes=[CAPTIONS_BELOW])
                     hide_note = gr.Markdown()
                     gr.Markdown(t("inside.hide_help"))
     gr.Markdown(t("inside.intro"))
