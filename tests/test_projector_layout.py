@@ -134,3 +134,24 @@ def test_on_a_phone_inside_puts_the_picture_to_click_and_its_answer_before_the_l
         assert all(box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] for box in boxes.values()), boxes
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "ja-JP"])
+def test_on_a_phone_compare_puts_its_results_before_the_list_of_models(browser, running_app, locale):
+    """The ready-made selections and the list of models had come between Compare's button and its results;
+    on a phone they now follow the results, and nothing is wider than the screen."""
+    context, page = opened(browser, running_app["url"], PHONE, locale)
+    try:
+        page.locator(tab_button("compare")).click()
+        page.locator("#tab-compare .gallery-item").first.click()
+        page.locator("#tab-compare [data-testid='image'] img").first.wait_for(timeout=60_000)  # the example is in
+        page.locator("#compare-run").click()
+        page.locator("#compare-gallery img[src*='unet-']").first.wait_for(timeout=180_000)
+        page.wait_for_timeout(500)
+        boxes = {name: page.locator(selector).first.bounding_box() for name, selector in (
+            ("photo", "#tab-compare [data-testid='image']"), ("button", "#compare-run"),
+            ("results", "#compare-gallery"), ("models", "#compare-models"))}
+        assert boxes["photo"]["y"] < boxes["button"]["y"] < boxes["results"]["y"] < boxes["models"]["y"], boxes
+        assert all(box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] for box in boxes.values()), boxes
+    finally:
+        context.close()

@@ -64,6 +64,14 @@ CSS = """
 .segdemo-captions-below.segdemo-portrait .thumbnail-item > img { aspect-ratio: 3 / 4; }
 .segdemo-captions-below .caption-label { position: static; white-space: normal; overflow: visible; text-overflow: clip;
   max-width: 100%; transform: none; font-size: 14px; }
+/* ui.common.PHONE_STACK: one column on a phone, held to the screen's width (Gradio sets a column's min-width
+   inline; wrapped, the column took the width of its widest table) */
+@media (max-width: 640px) {
+  .segdemo-phone-stack { flex-direction: column; flex-wrap: nowrap; align-items: stretch; }
+  .segdemo-phone-stack > * { min-width: 0 !important; }
+  .segdemo-phone-unwrap { display: contents; }
+  .segdemo-phone-unwrap > :is(.segdemo-phone-later, :has(.segdemo-phone-later)) { order: 1; }
+}
 """
 # Runs in the page's <head>: shows the notices saying why the camera is blocked and what to do
 # where the browser will refuse it (plain HTTP from another device); on a Japanese page,

@@ -184,6 +184,9 @@ def swatch(colour):
 # a gallery whose captions sit under their pictures, whole (the rules in ``ui.app.CSS``): over the picture,
 # cut to one line, they had hidden the lower third of each result and most of their own words
 CAPTIONS_BELOW = "segdemo-captions-below"
+# a row of two columns that a phone stacks in another order (the rules in ``ui.app.CSS``): the first column's
+# parts join the second's, and those marked later come after it; the projector keeps its columns
+PHONE_STACK, PHONE_UNWRAP, PHONE_LATER = "segdemo-phone-stack", "segdemo-phone-unwrap", "segdemo-phone-later"
 
 
 def legend_html(shares, classes, colours, language="en", translate=True):

@@ -13,7 +13,8 @@ from segdemo.networks import metrics
 from segdemo.networks.hardware import available_cores
 from segdemo.networks.models import ARCH_TITLES, BACKBONE_TITLES
 from segdemo.ui.capacity import SEGMENTING, WAITING_LIMIT
-from segdemo.ui.common import (CAPTIONS_BELOW, DISPLAY_SIDE, examples_gallery, input_size, known_truth, legend_html, millions, model_label,
+from segdemo.ui.common import (CAPTIONS_BELOW, DISPLAY_SIDE, PHONE_LATER, PHONE_STACK, PHONE_UNWRAP,
+                               examples_gallery, input_size, known_truth, legend_html, millions, model_label,
                                model_title, no_model_notice, own_label, photo_input, photo_or_explain, save_image,
                                score_table, segment_or_explain, shown_labels, shown_photo)
 from segdemo.ui.tab import Built, Page
@@ -173,15 +174,19 @@ def build(page: Page) -> Built:
     registry, capacity, view = page.registry, page.capacity, page.view
     choices = [(model_label(registry.entries[n]), n) for n in registry.available()]
     missing = no_model_notice(registry)
-    with gr.Row():
-        with gr.Column(scale=1, min_width=280):
+    # on a phone (ui.common.PHONE_STACK): the photo, the button, the examples, then the results; the ready-made
+    # selections and the list of models after them (they had put the results ~1800 px down)
+    with gr.Row(elem_classes=[PHONE_STACK]):
+        with gr.Column(scale=1, min_width=280, elem_classes=[PHONE_UNWRAP]):
             photo = photo_input(t("photo"), height=220)
             # under the photo, where a projector at 1366x768 still shows it; the choice of models follows
             run = gr.Button(t("compare"), variant="primary", interactive=not missing, elem_id="compare-run")
             examples_gallery(photo)  # within the first screen too: a class chooses a photo here, not a screen below
             quick, sets = quick_choices(registry)
-            start = gr.Radio(quick, value="decoders", label=t("compare.quick"), visible=len(quick) > 1)
-            chosen = gr.CheckboxGroup(choices, value=registry.default_set(), label=t("models_to_compare"))
+            start = gr.Radio(quick, value="decoders", label=t("compare.quick"), visible=len(quick) > 1,
+                             elem_classes=[PHONE_LATER])
+            chosen = gr.CheckboxGroup(choices, value=registry.default_set(), label=t("models_to_compare"),
+                                      elem_id="compare-models", elem_classes=[PHONE_LATER])
             # set in the browser: thirty phones picking a selection cost the server nothing (the
             # list is wrapped: a bare array returned by ``js`` would be read as one value per output)
             start.input(None, start, chosen, js=f"(key) => [({json.dumps(sets)})[key]]")
@@ -206,7 +211,7 @@ def build(page: Page) -> Built:
 
     run.click(on_compare, [photo, chosen], [gallery, spread, table, note, keys], api_name="compare",
               concurrency_id=SEGMENTING, concurrency_limit=WAITING_LIMIT)
-    # on a phone the results are below the photo, the examples and the models: go there at once, where the progress shows
+    # on a phone the results are below the photo and the examples: go there at once, where the progress shows
     run.click(None, js="() => { if (window.innerWidth < 700) document.getElementById('compare-gallery')"
                        "?.scrollIntoView({behavior: 'smooth'}); }")
 

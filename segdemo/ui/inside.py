@@ -18,8 +18,8 @@ from segdemo.inside import drawing, influence, views
 from segdemo.inside.occlusion import BOXES, PRESETS, NothingToHide
 from segdemo.inside.probe import probe_for
 from segdemo.networks.models import ARCH_TITLES
-from segdemo.ui.common import (CAPTIONS_BELOW, examples_gallery, model_label, no_model_notice, photo_input, photo_or_explain, save_image,
-                               score_table)
+from segdemo.ui.common import (CAPTIONS_BELOW, PHONE_LATER, PHONE_STACK, PHONE_UNWRAP, examples_gallery, model_label,
+                               no_model_notice, photo_input, photo_or_explain, save_image, score_table)
 from segdemo.ui.dataset import example_or_explain
 from segdemo.ui.tab import Built, Page, tab_element_id
 from segdemo.ui.text import EN, language_of, say, say_class, t, table
@@ -33,14 +33,6 @@ CSS = """
 @media (max-width: 640px) {
   #inside-influence .grid-container, #inside-probabilities .grid-container, #inside-hidden .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); }
   #inside-features .grid-container { grid-template-columns: minmax(0, 1fr); }
-}
-@media (max-width: 640px) {  /* a phone: the photo, the examples, then the views (the picture to click and its
-  answers); the list of models and the dataset's photo number after them: ticked already, they had pushed
-  the picture to click ~600 px down */
-  #inside-main { flex-direction: column; flex-wrap: nowrap; align-items: stretch; }
-  #inside-main > * { min-width: 0 !important; }  /* Gradio sets a column's min-width inline */
-  #inside-choices { display: contents; }
-  #inside-choices > :is(#inside-models, #inside-dataset-photo, :has(#inside-models), :has(#inside-dataset-photo)) { order: 1; }
 }
 .segdemo-scale-bar { height: 16px; border-radius: 3px; }
 .segdemo-scale-ticks { display: flex; justify-content: space-between; }
@@ -282,15 +274,18 @@ def build(page: Page) -> Built:
     # projector first (1366x768): what to look at (photo, models) on the left, the four views on the
     # right, each with its control and then its answer, how to read it last; the answers had come
     # 900-1000 px below their buttons
-    with gr.Row(elem_id="inside-main"):
-        with gr.Column(scale=2, elem_id="inside-choices"):
+    # on a phone (ui.common.PHONE_STACK): the photo, the examples, then the views (the picture to click and its
+    # answers); the ticked models' list and the dataset photo's number after them, ~600 px that came first
+    with gr.Row(elem_id="inside-main", elem_classes=[PHONE_STACK]):
+        with gr.Column(scale=2, elem_id="inside-choices", elem_classes=[PHONE_UNWRAP]):
             photo = photo_input(t("photo"), height=200)
             examples_gallery(photo)
             if view is not None:
-                with gr.Row(elem_id="inside-dataset-photo"):
+                with gr.Row(elem_id="inside-dataset-photo", elem_classes=[PHONE_LATER]):
                     image_id = gr.Textbox(label=t("dataset.photo_id"), placeholder=t("dataset.photo_id_example"), min_width=160)
                     open_id = gr.Button(t("inside.open_dataset_photo"), size="sm")
-            models = gr.CheckboxGroup(choices, value=preferred, label=t("inside.models"), elem_id="inside-models")
+            models = gr.CheckboxGroup(choices, value=preferred, label=t("inside.models"), elem_id="inside-models",
+                                        elem_classes=[PHONE_LATER])
         with gr.Column(scale=3):
             with gr.Tabs(overflow_behavior="wrap"):  # every view visible on a phone too
                 with gr.Tab(t("inside.pixel_tab"), id="inside-pixel", elem_id=tab_element_id("inside-pixel")):
