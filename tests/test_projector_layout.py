@@ -116,42 +116,26 @@ def test_on_a_phone_the_upload_is_on_the_first_screen_and_the_join_panel_is_not(
 
 
 @pytest.mark.parametrize("locale", ["en-US", "ja-JP"])
-def test_on_a_phone_inside_puts_the_picture_to_click_and_its_answer_before_the_list_of_models(browser, running_app, locale):
-    """On a phone the columns stack: the ticked models' list (and the dataset's photo number) had come between
-    the photo and the picture to click, ~600 px of scrolling before every first click; now they follow the
-    views, and nothing is wider than the screen."""
+@pytest.mark.parametrize("tab, press, result, order", [
+    ("inside", "#inside-target img", "#inside-influence img[src*='influence-']",
+     ("#inside-target", "#inside-influence", "#inside-models")),
+    ("compare", "#compare-run", "#compare-gallery img[src*='unet-']", ("#compare-run", "#compare-gallery", "#compare-models")),
+])
+def test_on_a_phone_the_answer_comes_before_the_list_of_models(browser, running_app, locale, tab, press, result, order):
+    """On a phone the columns stack: the list of models (Inside: and the dataset's photo number; Compare: and
+    the ready-made selections) had come between the photo and the picture to click, or between Compare's button
+    and its results, 600-1800 px of scrolling; now they follow the answer, and nothing is wider than the screen
+    once an answer (a click's maps and table, a comparison) has filled the column."""
     context, page = opened(browser, running_app["url"], PHONE, locale)
     try:
-        page.locator(tab_button("inside")).click()
-        page.locator("#tab-inside .gallery-item").first.click()
-        page.locator("#inside-target img").click()  # a pixel: its maps and its table fill the column
-        page.locator("#inside-influence img[src*='influence-']").first.wait_for(timeout=180_000)
+        page.locator(tab_button(tab)).click()
+        page.locator(f"#tab-{tab} .gallery-item").first.click()
+        page.locator(f"#tab-{tab} [data-testid='image'] img").first.wait_for(timeout=60_000)  # the example is in
+        page.locator(press).click()
+        page.locator(result).first.wait_for(timeout=180_000)
         page.wait_for_timeout(500)
-        boxes = {name: page.locator(selector).first.bounding_box() for name, selector in (
-            ("photo", "#tab-inside [data-testid='image']"), ("target", "#inside-target"),
-            ("influence", "#inside-influence"), ("models", "#inside-models"))}
-        assert boxes["photo"]["y"] < boxes["target"]["y"] < boxes["influence"]["y"] < boxes["models"]["y"], boxes
-        assert all(box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] for box in boxes.values()), boxes
-    finally:
-        context.close()
-
-
-@pytest.mark.parametrize("locale", ["en-US", "ja-JP"])
-def test_on_a_phone_compare_puts_its_results_before_the_list_of_models(browser, running_app, locale):
-    """The ready-made selections and the list of models had come between Compare's button and its results;
-    on a phone they now follow the results, and nothing is wider than the screen."""
-    context, page = opened(browser, running_app["url"], PHONE, locale)
-    try:
-        page.locator(tab_button("compare")).click()
-        page.locator("#tab-compare .gallery-item").first.click()
-        page.locator("#tab-compare [data-testid='image'] img").first.wait_for(timeout=60_000)  # the example is in
-        page.locator("#compare-run").click()
-        page.locator("#compare-gallery img[src*='unet-']").first.wait_for(timeout=180_000)
-        page.wait_for_timeout(500)
-        boxes = {name: page.locator(selector).first.bounding_box() for name, selector in (
-            ("photo", "#tab-compare [data-testid='image']"), ("button", "#compare-run"),
-            ("results", "#compare-gallery"), ("models", "#compare-models"))}
-        assert boxes["photo"]["y"] < boxes["button"]["y"] < boxes["results"]["y"] < boxes["models"]["y"], boxes
-        assert all(box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] for box in boxes.values()), boxes
+        boxes = [page.locator(selector).first.bounding_box() for selector in (f"#tab-{tab} [data-testid='image']", *order)]
+        assert [box["y"] for box in boxes] == sorted(box["y"] for box in boxes), boxes
+        assert all(box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] for box in boxes), boxes
     finally:
         context.close()
