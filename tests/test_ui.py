@@ -389,3 +389,18 @@ def test_charts_a_class_can_read_name_models_write_log_ticks_in_full_and_use_lar
     axis = figures[0].layout.yaxis
     ticks = dict(zip(axis.tickvals, axis.ticktext))
     assert axis.type == "log" and ticks[0.2] == "0.2" and ticks[0.5] == "0.5" and ticks[1] == "1" and ticks[5] == "5"
+
+
+def test_the_train_tab_builds_and_wires_its_refresh_without_predict_and_compare(trained_checkpoints, monkeypatch):
+    """Train updates Predict's and Compare's model lists when a run is kept; without those tabs it had passed
+    their missing components to Gradio as inputs, and the page could not be put together."""
+    from segdemo.serving.class_training import CAP_ENV
+    from segdemo.ui import train
+    from segdemo.ui.capacity import Capacity
+    from segdemo.ui.tab import Page
+
+    monkeypatch.setenv(CAP_ENV, "60")
+    with gr.Blocks() as demo:
+        built = train.build(Page(ModelRegistry(trained_checkpoints), Capacity(), view=object()))  # any view: training on
+    config = demo.get_config_file()
+    assert built.on_load and any(dependency["api_name"] == "train" for dependency in config["dependencies"])

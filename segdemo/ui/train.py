@@ -368,7 +368,10 @@ def build(page: Page) -> Built:
     outputs = [component for component in (status, *plots, snapshots, train_button, stop_button, keep_button, command,
                                             predict_model, compare_models, timer, code, seen_state)
                if component is not None]
-    inputs = [seen_state, predict_model, predict_set, compare_models, code]
+    # what the page shows of Predict's and Compare's lists, or nothing where those tabs are absent
+    shown_lists = [component if component is not None else gr.State(None)
+                   for component in (predict_model, predict_set, compare_models)]
+    inputs = [seen_state, *shown_lists, code]
 
     def on_train(arch, loss, start, photos, epochs, size, data, typed_code, request: gr.Request):
         language = language_of(request)
