@@ -276,8 +276,8 @@ def build(page: Page) -> Built:
     # 900-1000 px below their buttons
     # on a phone (ui.common.PHONE_STACK): the photo, the examples, then the views (the picture to click and its
     # answers); the ticked models' list and the dataset photo's number after them, ~600 px that came first
-    with gr.Row(elem_id="inside-main", elem_classes=[PHONE_STACK]):
-        with gr.Column(scale=2, elem_id="inside-choices", elem_classes=[PHONE_UNWRAP]):
+    with gr.Row(elem_classes=[PHONE_STACK]):
+        with gr.Column(scale=2, elem_classes=[PHONE_UNWRAP]):
             photo = photo_input(t("photo"), height=200)
             examples_gallery(photo)
             if view is not None:
