@@ -8,11 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from conftest import TINY_SIZE
 from PIL import Image
 
 from segdemo.imaging import ImageError
 from segdemo.networks import shards, train
+from segdemo.networks.architectures import get_architecture
+from segdemo.networks.models import segmentation_network
 from segdemo.networks.checkpoint import REPORTED_METRICS, record_command
 from segdemo.serving import evaluate
 from segdemo.serving.inference import Segmenter
@@ -183,3 +186,33 @@ def test_command_list_keeps_the_order_the_checkpoint_was_made_in(tmp_path):
     record_command(tmp_path, evaluate_line)  # after more training: listed again, last
     assert (tmp_path / "command.txt").read_text().splitlines() == [
         train_line, evaluate_line, "python -m segdemo.networks.train --epochs 3 --resume --out x", evaluate_line]
+
+
+class WeightWatch(tf.keras.callbacks.Callback):
+    """The inner network's weights, by layer name, when training begins and ends."""
+
+    def on_train_begin(self, logs=None):
+        self.before = self.snapshot()
+
+    def on_train_end(self, logs=None):
+        self.after = self.snapshot()
+
+    def snapshot(self):
+        network = segmentation_network(self.model)
+        return {layer.name: [w.numpy().copy() for w in layer.weights] for layer in network.layers if layer.weights}
+
+
+@pytest.mark.parametrize("arch", ["unet", "deeplabv3plus"])
+def test_a_frozen_encoder_keeps_its_weights_and_statistics_while_the_decoder_learns(tiny_data, tmp_path, arch, capsys):
+    watch = WeightWatch()
+    assert train.main(["--data", str(tiny_data), "--arch", arch, "--size", "64x64", "--epochs", "1", "--batch", "4",
+                       "--freeze-encoder", "--out", str(tmp_path / arch)], callbacks=[watch]) == 0
+    assert "encoder frozen" in capsys.readouterr().out
+    is_encoder = get_architecture(arch).is_encoder_layer
+    moved = {name: any(not np.array_equal(a, b) for a, b in zip(watch.before[name], watch.after[name]))
+             for name in watch.before}
+    encoder = [name for name in moved if is_encoder(name)]
+    decoder = [name for name in moved if not is_encoder(name)]
+    assert encoder and decoder
+    assert not any(moved[name] for name in encoder)  # kernels and batch-norm moving statistics alike
+    assert all(moved[name] for name in decoder)

@@ -31,6 +31,7 @@ class Architecture:
     in_class: bool = True  # offered by the Train tab
     pretrained_start: Path = pretrained.SHARED_WEIGHTS  # --encoder-weights of a pretrained run (ImageNet MobileNetV2)
     recipe: tuple = ()  # the training arguments of the project's recipe for it, beyond the common ones
+    is_encoder_layer: Callable = pretrained.is_mobilenetv2_layer  # layer name -> part of the encoder (--freeze-encoder)
 
 
 def names_matching(network, pattern):
@@ -82,7 +83,8 @@ FPN = Architecture("fpn", "FPN", sm.FPN, lambda config: 32, lambda config: 4, fe
 # from a whole segmentation network (ADE20K), not an ImageNet encoder: half the peak learning rate
 DEEPLABV3PLUS = Architecture("deeplabv3plus", "DeepLabV3+", deeplab.DeepLabV3Plus, lambda config: deeplab.INPUT_MULTIPLE,
                              lambda config: deeplab.DECODER_STRIDE, deeplab.decoder_stages,
-                             pretrained_start=ADE20K_FOLDER, recipe=("--lr", "5e-4"))
+                             pretrained_start=ADE20K_FOLDER, recipe=("--lr", "5e-4"),
+                             is_encoder_layer=deeplab.is_encoder_layer)
 LINKNET = Architecture("linknet", "Linknet", sm.Linknet, lambda config: 32, lambda config: 1, skip_stages("add"),
                        in_class=False)
 

@@ -98,6 +98,11 @@ def inverted_residual(x, index, expansion, filters, stride, dilation):
     return x, depthwise
 
 
+def is_encoder_layer(name):
+    """Whether the layer called ``name`` belongs to the MobileNetV2 encoder (``Conv``, ``expanded_conv_*``)."""
+    return name.startswith(("Conv", "expanded_conv"))
+
+
 def encoder(inputs, output_stride=OUTPUT_STRIDE):
     """MobileNetV2 at ``output_stride``: (its deepest features, stride-4 features for the decoder)."""
     x = conv_bn(inputs, 32, "Conv", "relu6", kernel=3, stride=2)

@@ -39,6 +39,11 @@ def slim_prefix(keras_layer):
     return f"{block}_{match.group(3)}", match.group(4) is not None
 
 
+def is_mobilenetv2_layer(keras_layer):
+    """Whether a layer of a segmentation-models network is a weighted layer of its MobileNetV2 encoder."""
+    return slim_prefix(keras_layer) is not None
+
+
 def slim_names(keras_layer):
     """The slim tensor names that fill one Keras layer, in the order of its weights."""
     if slim_prefix(keras_layer) is None:
