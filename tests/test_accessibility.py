@@ -107,5 +107,9 @@ def test_learns_formulas_are_large_enough_for_the_back_row(browser, running_app,
         sizes = page.evaluate("""() => [...document.querySelectorAll('#tab-learn .segdemo-formulas .katex .mord.mathnormal')]
             .filter((e) => !e.closest('.msupsub')).map((e) => parseFloat(getComputedStyle(e).fontSize))""")
         assert len(sizes) > 20 and min(sizes) >= 20, sorted(sizes)[:5]
+        if device == "phone":  # each metric a card: nothing scrolls sideways or is cut at the screen's edge
+            widest = page.evaluate("""() => Math.max(...[...document.querySelectorAll(
+                '#tab-learn .segdemo-formulas table, #tab-learn .segdemo-formulas .katex')].map((e) => Math.max(e.getBoundingClientRect().right, e.scrollWidth)))""")
+            assert widest <= VIEWPORTS["phone"]["width"], widest
     finally:
         context.close()

@@ -57,6 +57,16 @@ CSS = """
 .segdemo-model-key-item { white-space: nowrap; }
 .segdemo-model-key-item:first-child { white-space: normal; flex-basis: 100%; }  /* what solid and dashed mean */
 .segdemo-formulas td, .segdemo-formulas th { vertical-align: middle; }
+/* on a phone each metric is a card (name, formula, how it reads, what to watch out for): four columns
+   had scrolled sideways, the formulas cut at the screen's edge */
+@media (max-width: 640px) {
+  .segdemo-formulas table, .segdemo-formulas tbody, .segdemo-formulas tr, .segdemo-formulas td {
+    display: block; min-width: 0; width: auto; overflow: visible; }
+  .segdemo-formulas thead { display: none; }
+  .segdemo-formulas tr { border: 1px solid var(--border-color-primary); margin-bottom: 10px; padding: 4px 8px; }
+  .segdemo-formulas td { border: none; padding: 2px 0; }
+  .segdemo-formulas td:nth-child(4)::before { content: "⚠ "; }
+}
 /* ui.common.CAPTIONS_BELOW: 4:3 pictures (the dataset's shape; 3:4 for a portrait photo), each caption under
    its picture in the page's text size */
 .segdemo-captions-below .thumbnail-item { aspect-ratio: auto; height: auto; display: flex; flex-direction: column; }
