@@ -137,5 +137,12 @@ def test_on_a_phone_the_answer_comes_before_the_list_of_models(browser, running_
         boxes = [page.locator(selector).first.bounding_box() for selector in (f"#tab-{tab} [data-testid='image']", *order)]
         assert [box["y"] for box in boxes] == sorted(box["y"] for box in boxes), boxes
         assert all(box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] for box in boxes), boxes
+        if tab == "inside":  # three models' probabilities fit the phone's width ("foreground object" wraps)
+            page.wait_for_function("() => document.querySelectorAll('#inside-influence img[src*=\"influence-\"]').length >= 3",
+                                   timeout=180_000)
+            page.wait_for_timeout(500)
+            overflow = page.evaluate("""() => [...document.querySelectorAll('#tab-inside .virtual-table-viewport')]
+                .filter((e) => e.offsetParent).map((e) => e.scrollWidth - e.clientWidth)""")
+            assert overflow and max(overflow) <= 1, overflow
     finally:
         context.close()

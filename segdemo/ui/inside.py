@@ -294,7 +294,8 @@ def build(page: Page) -> Built:
                     influence_gallery = gr.Gallery(label=t("inside.influence"), columns=3, object_fit="contain",
                                                    height="auto", elem_id="inside-influence", elem_classes=[CAPTIONS_BELOW])
                     # the table on the whole width (a column per model: side by side with the notes, the third was cut)
-                    pixel_table = score_table(t("inside.pixel_table"))
+                    # a third for the class, 22% per model: on a phone "foreground object" wraps, and three models fit in EN and JA
+                    pixel_table = score_table(t("inside.pixel_table"), column_widths=["34%", "22%", "22%", "22%"])
                     pixel_note = gr.Markdown()
                     gr.Markdown(t("inside.target_help"))
                     with gr.Row():
