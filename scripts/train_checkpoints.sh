@@ -17,8 +17,9 @@ WEIGHTS=${WEIGHTS:-../shared/weights}
 COMMON=(--labels regions --size 288x384 --batch 8 --loss ce+dice --class-weights inverse-sqrt --resume)
 MOBILENET=(--backbone mobilenetv2 --encoder-weights "$WEIGHTS/mobilenet_v2_1.0_224_slim_npy")
 EFFICIENTNET=(--backbone efficientnetb0 --encoder-weights "$WEIGHTS/efficientnet_b0_imagenet_bnfolded_npy")
-# DeepLabV3+ starts from a whole segmentation network (ADE20K), not an ImageNet encoder: half the peak rate
-DEEPLAB=(--backbone mobilenetv2 --encoder-weights "$WEIGHTS/deeplabv3_mnv2_ade20k32" --lr 5e-4)
+# DeepLabV3+ starts from a whole segmentation network (ADE20K), not an ImageNet encoder: half the peak rate,
+# and only its head and decoder learn (its encoder frozen keeps what ADE20K taught it of mountains)
+DEEPLAB=(--backbone mobilenetv2 --encoder-weights "$WEIGHTS/deeplabv3_mnv2_ade20k32" --lr 5e-4 --freeze-encoder)
 
 python -m segdemo.data split
 epochs_done() {  # NAME: epochs recorded in checkpoints/NAME/history.json
@@ -55,8 +56,8 @@ train_and_evaluate unet-ade20k unet 32 "${ADE20K[@]}"
 train_and_evaluate pspnet-ade20k pspnet 40 --crop 192x288 "${ADE20K[@]}"
 train_and_evaluate pspnet-ade20k pspnet 46 "${ADE20K[@]}"
 # DeepLabV3+ from the ADE20K network (segmentation pre-training): few epochs, it starts from what it knew
-train_and_evaluate deeplabv3plus deeplabv3plus 8 --crop 192x288 "${DEEPLAB[@]}"
-train_and_evaluate deeplabv3plus deeplabv3plus 10 "${DEEPLAB[@]}"
+train_and_evaluate deeplabv3plus deeplabv3plus 14 --crop 192x288 "${DEEPLAB[@]}"
+train_and_evaluate deeplabv3plus deeplabv3plus 20 "${DEEPLAB[@]}"
 # the seed notebook's recipe, for the "tutorial vs ours" comparison (its own sorted 80/20 split)
 if [ ! -f checkpoints/seed-recipe/metrics.json ]; then
   nice -n 10 python -m segdemo.networks.train --arch unet --backbone resnet34 --labels surfaces --size 224x224 --epochs 20 \

@@ -165,6 +165,7 @@ def test_a_class_run_of_deeplab_starts_from_the_bundled_ade20k_network(tmp_path)
     assert settings.network_size == (96, 128)  # multiples of 16
     assert arguments[arguments.index("--encoder-weights") + 1] == str(ade20k_network.BUNDLED_FOLDER)
     assert arguments[arguments.index("--lr") + 1] == "5e-4" and "--fpn-filters" not in arguments
+    assert "--freeze-encoder" in arguments  # what the shipped DeepLabV3+ was trained with
 
 
 @pytest.mark.skipif(not SHARED_FILE.exists(), reason="U-Net's Conv_1 keeps the ImageNet arrays of ../shared/weights")

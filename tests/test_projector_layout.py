@@ -137,6 +137,9 @@ def test_on_a_phone_the_answer_comes_before_the_list_of_models(browser, running_
         boxes = [page.locator(selector).first.bounding_box() for selector in (f"#tab-{tab} [data-testid='image']", *order)]
         assert [box["y"] for box in boxes] == sorted(box["y"] for box in boxes), boxes
         assert all(box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] for box in boxes), boxes
+        gallery = page.locator(order[1])  # the results' label sits above them, not over the first one's corner
+        label, first = gallery.locator("[data-testid='block-label']").bounding_box(), gallery.locator(".thumbnail-item").first.bounding_box()
+        assert label["y"] + label["height"] <= first["y"] + 1, (label, first)
         if tab == "inside":  # three models' probabilities fit the phone's width ("foreground object" wraps)
             page.wait_for_function("() => document.querySelectorAll('#inside-influence img[src*=\"influence-\"]').length >= 3",
                                    timeout=180_000)

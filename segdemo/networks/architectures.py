@@ -80,10 +80,11 @@ PSPNET = Architecture("pspnet", "PSPNet", sm.PSPNet, lambda config: 6 * config.p
 FPN = Architecture("fpn", "FPN", sm.FPN, lambda config: 32, lambda config: 4, feature_pyramid_stages,
                    options=lambda config: {"pyramid_block_filters": config.pyramid_filters},
                    recipe=("--fpn-filters", "128"))  # 2.8x less compute than 256 channels (README)
-# from a whole segmentation network (ADE20K), not an ImageNet encoder: half the peak learning rate
+# from a whole segmentation network (ADE20K), not an ImageNet encoder: half the peak learning rate, and the
+# encoder frozen (it keeps what ADE20K taught it of mountains: 0.765 mIoU against 0.729 trained whole, README)
 DEEPLABV3PLUS = Architecture("deeplabv3plus", "DeepLabV3+", deeplab.DeepLabV3Plus, lambda config: deeplab.INPUT_MULTIPLE,
                              lambda config: deeplab.DECODER_STRIDE, deeplab.decoder_stages,
-                             pretrained_start=ADE20K_FOLDER, recipe=("--lr", "5e-4"),
+                             pretrained_start=ADE20K_FOLDER, recipe=("--lr", "5e-4", "--freeze-encoder"),
                              is_encoder_layer=deeplab.is_encoder_layer)
 LINKNET = Architecture("linknet", "Linknet", sm.Linknet, lambda config: 32, lambda config: 1, skip_stages("add"),
                        in_class=False)

@@ -72,6 +72,8 @@ CSS = """
 .segdemo-captions-below .thumbnail-item { aspect-ratio: auto; height: auto; display: flex; flex-direction: column; }
 .segdemo-captions-below .thumbnail-item > img { aspect-ratio: 4 / 3; width: 100%; height: auto; flex: none; }
 .segdemo-captions-below.segdemo-portrait .thumbnail-item > img { aspect-ratio: 3 / 4; }
+/* the gallery's own label on a line of its own: floated, it covered the first picture's top-left corner */
+.segdemo-captions-below [data-testid='block-label'] { position: static; display: inline-flex; margin: 0 0 4px; }
 .segdemo-captions-below .caption-label { position: static; white-space: normal; overflow: visible; text-overflow: clip;
   max-width: 100%; transform: none; font-size: 14px; }
 /* ui.common.PHONE_STACK: one column on a phone, held to the screen's width (Gradio sets a column's min-width

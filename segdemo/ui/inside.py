@@ -290,7 +290,7 @@ def build(page: Page) -> Built:
             with gr.Tabs(overflow_behavior="wrap"):  # every view visible on a phone too
                 with gr.Tab(t("inside.pixel_tab"), id="inside-pixel", elem_id=tab_element_id("inside-pixel")):
                     target = gr.Image(label=t("inside.target"), type="filepath", interactive=False,
-                                      elem_id="inside-target", height=180)
+                                      elem_id="inside-target", height=150)
                     influence_gallery = gr.Gallery(label=t("inside.influence"), columns=3, object_fit="contain",
                                                    height="auto", elem_id="inside-influence", elem_classes=[CAPTIONS_BELOW])
                     # the table on the whole width (a column per model: side by side with the notes, the third was cut)
