@@ -4,9 +4,11 @@ from segdemo.serving.class_training import server_teacher_code, training_switch
 from segdemo.serving.memory import limit_allocator
 from segdemo.serving.threads import one_thread_per_request
 from segdemo.ui.app import build_demo, command_line, launch
+from segdemo.ui.sessions import light_sessions
 
 limit_allocator()  # before the models and the requests allocate
 one_thread_per_request()  # before TensorFlow's first operation
+light_sessions()  # a new visitor's first click does not compute the whole page's config
 
 demo = build_demo()
 
