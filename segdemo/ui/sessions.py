@@ -4,7 +4,7 @@ Gradio (6.31) gives each new session a ``SessionState`` that computes the config
 blocks at once (304 here, eleven tabs), for one purpose: a deep link that recreates the visitor's
 page. segdemo offers no deep links, yet every new phone paid ~37 ms of server CPU and kept ~0.5 MiB
 for it, on its first click, when a whole class clicks together. Here each block's config is computed
-when it is first read or updated, and all of them, in the page's order, when the whole list is read
+when a request first updates it, and all of them, in the page's order, when the whole list is read
 (a deep link would still get every block).
 """
 import os
@@ -14,43 +14,20 @@ from gradio import state_holder
 
 
 class ConfigOnDemand(dict):
-    """``SessionState.config_values`` filled per block as Gradio reads or updates it; whole when listed."""
+    """``SessionState.config_values`` empty at first: Gradio computes a block's config itself when a request
+    updates one that is missing, so only the whole list (a deep link's, read through ``items``) needs filling."""
 
     def __init__(self, session, block_ids):
         super().__init__()
         self.session, self.order = session, list(block_ids)
 
-    def _config(self, key):
-        return self.session.blocks_config.config_for_block(key, [], self.session.blocks_config.blocks[key])
-
-    def __missing__(self, key):
-        if key not in self.order:
-            raise KeyError(key)
-        value = self[key] = self._config(key)
-        return value
-
-    def whole(self):
-        """Every block's config, in the page's order (blocks added later after them)."""
-        for key in self.order:
-            if not dict.__contains__(self, key):
-                dict.__setitem__(self, key, self._config(key))
-        listed = [key for key in self.order if dict.__contains__(self, key)]
-        return [(key, dict.__getitem__(self, key)) for key in listed + [key for key in dict.keys(self) if key not in self.order]]
-
     def items(self):
-        return self.whole()
-
-    def keys(self):
-        return [key for key, _ in self.whole()]
-
-    def values(self):
-        return [value for _, value in self.whole()]
-
-    def __iter__(self):
-        return iter(self.keys())
-
-    def __len__(self):
-        return len(self.whole())
+        """Every block's config, in the page's order (blocks added later after them)."""
+        blocks_config = self.session.blocks_config
+        for key in self.order:
+            if key not in self:
+                self[key] = blocks_config.config_for_block(key, [], blocks_config.blocks[key])
+        return [(key, self[key]) for key in self.order] + [(key, self[key]) for key in self.keys() if key not in self.order]
 
 
 def _light_init(self, blocks):
