@@ -125,16 +125,18 @@ def sky_of(probe, photo, labels=None):
     return labels, classes.index("sky") if "sky" in classes else None
 
 
-def hide_region(probe, photo, preset, box=None, sky=None):
+def hide_region(probe, photo, preset, box=None, sky=None, labels_of=None):
     """Hide a region (see ``occlusion.preset_mask``) and compare the labels before and after.
 
     "sky" hides the pixels ``sky`` (``sky_of`` another probe; default this one's) labels sky, so every
-    model loses the same pixels.
+    model loses the same pixels. ``labels_of`` (an image at the input size -> its labels) runs the
+    network twice; default the probe's float32 Keras pass.
     """
     started = time.perf_counter()
     # labels only: a look's feature maps would cost more to copy out than the two passes
+    labels_of = labels_of or (lambda image: probe.predict(image).argmax(-1))
     image = probe.network_input(photo)
-    before = probe.predict(image).argmax(-1)
+    before = labels_of(image)
     sky_labels, sky_index = None, None
     if preset == "sky":
         sky_labels, sky_index = sky or sky_of(probe, image, before)
@@ -142,7 +144,7 @@ def hide_region(probe, photo, preset, box=None, sky=None):
             sky_labels = resize(sky_labels.astype(np.uint8), probe.size, nearest=True)
     mask = occlusion.preset_mask(preset, before.shape, box, sky_labels, sky_index)
     hidden = occlusion.hide(image, mask)
-    after = probe.predict(hidden).argmax(-1)
+    after = labels_of(hidden)
     changed, count, share = occlusion.changes_outside(before, after, mask)
     reach = probe.field.reach(mask)
     outside = ~mask
