@@ -95,19 +95,25 @@ def is_current(folder):
 # come out, so the page does no arithmetic per pixel.  Float16 weights: the checkpoint stores
 # float16 anyway, the file is half the float32 one, and XNNPACK runs it in float32 (int8
 # weights, as network.tflite, ran slower in WebAssembly).
-def page_network(model, colours):
-    """LiteRT bytes.  In: ``frame``, uint8 RGBA (1, H, W, 4) at the input size.  Out, at the same
-    size: uint8 ``labels``, RGBA ``colours``, and ``counts``, pixels per class.  The output size is
-    fixed: LiteRT.js 2.5.3 failed to run a network whose outputs take their size from an input."""
+def page_function(model, colours, integers=tf.uint8):
+    """The page network's computation.  In: ``frame``, uint8 RGBA (1, H, W, 4) at the input size.  Out, at
+    the same size: ``labels``, RGBA ``colours`` (both as ``integers``), and ``counts``, pixels per class.
+    The output size is fixed: LiteRT.js 2.5.3 failed to run a network whose outputs take their size from
+    an input.  (TensorFlow.js has no uint8 tensors: ``tools.tfjs_bench`` asks for int32.)"""
     height, width = model.input_shape[1:3]
-    palette = tf.constant([[*colour, 255] for colour in colours], tf.uint8)
+    palette = tf.constant([[*colour, 255] for colour in colours], integers)
 
     def forward(frame):
         labels = tf.argmax(model(tf.cast(frame[..., :3], tf.float32), training=False), axis=-1, output_type=tf.int32)
         counts = tf.reduce_sum(tf.one_hot(labels, len(colours), dtype=tf.float32), axis=(0, 1, 2))
-        return {"labels": tf.cast(labels, tf.uint8), "colours": tf.gather(palette, labels), "counts": counts}
+        return {"labels": tf.cast(labels, integers), "colours": tf.gather(palette, labels), "counts": counts}
 
-    function = tf.function(forward, input_signature=[tf.TensorSpec((1, height, width, 4), tf.uint8, name="frame")])
+    return tf.function(forward, input_signature=[tf.TensorSpec((1, height, width, 4), tf.uint8, name="frame")])
+
+
+def page_network(model, colours):
+    """LiteRT bytes of ``page_function``."""
+    function = page_function(model, colours)
     converter = tf.lite.TFLiteConverter.from_concrete_functions([function.get_concrete_function()], model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.target_spec.supported_types = [tf.float16]
