@@ -113,8 +113,8 @@ def explain_pixel(registry, source, row, column, names, language="en"):
     """Influence maps, probability table and summary for one pixel; the ``inside_pixel`` API.
 
     One answer for all the models: yielding after each model had made Gradio check, copy and send
-    the growing gallery and table again for every model, a fifth of a click's server CPU when a
-    class clicks together (profiled), to show the first map ~0.1 s sooner to one viewer.
+    the growing gallery and table again for every model (a quarter of a click's Python time when a
+    class clicks together, profiled), to show the first map ~0.1 s sooner to one viewer.
     """
     row, column = fraction_or_explain(row, language), fraction_or_explain(column, language)
     chosen = probes_or_explain(registry, names, language)
@@ -183,8 +183,8 @@ def feature_maps(registry, source, name, language="en"):
 
 def served_labels(segmenter):
     """Labels of an image at the network's input size from the engine Predict serves (LiteRT or bfloat16
-    Keras): hiding a region then changes the answers the class sees in Predict, for about half the CPU of
-    two float32 Keras passes (U-Net 100 against 178 ms a pass on one core)."""
+    Keras): hiding a region then changes the answers the class sees in Predict, for half the server CPU
+    of two float32 Keras passes (python -m tools.inside_class: 566 against 1143 ms an answer)."""
     return lambda image: segmenter.predict(np.asarray(image, np.float32)[None])[0].numpy()[0]
 
 
