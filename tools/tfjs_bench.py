@@ -6,8 +6,8 @@ model format, made by the ``tensorflowjs`` converter, a package outside requirem
 Flax and TensorFlow Decision Forests), so the comparison takes three commands:
 
     python -m tools.tfjs_bench saved-model checkpoints/pspnet /tmp/pspnet-page
-    # in a virtual environment of its own (its TensorFlow Decision Forests needs the newer protobuf):
-    # pip install tensorflowjs==4.22.0 protobuf==6.31.1
+    # in a virtual environment of its own: pip install tensorflowjs==4.22.0, then pip install protobuf==6.31.1
+    # (its TensorFlow Decision Forests needs that protobuf; pip warns that TensorFlow asks for < 6: it converts)
     tensorflowjs_converter --input_format=tf_saved_model --quantize_float16='*' /tmp/pspnet-page /tmp/pspnet-tfjs
     python -m tools.tfjs_bench measure checkpoints/pspnet /tmp/pspnet-tfjs
 
