@@ -63,7 +63,8 @@ window.measure = async function (photos, repeats) {
   tf.wasm.setThreadsCount(navigator.hardwareConcurrency);
   await tf.setBackend("wasm");
   const model = await tf.loadGraphModel("tfjs-network/model.json");
-  found.tfjs = {ready_ms: performance.now() - started, backend: tf.getBackend(), threads: tf.wasm.getThreadsCount()};
+  found.tfjs = {ready_ms: performance.now() - started, backend: tf.getBackend(), threads: tf.wasm.getThreadsCount(),
+               threads_detected: await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT")};
   async function tfjsSegment(canvas) {
     const rgba = canvas.getContext("2d").getImageData(0, 0, W, H).data;
     const frame = tf.tensor(new Uint8Array(rgba.buffer), [1, H, W, 4], "int32");
@@ -221,10 +222,12 @@ def main(argv=None):
     report = measure(args.checkpoint, args.tfjs_model, args.photos, args.repeats)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"cross-origin isolated: {report['isolated']}; {args.repeats} alternating frames, {args.photos} validation photos")
+    print(f"cross-origin isolated: {report['isolated']}; TensorFlow.js found threads: {report['tfjs']['threads_detected']}; "
+          f"{args.repeats} alternating frames, {args.photos} validation photos")
     for name, title in (("litert", "LiteRT.js"), ("tfjs", f"TensorFlow.js {TFJS_VERSION} (wasm)")):
         figures = report[name]
-        print(f"{title}: {figures['bytes'] / 1e6:.2f} MB ({figures['gzip_bytes'] / 1e6:.2f} MB gzip), ready in "
+        threads = figures.get("threads") or figures["where"]["threads"]
+        print(f"{title}, {threads} thread(s): {figures['bytes'] / 1e6:.2f} MB ({figures['gzip_bytes'] / 1e6:.2f} MB gzip), ready in "
               f"{figures['ready_ms']:.0f} ms, a frame {figures['ms']:.1f} ms (median), labels as float32's "
               f"{100 * figures['agreement']:.2f}%")
 
