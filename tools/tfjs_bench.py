@@ -25,13 +25,15 @@ import gzip
 import http.server
 import json
 import shutil
-import subprocess
+import tarfile
 import tempfile
 import threading
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from tools.vendor_web import fetch
 
 WEB = Path(__file__).resolve().parents[1] / "segdemo" / "assets" / "web"
 TFJS_VERSION = "4.22.0"
@@ -129,16 +131,15 @@ def save_page_model(checkpoint, out):
 
 
 def npm_files(scratch):
-    """TensorFlow.js's files, from the npm registry (``npm pack`` checks each package's integrity)."""
+    """TensorFlow.js's files, from the npm registry (``vendor_web.fetch``: ``npm pack`` checks integrity)."""
     folder = scratch / "site" / "tfjs"
     folder.mkdir(parents=True)
     for package in ("@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm"):
-        archive = subprocess.run(["npm", "pack", "--silent", f"{package}@{TFJS_VERSION}"], cwd=scratch, check=True,
-                                 capture_output=True, text=True).stdout.strip().splitlines()[-1]
-        shutil.unpack_archive(scratch / archive, scratch / package.replace("/", "-"))
-        for path in (scratch / package.replace("/", "-") / "package" / "dist").iterdir():
-            if path.name in TFJS_FILES:
-                shutil.copy(path, folder)
+        tarball, _ = fetch(package, TFJS_VERSION, scratch)
+        with tarfile.open(tarball) as archive:
+            for member in archive.getmembers():
+                if Path(member.name).parent == Path("package/dist") and Path(member.name).name in TFJS_FILES:
+                    (folder / Path(member.name).name).write_bytes(archive.extractfile(member).read())
     return folder
 
 
