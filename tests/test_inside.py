@@ -6,7 +6,7 @@ import tensorflow as tf
 from segdemo.inside import influence, occlusion, views
 from segdemo.inside.probe import NetworkProbe, probe_for
 from segdemo.inside.receptive import receptive_field
-from segdemo.networks.models import ModelConfig, build_model
+from segdemo.networks.models import ModelConfig, build_model, segmentation_network
 
 WIDE = {"unet": (64, 1024), "fpn": (64, 1024), "pspnet": (48, 1056)}  # wider than any MobileNetV2 field
 
@@ -64,9 +64,10 @@ def test_influence_is_zero_outside_the_theoretical_field_without_global_pooling(
     assert not probe.field.covers_everything()
 
 
-def whole_network_gradient(probe, photo, row, column):
-    """The gradient of the pixel's own-class logit through one pass of the whole network: what the windows must give."""
-    network, normalise = probe._windowed.network, probe._windowed.normalise
+def whole_network_gradient(probe, photo, row, column, network=None):
+    """The gradient of the pixel's own-class logit through one pass of the whole network (the probe's own, or
+    ``network``): what the windows must give."""
+    network, normalise = network or probe._windowed.network, probe._windowed.normalise
     rgb = tf.constant(probe.network_input(photo)[None], tf.float32)
     with tf.GradientTape() as tape:
         tape.watch(rgb)
@@ -89,6 +90,33 @@ def test_the_windowed_gradient_is_the_whole_networks(wide_probe, arch):
         np.testing.assert_allclose(logits, expected_logits, rtol=1e-4, atol=1e-5)
         np.testing.assert_array_equal(gradient == 0, expected_gradient == 0)
         np.testing.assert_allclose(gradient, expected_gradient, rtol=1e-3, atol=1e-5 * np.abs(expected_gradient).max())
+
+
+@pytest.mark.parametrize("arch", ["unet", "pspnet"])
+def test_probes_fold_batch_norm_and_keep_the_networks_logits_and_gradient(arch):
+    """A probe merges each BN into the convolution before it; with statistics as training leaves them (a fresh
+    network's BN is the identity), its logits and gradient are the network's, zeros in the same places."""
+    config = ModelConfig(arch=arch, backbone="mobilenetv2", label_set="regions", height=96, width=192)
+    tf.keras.utils.set_random_seed(1)
+    model = build_model(config)
+    rng = np.random.default_rng(1)
+    network = segmentation_network(model)
+    norms = [layer for layer in network.layers if isinstance(layer, tf.keras.layers.BatchNormalization)]
+    for norm in norms:
+        channels = norm.moving_mean.shape[0]
+        norm.set_weights([rng.uniform(0.5, 1.5, channels), rng.normal(0, 0.2, channels),
+                          rng.normal(0, 0.2, channels), rng.uniform(0.5, 2.0, channels)])
+    probe = NetworkProbe(model, config)
+    folded = probe._windowed.network
+    assert norms and not [layer for layer in folded.layers if isinstance(layer, tf.keras.layers.BatchNormalization)]
+    assert all(folded.get_layer(stage.layer) for stage in probe.stages), "the layers Inside shows keep their names"
+    photo = photo_for(probe, seed=5)
+    for row, column in ((48, 96), (0, 0), (95, 191)):
+        expected_gradient, expected_logits = whole_network_gradient(probe, photo, row, column, network)
+        gradient, logits = probe.gradient(photo, row, column)
+        np.testing.assert_allclose(logits, expected_logits, rtol=1e-4, atol=1e-4)
+        np.testing.assert_array_equal(gradient == 0, expected_gradient == 0)
+        np.testing.assert_allclose(gradient, expected_gradient, rtol=1e-3, atol=1e-4 * np.abs(expected_gradient).max())
 
 
 def test_pspnet_global_pooling_reaches_the_far_end_of_the_photo(wide_probe):

@@ -20,6 +20,7 @@ from segdemo.imaging import resize
 from segdemo.inside.receptive import receptive_field
 from segdemo.inside.stages import network_stages
 from segdemo.inside.windowed import WindowedNetwork
+from segdemo.networks.folded_batchnorm import fold_into_convolutions
 from segdemo.networks.models import load_checkpoint, segmentation_network
 from segdemo.serving.threads import pass_turn
 
@@ -50,7 +51,8 @@ class NetworkProbe:
     def __init__(self, model, config):
         self.config = config
         self.size = (config.height, config.width)
-        network = segmentation_network(model)
+        # BN folded into the convolutions: the same values, a third less of a click's work (README, Inside)
+        network = fold_into_convolutions(segmentation_network(model))
         normalise = model.get_layer("normalise")
         self.field = receptive_field(network)
         self.stages = network_stages(network, config.arch)
