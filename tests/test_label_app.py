@@ -76,3 +76,47 @@ def test_a_student_paints_a_stroke_in_the_browser_and_saves_it(browser, running_
     row = mask[height // 2]
     assert (row[int(0.42 * width): int(0.58 * width)] == REGIONS.classes.index("sky")).all()
     assert (mask[: height // 8] == -1).all() and (mask[-height // 8:] == -1).all()  # unpainted: unknown
+
+
+def test_the_guess_goes_under_the_brush_and_the_photo_is_saved_without_it(browser, running_app):
+    """In Chromium: upload a photo, press Start from the model's guess; the editor then holds the guess drawn
+    over the photo (one upload event more, answered without dropping the guess), a stroke goes over it, and
+    Save keeps the guess where nothing was painted and the photo itself, not the picture with the colours."""
+    from segdemo.ui.tab import tab_button
+    from tools.browser import opened
+
+    photo = sorted(running_app["examples"].glob("*.jpg"))[0]
+    original = cv2.imread(str(photo))
+    height, width = original.shape[:2]
+    root = running_app["data"].parents[1] / "own-photos"
+    before = set((root / "labels").glob("*.regions.txt")) if (root / "labels").exists() else set()
+    context, page = opened(browser, running_app["url"], {"width": 1366, "height": 768}, settle_ms=1000)
+    try:
+        page.locator(tab_button("label")).click()
+        with page.expect_file_chooser() as chooser:
+            page.locator("#label-editor button[aria-label=Upload]").click()
+        chooser.value.set_files(str(photo))
+        page.wait_for_timeout(2000)
+        with page.expect_request(lambda request: "/upload" in request.url, timeout=60_000):  # the guess, into the editor
+            page.locator("#label-guess").click()
+        page.wait_for_timeout(3000)
+        page.locator("#label-editor button[aria-label=Brush]").click()
+        box = page.locator("#label-editor canvas").first.bounding_box()
+        centre_x, centre_y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(centre_x - 0.1 * box["width"], centre_y)
+        page.mouse.down()
+        for step in range(1, 21):
+            page.mouse.move(centre_x + (step / 10 - 1) * 0.1 * box["width"], centre_y)
+        page.mouse.up()
+        page.wait_for_timeout(500)
+        page.locator("#label-save").click()
+        page.locator("#label-status").get_by_text("Yours: 1").wait_for(timeout=60_000)
+    finally:
+        context.close()
+    (label,) = set((root / "labels").glob("*.regions.txt")) - before
+    mask = np.loadtxt(label)
+    assert (mask[height // 2, int(0.42 * width): int(0.58 * width)] == REGIONS.classes.index("sky")).all()
+    assert (mask >= 0).mean() > 0.95, "where nothing was painted, the label is the guess, not unknown"
+    saved = cv2.imread(str(root / "images" / f"{label.name.split('.')[0]}.jpg"))
+    assert saved.shape == original.shape
+    assert np.abs(saved.astype(np.int16) - original).mean() < 6, "the photo was saved, not the guess drawn over it"

@@ -37,6 +37,17 @@ def test_strokes_go_over_the_guess_and_black_means_unknown(photo):
     assert mask[20, 30] == SKY and mask[30, 30] == ROAD  # untouched: the guess
 
 
+def test_under_the_brush_the_guess_drawn_over_the_photo_labels_and_the_photo_is_saved(photo):
+    """The editor holds the guess drawn over the photo (put there by the page): the label is the guess with
+    the strokes over it, and the photo kept is the draft's, without the guess's colours."""
+    guess = np.full((48, 64), SKY, np.int16)
+    guess[24:] = ROAD
+    shown = (photo // 2 + 100).astype(np.uint8)
+    kept, mask = corrected_mask(editor(shown, ((0, 10, 0, 10), PAINTS[BUILDING])), Draft(photo, guess, shown))
+    assert (kept == photo).all()
+    assert (mask[:10, :10] == BUILDING).all() and mask[20, 30] == SKY and mask[30, 30] == ROAD
+
+
 def test_a_new_photo_does_not_take_the_old_guess(photo):
     other = 255 - photo
     kept, mask = corrected_mask(editor(other, ((0, 8, 0, 8), PAINTS[SKY])), Draft(photo, np.zeros((48, 64), np.int16)))

@@ -1,15 +1,17 @@
 """Label tab: the class makes its own dataset, the seed article's "prepare your own dataset" made runnable.
 
 A student uploads a photo of their own place, takes the model's guess as a start (labelling by
-correction is how real teams work; the guess shows beside the photo), paints over what it got
-wrong in the classes' colours, paints black what nobody can tell (unknown, ignored in training
-like -1 in Stanford Background) and saves: the label is the guess with the strokes over it.  The
-guess stays on the server and the editor is never written to: in Gradio 6.31 a value the server
-sends to the image editor draws a given layer out of place, and in this page left the editor
-blank and waiting.  The label is kept as the dataset's own index mask (``data.own_photos``) with the seconds it
-took; each browser keeps a token, so a student finds their photos again after a reload.  Labels
-made in LabelMe or CVAT, or PNG index masks, are imported too.  Keeping (a zip in the dataset's
-layout) and clearing the class's photos is the teacher's.  The Train tab fine-tunes on them.
+correction is how real teams work), paints over what it got wrong in the classes' colours, paints
+black what nobody can tell (unknown, ignored in training like -1 in Stanford Background) and saves:
+the label is the guess with the strokes over it.  The guess, drawn over the photo, goes under the
+brush through the editor's own upload (the page hands it the picture shown beside it): in Gradio
+6.31 a value the server sends to the image editor shows, but the editor goes blank and waits as
+soon as a tool is picked.  The server keeps the photo and the guess (``Draft``) and saves the photo,
+never the picture with the guess drawn on it.  The label is kept as the dataset's own index mask
+(``data.own_photos``) with the seconds it took; each browser keeps a token, so a student finds their
+photos again after a reload.  Labels made in LabelMe or CVAT, or PNG index masks, are imported too.
+Keeping (a zip in the dataset's layout) and clearing the class's photos is the teacher's.  The Train
+tab fine-tunes on them.
 """
 import html
 import secrets
@@ -57,22 +59,33 @@ def layer_pictures(value):
     return [np.asarray(layer.convert("RGBA")) for layer in (value or {}).get("layers") or [] if layer is not None]
 
 
+def same_picture(one, other):
+    """Whether two pictures are the same up to an encoding's rounding."""
+    return one.shape == other.shape and float(np.abs(one.astype(np.int16) - other).mean()) < 2
+
+
 @dataclass
 class Draft:
-    """A photo under correction and the model's guess for it."""
+    """A photo under correction, the model's guess for it, and that guess drawn over it (what goes under the brush)."""
 
     photo: np.ndarray
     guess: np.ndarray
+    shown: np.ndarray = None
 
     def shows(self, background):
-        """Whether the editor still holds this draft's photo (not a new photo uploaded since)."""
-        return background.shape == self.photo.shape and float(np.abs(background.astype(np.int16) - self.photo).mean()) < 2
+        """Whether the editor still holds this draft (its photo, or the guess drawn over it), not a new photo."""
+        return same_picture(background, self.photo) or (self.shown is not None and same_picture(background, self.shown))
 
 
 def corrected_mask(value, draft, language="en"):
-    """(photo, mask): the guess (when the editor still shows it; else nothing) with the strokes painted over it."""
+    """(photo, mask): the guess (when the editor still shows its photo) with the strokes painted over it.
+
+    The photo is the draft's when the editor shows the guess drawn over it: the label is saved with the
+    photo, not with the guess's colours."""
     photo = editor_photo(value, language)
-    mask = draft.guess.copy() if draft and draft.shows(photo) else np.full(photo.shape[:2], UNKNOWN, np.int16)
+    drafted = draft is not None and draft.shows(photo)
+    mask = draft.guess.copy() if drafted else np.full(photo.shape[:2], UNKNOWN, np.int16)
+    photo = draft.photo if drafted else photo
     strokes = labels_from_paint(layer_pictures(value), PAINTS, *photo.shape[:2])
     mask[strokes >= 0] = strokes[strokes >= 0]
     mask[mask == len(REGIONS.colours)] = UNKNOWN  # the black brush
@@ -119,6 +132,24 @@ def gallery_items(store, entries, token, language="en", drawn=None):
         use = say(language, "label.held_out" if entry.held_out else "label.for_training")
         items.append((drawn[entry.id], f"{entry.id} · {use}"))
     return items
+
+
+# after the guess: its picture beside the editor goes into the editor as if uploaded, so it is under the brush
+GUESS_UNDER_BRUSH = """
+async () => {
+  const picture = () => document.querySelector('#label-guessed img');
+  for (let k = 0; k < 100 && !(picture() && picture().complete && picture().naturalWidth); k++) {
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  const input = document.querySelector('#label-editor input[type=file]');
+  if (!picture() || !input) return;
+  const blob = await (await fetch(picture().src)).blob();
+  const files = new DataTransfer();
+  files.items.add(new File([blob], 'guess.png', {type: blob.type || 'image/png'}));
+  input.files = files.files;
+  input.dispatchEvent(new Event('change', {bubbles: true}));
+}
+"""
 
 
 def elapsed(started, now=None):
@@ -189,18 +220,25 @@ def build(page: Page) -> Built:
         """The editor was emptied: no clock, no guess."""
         return None, None, None
 
-    def on_upload(opened):
+    def on_upload(value, opened, last, request: gr.Request):
         """A new photo starts the labelling clock (a photo uploaded over another keeps the first one's) and
-        drops the previous photo's guess."""
+        drops the previous photo's guess; the guess put under the brush (``GUESS_UNDER_BRUSH``) keeps both."""
+        if last is not None and (value or {}).get("background") is not None and last.shows(
+                editor_photo(value, language_of(request))):
+            return opened, last, gr.skip()
         return opened or time.time(), None, None
 
-    def on_guess(value, name, request: gr.Request):
-        """The model's guess for the editor's photo, shown over it beside the editor (another model's replaces it)."""
+    def on_guess(value, name, last, request: gr.Request):
+        """The model's guess for the editor's photo, drawn over it beside the editor, from where the page puts it
+        under the brush (another model's guess replaces it, on the same photo)."""
         language = language_of(request)
         photo = editor_photo(value, language)
+        if last is not None and last.shows(photo):
+            photo = last.photo
         with capacity.turn(language):
             labels, _ = segment_or_explain(registry, name, photo, language).full_resolution()
-        return save_image(overlay(photo, labels, REGIONS.colours, GUESS_OPACITY), "label-guess"), Draft(photo, labels)
+        shown = overlay(photo, labels, REGIONS.colours, GUESS_OPACITY)
+        return save_image(shown, "label-guess", lossless=True), Draft(photo, labels, shown)
 
     def on_save(value, last, owner, opened, request: gr.Request):
         language, owner = language_of(request), owner or secrets.token_hex(8)  # an API client keeps no token
@@ -256,10 +294,10 @@ def build(page: Page) -> Built:
         print(f"segdemo: the class's {count} labelled photos were cleared from {client_host(request)}", flush=True)
         return {**refreshed(owner, language), teacher_said: say_counted(language, "label.cleared", count)}
 
-    editor.upload(on_upload, started, [started, draft, guessed], api_name=False, show_progress="hidden")
+    editor.upload(on_upload, [editor, started, draft], [started, draft, guessed], api_name=False, show_progress="hidden")
     editor.clear(forget_photo, None, [started, draft, guessed], api_name=False, show_progress="hidden")
-    guess.click(on_guess, [editor, model], [guessed, draft], api_name="label_guess", concurrency_id=SEGMENTING,
-                concurrency_limit=WAITING_LIMIT)
+    guess.click(on_guess, [editor, model, draft], [guessed, draft], api_name="label_guess", concurrency_id=SEGMENTING,
+                concurrency_limit=WAITING_LIMIT).success(None, js=GUESS_UNDER_BRUSH)
     save.click(on_save, [editor, draft, token, started], [status, mine, editor, guessed, started, draft, token],
                api_name="label_save")
     mine.select(on_select, token, [chosen, remove], api_name=False)
