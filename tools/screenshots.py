@@ -65,12 +65,12 @@ def run_tab(page, name, example):
         page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.6)
         page.locator("img[src*='influence-']").nth(2).wait_for(timeout=90_000)
         page.wait_for_timeout(1000)
-    if name == "label" and example:  # the photo in the editor and the model's guess beside it, to be corrected
+    if name == "label" and example:  # the model's guess in the editor over the photo (and beside it), to be corrected
         page.locator("#label-editor input[type=file]").first.set_input_files(str(example))
         page.wait_for_timeout(2000)
-        page.locator("#label-guess").click()
-        page.locator("#label-guessed img[src*='label-guess-']").wait_for(state="attached", timeout=90_000)
-        page.wait_for_timeout(1500)
+        with page.expect_request(lambda request: "/upload" in request.url, timeout=90_000):  # the guess, into the editor
+            page.locator("#label-guess").click()
+        page.wait_for_timeout(2500)
     if name == "errors":
         page.locator("img[src*='-errors-']").first.wait_for(state="attached", timeout=90_000)
         page.wait_for_timeout(1500)
