@@ -61,10 +61,12 @@ def test_at_1366x768_train_inside_and_live_show_their_control_beside_their_resul
     context, page = opened(browser, running_app["url"], PROJECTOR)
     try:
         page.locator(tab_button("train")).click()
-        # before any run, Train and what it will show (no empty charts); once the server has one (tests/test_browser.py
-        # trains in this shared app), Train beside the run's curves
+        # before any run, Train beside the photo the class will watch and its truth (no empty charts); once the server
+        # has one (tests/test_browser.py trains in this shared app), Train beside the run's curves
         idle = train_is_idle(page)
-        charts = () if idle else ("#train-plot-loss", "#train-plot-miou")
+        if idle:
+            page.locator("#train-snapshots img").nth(1).wait_for(timeout=30_000)
+        charts = ("#train-snapshots",) if idle else ("#train-plot-loss", "#train-plot-miou")
         for selector in ("#train-start", "#train-status", *charts):
             inside, box = on_screen(page, page.locator(selector), PROJECTOR["height"])
             assert inside, (selector, box)

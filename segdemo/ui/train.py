@@ -47,9 +47,12 @@ CSS = """
 #train-snapshots .thumbnail-item { aspect-ratio: 4 / 3; }
 #train-snapshots .grid-container { grid-template-columns: repeat(6, minmax(0, 1fr)); }  /* photo and truth small too */
 #train-snapshots .caption-label { white-space: normal; overflow: visible; text-overflow: clip; max-width: 100%; }
+/* no run yet: the photo the class will watch and its truth, large enough to be seen from the back */
+#train-row:not(:has(#train-results)) #train-snapshots .grid-container { grid-template-columns: repeat(3, minmax(0, 1fr)); }
 @media (max-width: 640px) {
   #train-snapshots .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)); }
   #train-row { flex-direction: column-reverse; }  /* a student's phone shows the run first, the teacher's settings below */
+  #train-row:not(:has(#train-results)) #train-watch { display: none; }  /* no run yet (no charts): Train first */
 }
 """
 
@@ -302,15 +305,17 @@ def build(page: Page) -> Built:
             size = gr.Radio(list(SIZES), value=SIZES[0], label=t("train.size"), info=t("train.size_info"))
         with gr.Column(scale=3, min_width=320):
             status = gr.Markdown(elem_id="train-status")
-            # shown once the server has a run: three empty charts and an empty strip had filled a phone's first
-            # screen above the settings while nothing had been trained
+            # the charts once the server has a run: three empty charts had filled a phone's first screen above the
+            # settings while nothing had been trained; before it, the photo the class will watch and its truth
             with gr.Column(visible=False, elem_id="train-results") as results:
                 with gr.Row():  # side by side on a projector, stacked on a phone
                     plots = [gr.Plot(show_label=False, min_width=280, elem_id=f"train-plot-{key}") for key in PANELS]
                 gr.Markdown(t("train.line_key"), elem_classes=["segdemo-line-key"])
+            with gr.Column(elem_id="train-watch"):
                 gr.Markdown(t("train.snapshots"))
                 snapshots = gr.Gallery(show_label=False, columns=6, height="auto", object_fit="contain",
                                        elem_id="train-snapshots", buttons=["fullscreen"])
+            with gr.Column(visible=False) as keeping:
                 keep_button = gr.Button(t("train.keep"), interactive=False, elem_id="train-keep")
     gr.Markdown(t("train.intro"))
     with gr.Accordion(t("train.command_title"), open=False):
@@ -350,7 +355,7 @@ def build(page: Page) -> Built:
         if "status" in changed:
             updates[status] = parts["status"][0]
         if "plots" in changed:
-            updates[results] = gr.Column(visible=run is not None)
+            updates[results] = updates[keeping] = gr.Column(visible=run is not None)
             updates.update(zip(plots, shared(parts["plots"], lambda: progress_figures(language, run))))
         if "gallery" in changed:
             updates[snapshots] = shared(parts["gallery"], lambda: gallery_items(language, pictures, run))
@@ -369,7 +374,7 @@ def build(page: Page) -> Built:
             updates[code] = gr.Textbox(visible=parts["code"])
         return updates
 
-    outputs = [component for component in (status, results, *plots, snapshots, train_button, stop_button, keep_button, command,
+    outputs = [component for component in (status, results, *plots, snapshots, keeping, train_button, stop_button, keep_button, command,
                                             predict_model, compare_models, timer, code, seen_state)
                if component is not None]
     # what the page shows of Predict's and Compare's lists, or nothing where those tabs are absent
