@@ -56,13 +56,13 @@ async function photo(index) {
   context.drawImage(image, 0, 0);
   return context.canvas;
 }
-window.measure = async function (photos, repeats) {
+window.measure = async function (photos, repeats, tfjsThreads) {
   let started = performance.now();
   const lite = await openNetwork("page.tflite", H, W);
   const found = {isolated: self.crossOriginIsolated, litert: {ready_ms: performance.now() - started, where: lite.where}};
   started = performance.now();
   tf.wasm.setWasmPaths(new URL("tfjs/", location.href).href);
-  tf.wasm.setThreadsCount(navigator.hardwareConcurrency);
+  tf.wasm.setThreadsCount(tfjsThreads || navigator.hardwareConcurrency);
   await tf.setBackend("wasm");
   const model = await tf.loadGraphModel("tfjs-network/model.json");
   found.tfjs = {ready_ms: performance.now() - started, backend: tf.getBackend(), threads: tf.wasm.getThreadsCount(),
@@ -163,7 +163,7 @@ def gzip_bytes(paths):
     return sum(len(gzip.compress(Path(path).read_bytes(), 6)) for path in paths)
 
 
-def measure(checkpoint, tfjs_model, photos, repeats):
+def measure(checkpoint, tfjs_model, photos, repeats, tfjs_threads=0):
     from playwright.sync_api import sync_playwright
 
     from segdemo.networks.models import load_checkpoint
@@ -188,13 +188,15 @@ def measure(checkpoint, tfjs_model, photos, repeats):
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{server.server_port}/index.html")
             page.wait_for_function("window.ready === true")
-            result = page.evaluate("([photos, repeats]) => measure(photos, repeats)", [photos, repeats])
+            result = page.evaluate("([photos, repeats, threads]) => measure(photos, repeats, threads)",
+                                   [photos, repeats, tfjs_threads])
             browser.close()
     finally:
         server.shutdown()
     files = {"litert": [WEB / name for name in LITERT_FILES] + [site / "page.tflite"],
              "tfjs": [tfjs_folder / name for name in TFJS_FILES] + sorted(Path(tfjs_model).iterdir())}
-    report = {"isolated": result["found"]["isolated"], "photos": photos, "repeats": repeats}
+    report = {"isolated": result["found"]["isolated"], "photos": photos, "repeats": repeats,
+              "tfjs_threads_asked": tfjs_threads or "navigator.hardwareConcurrency"}
     for name, found in ((name, result["found"][name]) for name in ("litert", "tfjs")):
         labels = np.array(result["labels"][name], np.int64).reshape(len(images), config.height, config.width)
         report[name] = {**found, "bytes": sum(path.stat().st_size for path in files[name]),
@@ -216,14 +218,18 @@ def main(argv=None):
     timed.add_argument("--photos", type=int, default=40)
     timed.add_argument("--repeats", type=int, default=15)
     timed.add_argument("--json", type=Path)
+    timed.add_argument("--tfjs-threads", type=int, default=0,
+                       help="threads asked of TensorFlow.js (setThreadsCount; default navigator.hardwareConcurrency): its "
+                            "WebAssembly backend caps them at half the logical cores, so 1 on a 2-core machine")
     args = parser.parse_args(argv)
     if args.step == "saved-model":
         save_page_model(args.checkpoint, args.out)
         return
-    report = measure(args.checkpoint, args.tfjs_model, args.photos, args.repeats)
+    report = measure(args.checkpoint, args.tfjs_model, args.photos, args.repeats, args.tfjs_threads)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"cross-origin isolated: {report['isolated']}; TensorFlow.js found threads: {report['tfjs']['threads_detected']}; "
+    print(f"cross-origin isolated: {report['isolated']}; TensorFlow.js found threads: {report['tfjs']['threads_detected']}, "
+          f"asked for {report['tfjs_threads_asked']}; "
           f"{args.repeats} alternating frames, {args.photos} validation photos")
     for name, title in (("litert", "LiteRT.js"), ("tfjs", f"TensorFlow.js {TFJS_VERSION} (wasm)")):
         figures = report[name]
