@@ -322,3 +322,31 @@ def test_the_probability_maps_key_runs_from_the_maps_colour_of_0_to_that_of_100_
     assert f"rgb{first} 0%" in key and f"rgb{middle} 50%" in key and f"rgb{last} 100%" in key
     assert key.index(f"rgb{first} 0%") < key.index(f"rgb{last} 100%")
     assert say("ja", "inside.probability_scale") in key and "<span>50%</span>" in key
+
+
+def test_served_labels_keep_a_photos_answer_for_its_next_hidden_region():
+    """Hiding a second region of a photo runs the served engine once (on the newly hidden image): the photo's
+    own answer is kept, per engine, and is the one it gave."""
+    from segdemo.ui.inside import served_labels
+
+    class Engine:
+        def __init__(self):
+            self.calls = 0
+
+        def predict(self, batch):  # an answer that depends on the image, shaped as the Segmenter's
+            self.calls += 1
+            return [tf.constant((batch.sum(axis=-1) // 100 % 8).astype(np.int64))]
+
+    photo = np.random.default_rng(4).integers(0, 256, (6, 8, 3), dtype=np.uint8)
+    centre, left = photo.copy(), photo.copy()
+    centre[2:4, 3:5] = 0
+    left[:, :3] = 0
+    engine, other = Engine(), Engine()
+    labels_of = served_labels(engine)
+    first = labels_of(photo)
+    labels_of(centre)
+    again = labels_of(photo)
+    labels_of(left)
+    assert engine.calls == 3 and (again == first).all()
+    assert (served_labels(other)(photo) == first).all() and other.calls == 1, "each engine its own answers"
+    assert (first == photo.astype(np.int64).sum(axis=-1) // 100 % 8).all()

@@ -6,9 +6,11 @@ are rebuilt and traced in the background once the app serves, so a class's first
 quick as the next.  Points and boxes travel as fractions of the photo, so the API takes the same
 values whatever the models' input size.
 """
+import hashlib
 import json
 import threading
 import time
+from collections import OrderedDict
 
 import gradio as gr
 import numpy as np
@@ -181,15 +183,37 @@ def feature_maps(registry, source, name, language="en"):
     return gallery, note
 
 
+LABELS_KEPT = 32  # served answers of recent images (uint8, 110 KB each at 288x384), for every page together
+_SERVED, _SERVED_LOCK = OrderedDict(), threading.Lock()
+
+
 def served_labels(segmenter):
     """Labels of an image at the network's input size from the engine Predict serves (LiteRT or bfloat16
     Keras): hiding a region then changes the answers the class sees in Predict, for half the server CPU
-    of two float32 Keras passes (python -m tools.inside_class: 566 against 1143 ms an answer)."""
-    return lambda image: segmenter.predict(np.asarray(image, np.float32)[None])[0].numpy()[0]
+    of two float32 Keras passes (python -m tools.inside_class: 566 against 1143 ms an answer).
+
+    Recent answers are kept: a student hiding one region after another of a photo pays one pass for each
+    region, the photo's own labels being those of the first."""
+    def labels_of(image):
+        key = (id(segmenter), hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest())
+        with _SERVED_LOCK:
+            if key in _SERVED:
+                _SERVED.move_to_end(key)
+                return _SERVED[key]
+        labels = segmenter.predict(np.asarray(image, np.float32)[None])[0].numpy()[0].astype(np.uint8)
+        with _SERVED_LOCK:
+            _SERVED[key] = labels
+            while len(_SERVED) > LABELS_KEPT:
+                _SERVED.popitem(last=False)
+        return labels
+    return labels_of
 
 
 def hide_region(registry, source, preset, top, left, bottom, right, names, language="en"):
-    """Per model, the labels that change outside a hidden region; the ``inside_hide`` API (yields after each model)."""
+    """Per model, the labels that change outside a hidden region; the ``inside_hide`` API.
+
+    One answer for all the models, as ``explain_pixel`` gives (a yield per model had Gradio send the growing
+    gallery again for each)."""
     if preset not in PRESETS:
         raise gr.Error(say(language, "inside.bad_region", region=str(preset)[:20], known=", ".join(PRESETS)))
     box = tuple(fraction_or_explain(v, language) for v in (top, left, bottom, right))
@@ -213,7 +237,7 @@ def hide_region(registry, source, preset, top, left, bottom, right, names, langu
             language, "inside.hide_reach", reach=100 * report.reach_share, beyond=report.changed_beyond_reach)
         lines.append(say(language, "inside.hide_line", model=title_of(registry, name), changed=report.changed,
                          share=100 * report.changed_share, milliseconds=report.milliseconds) + " " + reach)
-        yield list(gallery), "\n".join(f"- {line}" for line in lines)
+    return gallery, "\n".join(f"- {line}" for line in lines)
 
 
 def clickable(source, language="en"):
@@ -380,7 +404,7 @@ def build(page: Page) -> Built:
     show_features.click(on_features, [photo, feature_model], [feature_gallery, feature_note], api_name="inside_features")
 
     def on_hide(source, preset, top, left, bottom, right, names, request: gr.Request):
-        yield from hide_region(registry, source, preset, top, left, bottom, right, names, language_of(request))
+        return hide_region(registry, source, preset, top, left, bottom, right, names, language_of(request))
 
     hide.click(on_hide, [photo, region, top, left, bottom, right, models], [hide_gallery, hide_note], api_name="inside_hide")
 
