@@ -324,10 +324,10 @@ def test_the_probability_maps_key_runs_from_the_maps_colour_of_0_to_that_of_100_
     assert say("ja", "inside.probability_scale") in key and "<span>50%</span>" in key
 
 
-def test_served_labels_keep_a_photos_answer_for_its_next_hidden_region():
-    """Hiding a second region of a photo runs the served engine once (on the newly hidden image): the photo's
-    own answer is kept, per engine, and is the one it gave."""
-    from segdemo.ui.inside import served_labels
+def test_a_photos_own_served_answer_is_kept_for_its_next_hidden_region():
+    """Hiding a second region of a photo runs the served engine once a model (on the newly hidden image): the
+    photo's own answer is kept, per engine, and is the one the engine gave."""
+    from segdemo.ui.inside import photo_labels, served_labels
 
     class Engine:
         def __init__(self):
@@ -342,11 +342,10 @@ def test_served_labels_keep_a_photos_answer_for_its_next_hidden_region():
     centre[2:4, 3:5] = 0
     left[:, :3] = 0
     engine, other = Engine(), Engine()
-    labels_of = served_labels(engine)
-    first = labels_of(photo)
-    labels_of(centre)
-    again = labels_of(photo)
-    labels_of(left)
+    first = photo_labels(engine, photo)
+    served_labels(engine)(centre)
+    again = photo_labels(engine, photo)
+    served_labels(engine)(left)
     assert engine.calls == 3 and (again == first).all()
-    assert (served_labels(other)(photo) == first).all() and other.calls == 1, "each engine its own answers"
+    assert (photo_labels(other, photo) == first).all() and other.calls == 1, "each engine its own answers"
     assert (first == photo.astype(np.int64).sum(axis=-1) // 100 % 8).all()

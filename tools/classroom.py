@@ -215,7 +215,11 @@ def inside_class(url, photos, models, pid, class_sizes, view_class):
     views = {"probabilities": asker(photos, models[0], api_name="/inside_probabilities"),
              "feature maps": asker(photos, models[-1], api_name="/inside_features"),
              "hide the centre": asker(photos, "centre", 0, 0, 0, 0, models, api_name="/inside_hide")}
-    results["views"] = {view: burst([Student(url) for _ in range(view_class)], 1, ask, pid) for view, ask in views.items()}
+    students = {view: [Student(url) for _ in range(view_class)] for view in views}
+    results["views"] = {view: burst(students[view], 1, ask, pid) for view, ask in views.items()}
+    # the same students, each hiding another region of the photo whose centre they have just hidden
+    results["views"]["hide the left half next (same photos)"] = burst(
+        students["hide the centre"], 1, asker(photos, "left", 0, 0, 0, 0, models, api_name="/inside_hide"), pid)
     return results
 
 

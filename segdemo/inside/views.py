@@ -125,18 +125,19 @@ def sky_of(probe, photo, labels=None):
     return labels, classes.index("sky") if "sky" in classes else None
 
 
-def hide_region(probe, photo, preset, box=None, sky=None, labels_of=None):
+def hide_region(probe, photo, preset, box=None, sky=None, labels_of=None, before=None):
     """Hide a region (see ``occlusion.preset_mask``) and compare the labels before and after.
 
     "sky" hides the pixels ``sky`` (``sky_of`` another probe; default this one's) labels sky, so every
     model loses the same pixels. ``labels_of`` (an image at the input size -> its labels) runs the
-    network twice; default the probe's float32 Keras pass.
+    network on the hidden photo, and on the photo itself unless its labels are given (``before``, from
+    the same engine); default the probe's float32 Keras pass.
     """
     started = time.perf_counter()
     # labels only: a look's feature maps would cost more to copy out than the two passes
     labels_of = labels_of or (lambda image: probe.predict(image).argmax(-1))
     image = probe.network_input(photo)
-    before = labels_of(image)
+    before = labels_of(image) if before is None else before
     sky_labels, sky_index = None, None
     if preset == "sky":
         sky_labels, sky_index = sky or sky_of(probe, image, before)

@@ -183,30 +183,31 @@ def feature_maps(registry, source, name, language="en"):
     return gallery, note
 
 
-LABELS_KEPT = 32  # served answers of recent images (uint8, 110 KB each at 288x384), for every page together
-_SERVED, _SERVED_LOCK = OrderedDict(), threading.Lock()
+LABELS_KEPT = 128  # photos' own served answers (uint8, 110 KB at 288x384): a class of 30 on three models, for all pages
+_KEPT, _KEPT_LOCK = OrderedDict(), threading.Lock()
 
 
 def served_labels(segmenter):
     """Labels of an image at the network's input size from the engine Predict serves (LiteRT or bfloat16
     Keras): hiding a region then changes the answers the class sees in Predict, for half the server CPU
-    of two float32 Keras passes (python -m tools.inside_class: 566 against 1143 ms an answer).
+    of two float32 Keras passes (python -m tools.inside_class: 566 against 1143 ms an answer)."""
+    return lambda image: segmenter.predict(np.asarray(image, np.float32)[None])[0].numpy()[0].astype(np.uint8)
 
-    Recent answers are kept: a student hiding one region after another of a photo pays one pass for each
-    region, the photo's own labels being those of the first."""
-    def labels_of(image):
-        key = (id(segmenter), hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest())
-        with _SERVED_LOCK:
-            if key in _SERVED:
-                _SERVED.move_to_end(key)
-                return _SERVED[key]
-        labels = segmenter.predict(np.asarray(image, np.float32)[None])[0].numpy()[0].astype(np.uint8)
-        with _SERVED_LOCK:
-            _SERVED[key] = labels
-            while len(_SERVED) > LABELS_KEPT:
-                _SERVED.popitem(last=False)
-        return labels
-    return labels_of
+
+def photo_labels(segmenter, image):
+    """``served_labels`` of a photo itself, kept: a student hiding one region after another of a photo pays
+    one pass a model for each region, not two."""
+    key = (id(segmenter), hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest())
+    with _KEPT_LOCK:
+        if key in _KEPT:
+            _KEPT.move_to_end(key)
+            return _KEPT[key]
+    labels = served_labels(segmenter)(image)
+    with _KEPT_LOCK:
+        _KEPT[key] = labels
+        while len(_KEPT) > LABELS_KEPT:
+            _KEPT.popitem(last=False)
+    return labels
 
 
 def hide_region(registry, source, preset, top, left, bottom, right, names, language="en"):
@@ -220,13 +221,13 @@ def hide_region(registry, source, preset, top, left, bottom, right, names, langu
     chosen = probes_or_explain(registry, names, language)
     photo = photo_for_probes(source, chosen, language)
     gallery, lines = [], []
-    labels_of = {name: served_labels(registry.get(name).segmenter) for name, _ in chosen}
+    segmenters = {name: registry.get(name).segmenter for name, _ in chosen}
+    before = {name: photo_labels(segmenters[name], probe.network_input(photo)) for name, probe in chosen}
     first, first_probe = chosen[0]
-    sky = (views.sky_of(first_probe, photo, labels_of[first](first_probe.network_input(photo)))
-           if preset == "sky" and len(chosen) > 1 else None)  # the first model's
+    sky = views.sky_of(first_probe, photo, before[first]) if preset == "sky" and len(chosen) > 1 else None  # the first model's
     for name, probe in chosen:
         try:
-            report = views.hide_region(probe, photo, preset, box, sky, labels_of[name])
+            report = views.hide_region(probe, photo, preset, box, sky, served_labels(segmenters[name]), before[name])
         except NothingToHide:
             raise gr.Error(say(language, f"inside.nothing_to_hide.{'sky' if preset == 'sky' else 'box'}")) from None
         caption = say(language, "inside.hide_caption", model=title_of(registry, name), share=100 * report.changed_share)
