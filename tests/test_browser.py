@@ -303,6 +303,32 @@ PLOTTED_STEPS = "(id) => { const plot = document.querySelector(`#${id} .js-plotl
                 " return plot && plot.data && plot.data.length ? plot.data[0].x.length : 0; }"
 
 
+def test_before_any_run_train_shows_its_photo_on_a_projector_and_comes_first_on_a_phone(open_page):
+    """Before the server's first run (this test comes before the training test below; the default suite has
+    trained nothing before this file): on a projector, Train beside the photo the class will watch and its
+    truth, no empty charts; on a phone, Train on the first screen. With a run, tests/test_projector_layout.py
+    checks Train beside its curves."""
+    page = open_page("en-US")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.locator(tab_button("train")).click()
+    status = "() => document.querySelector('#train-status [data-testid=markdown]')?.innerText.trim()"
+    page.wait_for_function(status, timeout=30_000)
+    if not page.evaluate(status).startswith("No run yet"):
+        pytest.skip("the shared app has trained already (a test before this one started a run)")
+    page.locator("#train-snapshots img").nth(1).wait_for(timeout=30_000)
+    page.evaluate("window.scrollTo(0, 0)")
+    for selector in ("#train-start", "#train-snapshots"):
+        box = page.locator(selector).bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 768, (selector, box)
+    assert not page.locator("#train-plot-loss").is_visible()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(500)
+    page.evaluate("window.scrollTo(0, 0)")
+    box = page.locator("#train-start").bounding_box()
+    assert 0 <= box["y"] and box["y"] + box["height"] <= 844, box
+    assert not page.locator("#train-snapshots").is_visible(), "the strip waits for a run on a phone"
+
+
 @pytest.mark.slow
 def test_train_tab_shows_a_run_live_to_every_viewer_stops_it_and_keeps_it(open_page, tmp_path):
     """A small U-Net from scratch on the tiny dataset: its curves grow and its snapshot strip fills while
