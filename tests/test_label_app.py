@@ -36,11 +36,35 @@ def test_guess_save_and_import_through_the_server(running_app, tmp_path):
     assert "Imported 0" in imported and "layer: a photo without a label file" in imported  # RGBA: a photo, not a mask
 
 
+def upload_into_the_editor(page, photo):
+    """The Label tab, and ``photo`` through the editor's own Upload button, as a student presses it."""
+    from segdemo.ui.tab import tab_button
+
+    page.locator(tab_button("label")).click()
+    with page.expect_file_chooser() as chooser:
+        page.locator("#label-editor button[aria-label=Upload]").click()
+    chooser.value.set_files(str(photo))
+    page.wait_for_timeout(2000)
+
+
+def paint_sky_across_the_middle(page):
+    """The brush's first colour (sky): the picture is shown zoomed to fit, centred in the canvas, so a stroke
+    through the canvas's centre, a fifth of its width long, crosses the picture's middle."""
+    page.locator("#label-editor button[aria-label=Brush]").click()
+    box = page.locator("#label-editor canvas").first.bounding_box()
+    centre_x, centre_y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(centre_x - 0.1 * box["width"], centre_y)
+    page.mouse.down()
+    for step in range(1, 21):
+        page.mouse.move(centre_x + (step / 10 - 1) * 0.1 * box["width"], centre_y)
+    page.mouse.up()
+    page.wait_for_timeout(500)
+
+
 def test_a_student_paints_a_stroke_in_the_browser_and_saves_it(browser, running_app):
     """The whole Label flow as a student does it, in Chromium: upload a photo into the editor, paint one
     stroke with the first colour (sky) across its middle, press Save; the dataset's own label file has
     sky under the stroke and nothing (unknown) far from it, and the student's gallery shows it."""
-    from segdemo.ui.tab import tab_button
     from tools.browser import opened
 
     photo = sorted(running_app["examples"].glob("*.jpg"))[1]
@@ -49,22 +73,8 @@ def test_a_student_paints_a_stroke_in_the_browser_and_saves_it(browser, running_
     before = set(own.glob("*.regions.txt")) if own.exists() else set()
     context, page = opened(browser, running_app["url"], {"width": 1366, "height": 768}, settle_ms=1000)
     try:
-        page.locator(tab_button("label")).click()
-        with page.expect_file_chooser() as chooser:  # the editor's own Upload button, as a student presses it
-            page.locator("#label-editor button[aria-label=Upload]").click()
-        chooser.value.set_files(str(photo))
-        page.wait_for_timeout(2000)
-        page.locator("#label-editor button[aria-label=Brush]").click()
-        # the photo is shown zoomed to fit, centred in the canvas: a stroke through the canvas's centre,
-        # a fifth of its width long, crosses the photo's middle
-        box = page.locator("#label-editor canvas").first.bounding_box()
-        centre_x, centre_y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-        page.mouse.move(centre_x - 0.1 * box["width"], centre_y)
-        page.mouse.down()
-        for step in range(1, 21):
-            page.mouse.move(centre_x + (step / 10 - 1) * 0.1 * box["width"], centre_y)
-        page.mouse.up()
-        page.wait_for_timeout(500)
+        upload_into_the_editor(page, photo)
+        paint_sky_across_the_middle(page)
         page.locator("#label-save").click()
         page.locator("#label-status").get_by_text("Yours: 1").wait_for(timeout=60_000)
         page.locator("#label-mine img").first.wait_for(timeout=30_000)
@@ -82,7 +92,6 @@ def test_the_guess_goes_under_the_brush_and_the_photo_is_saved_without_it(browse
     """In Chromium: upload a photo, press Start from the model's guess; the editor then holds the guess drawn
     over the photo (one upload event more, answered without dropping the guess), a stroke goes over it, and
     Save keeps the guess where nothing was painted and the photo itself, not the picture with the colours."""
-    from segdemo.ui.tab import tab_button
     from tools.browser import opened
 
     photo = sorted(running_app["examples"].glob("*.jpg"))[0]
@@ -92,23 +101,11 @@ def test_the_guess_goes_under_the_brush_and_the_photo_is_saved_without_it(browse
     before = set((root / "labels").glob("*.regions.txt")) if (root / "labels").exists() else set()
     context, page = opened(browser, running_app["url"], {"width": 1366, "height": 768}, settle_ms=1000)
     try:
-        page.locator(tab_button("label")).click()
-        with page.expect_file_chooser() as chooser:
-            page.locator("#label-editor button[aria-label=Upload]").click()
-        chooser.value.set_files(str(photo))
-        page.wait_for_timeout(2000)
+        upload_into_the_editor(page, photo)
         with page.expect_request(lambda request: "/upload" in request.url, timeout=60_000):  # the guess, into the editor
             page.locator("#label-guess").click()
         page.wait_for_timeout(3000)
-        page.locator("#label-editor button[aria-label=Brush]").click()
-        box = page.locator("#label-editor canvas").first.bounding_box()
-        centre_x, centre_y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-        page.mouse.move(centre_x - 0.1 * box["width"], centre_y)
-        page.mouse.down()
-        for step in range(1, 21):
-            page.mouse.move(centre_x + (step / 10 - 1) * 0.1 * box["width"], centre_y)
-        page.mouse.up()
-        page.wait_for_timeout(500)
+        paint_sky_across_the_middle(page)
         page.locator("#label-save").click()
         page.locator("#label-status").get_by_text("Yours: 1").wait_for(timeout=60_000)
     finally:
