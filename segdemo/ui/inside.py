@@ -196,8 +196,9 @@ def served_labels(segmenter):
 
 def photo_labels(segmenter, image):
     """``served_labels`` of a photo itself, kept: a student hiding one region after another of a photo pays
-    one pass a model for each region, not two."""
-    key = (id(segmenter), hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest())
+    one pass a model for each region, not two.  Keyed by the engine itself, not its id: a kept answer holds its
+    engine, so no later engine can take the id of one gone."""
+    key = (segmenter, hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest())
     with _KEPT_LOCK:
         if key in _KEPT:
             _KEPT.move_to_end(key)
