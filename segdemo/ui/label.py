@@ -173,6 +173,7 @@ def build(page: Page) -> Built:
             editor = gr.ImageEditor(
                 label=t("label.editor"), type="pil", format="png", transforms=(),
                 sources=("upload", "webcam", "clipboard"), height=440, elem_id="label-editor",
+                layers=False,  # one layer of strokes; the layer panel said "Layer 1" in English on Japanese pages
                 brush=gr.Brush(colors=[hex_colour(c) for c in PAINTS], color_mode="fixed",
                                default_color=hex_colour(PAINTS[0]), default_size=12),
                 eraser=gr.Eraser(default_size=16))
