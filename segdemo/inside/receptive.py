@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from segdemo.networks.layer_graph import parents
+
 
 class UnsupportedLayer(ValueError):
     """A layer changes the spatial size in a way this walker does not know."""
@@ -70,12 +72,6 @@ def backward_interval(layer, low, high, axis):
                            f"receptive-field walker does not know")
 
 
-def _inbound(layer):
-    node = layer._inbound_nodes[0]
-    layers = node.inbound_layers
-    return list(layers) if isinstance(layers, (list, tuple)) else [layers]
-
-
 def _reverse_topological(network):
     """The network's layers, each after every layer that consumes its output."""
     order, seen = [], set()
@@ -84,7 +80,7 @@ def _reverse_topological(network):
         if id(layer) in seen:
             return
         seen.add(id(layer))
-        for parent in _inbound(layer) if layer._inbound_nodes else []:
+        for parent in parents(layer) if layer._inbound_nodes else []:
             visit(parent)
         order.append(layer)
 
@@ -140,7 +136,7 @@ def needed_intervals(network, axis):
         if layer not in reads or not layer._inbound_nodes or type(layer).__name__ == "InputLayer":
             continue
         low, high = backward_interval(layer, *reads[layer], axis)
-        for parent in _inbound(layer):
+        for parent in parents(layer):
             if parent in reads:
                 old_low, old_high = reads[parent]
                 reads[parent] = (np.minimum(old_low, low), np.maximum(old_high, high))

@@ -12,7 +12,8 @@ pass's, up to the order of float sums, and the gradient is still exactly zero ou
 import numpy as np
 import tensorflow as tf
 
-from segdemo.inside.receptive import _inbound, _reverse_topological, _spatial, backward_interval, needed_intervals
+from segdemo.inside.receptive import _reverse_topological, _spatial, backward_interval, needed_intervals
+from segdemo.networks.layer_graph import consumers, parents
 
 
 def _upsampling(layer):
@@ -25,11 +26,11 @@ def _upsampling(layer):
 
 def _keeps_positions(layer):
     """True when output unit u comes from input units around u (same size), or around u / factor (upsampling)."""
-    shapes = [layer.output_shape] + [parent.output_shape for parent in _inbound(layer)]
+    shapes = [layer.output_shape] + [parent.output_shape for parent in parents(layer)]
     factor = _upsampling(layer)
     return all(len(shape[0] if isinstance(shape, list) else shape) == 4 for shape in shapes) and all(
         _spatial(layer.output_shape, axis) == factor[axis] * _spatial(parent.output_shape, axis)
-        for parent in _inbound(layer) for axis in (0, 1))
+        for parent in parents(layer) for axis in (0, 1))
 
 
 def _clipped(intervals, size):
@@ -44,22 +45,19 @@ class WindowedNetwork:
         self.network, self.normalise = network, normalise
         needed = [needed_intervals(network, axis) for axis in (0, 1)]
         reverse = _reverse_topological(network)
-        consumers = {}
-        for layer in reverse:
-            for parent in (_inbound(layer) if layer._inbound_nodes and type(layer).__name__ != "InputLayer" else []):
-                consumers.setdefault(parent, []).append(layer)
+        taken = consumers(reverse)
         local = set()
         for layer in reverse:  # consumers first: a layer is windowed only when all its consumers are
             sizes = [_spatial(layer.output_shape, axis) for axis in (0, 1)]
             narrow = any(int((np.minimum(needed[axis][layer][1], sizes[axis] - 1)
                               - np.maximum(needed[axis][layer][0], 0)).max()) + 1 < sizes[axis] for axis in (0, 1))
             if (type(layer).__name__ != "InputLayer" and narrow and _keeps_positions(layer)
-                    and all(consumer in local for consumer in consumers.get(layer, []))):
+                    and all(consumer in local for consumer in taken.get(layer, []))):
                 local.add(layer)
         self.local = [layer for layer in reversed(reverse) if layer in local]
         if not self.local or self.local[-1] is not reverse[0]:
             raise ValueError(f"{network.name}: its output is not computed from windows")
-        self.boundary = list(dict.fromkeys(parent for layer in self.local for parent in _inbound(layer)
+        self.boundary = list(dict.fromkeys(parent for layer in self.local for parent in parents(layer)
                                            if parent not in local))
         self._windows = [self._layer_windows(layer, needed) for layer in self.local]
         whole = tf.keras.Model(network.input, [parent.output for parent in self.boundary])
@@ -81,7 +79,7 @@ class WindowedNetwork:
         per_axis = []
         for axis in (0, 1):
             window = _clipped(needed[axis][layer], _spatial(layer.output_shape, axis))
-            source = _clipped(backward_interval(layer, *window, axis), _spatial(_inbound(layer)[0].output_shape, axis))
+            source = _clipped(backward_interval(layer, *window, axis), _spatial(parents(layer)[0].output_shape, axis))
             per_axis.append((window, source))
         (rows, row_sources), (columns, column_sources) = per_axis
         return rows, columns, row_sources, column_sources
@@ -100,7 +98,7 @@ class WindowedNetwork:
             top, bottom, left, right, source_top, source_bottom, source_left, source_right = tf.unstack(windows[index])
             parts = [value[:, source_top - first_row:source_bottom - first_row + 1,
                            source_left - first_column:source_right - first_column + 1]
-                     for value, first_row, first_column in (values[parent] for parent in _inbound(layer))]
+                     for value, first_row, first_column in (values[parent] for parent in parents(layer))]
             output = layer(parts if len(parts) > 1 else parts[0], training=False)
             row_factor, column_factor = _upsampling(layer)
             first_row, first_column = row_factor * source_top, column_factor * source_left

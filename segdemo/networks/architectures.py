@@ -17,6 +17,7 @@ import segmentation_models as sm
 
 from segdemo.networks import deeplab, pretrained
 from segdemo.networks.ade20k_network import BUNDLED_FOLDER as ADE20K_FOLDER
+from segdemo.networks.layer_graph import parents
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def skip_stages(join):
             found.append((upsampled, "upsampled", step))
             joined = [layer for layer in network.layers if layer.name == f"decoder_stage{step}_{join}"]
             if joined:
-                found += [(parent.name, "skip", step) for parent in joined[0]._inbound_nodes[0].inbound_layers
+                found += [(parent.name, "skip", step) for parent in parents(joined[0])
                           if parent.name != upsampled]
             outputs = names_matching(network, rf"decoder_stage{step}b_relu") or names_matching(network, rf"decoder_stage{step}\w*relu")
             found += [(name, "joined", step) for name in outputs[-1:]]

@@ -21,6 +21,8 @@ gradient skip a whole layer per convolution.
 import numpy as np
 import tensorflow as tf
 
+from segdemo.networks.layer_graph import consumers, parents
+
 BATCHES_OF = 8
 
 
@@ -57,26 +59,16 @@ def unfold(model_input, biases, images):
                            mean.astype(dtype), variance.astype(dtype)])
 
 
-def _parents(layer):
-    node = layer._inbound_nodes[0]
-    parents = node.inbound_layers
-    return list(parents) if isinstance(parents, (list, tuple)) else [parents]
-
-
 def foldable_pairs(network):
     """{convolution name: the BN layer after it} for every BN that a linear ``Conv2D`` or
     ``DepthwiseConv2D`` feeds alone (its only consumer), normalising the channel axis."""
-    consumers = {}
-    for layer in network.layers:
-        if layer._inbound_nodes and type(layer).__name__ != "InputLayer":
-            for parent in _parents(layer):
-                consumers.setdefault(parent.name, []).append(layer.name)
+    taken = consumers(network.layers)
     pairs = {}
     for layer in network.layers:
         if not isinstance(layer, tf.keras.layers.BatchNormalization) or layer.axis not in ([-1], [3]):
             continue
-        parent = _parents(layer)[0]
-        if (type(parent).__name__ in ("Conv2D", "DepthwiseConv2D") and consumers[parent.name] == [layer.name]
+        parent = parents(layer)[0]
+        if (type(parent).__name__ in ("Conv2D", "DepthwiseConv2D") and taken[parent] == [layer]
                 and parent.get_config()["activation"] == "linear"):
             pairs[parent.name] = layer
     return pairs
