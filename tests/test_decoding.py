@@ -85,8 +85,8 @@ def test_the_callers_of_load_photo_give_it_the_networks_height_and_width(wide_ne
     assert Segmenter(wide_network / "wide", precision="float32").answer(str(photo), shown_side=100).image.shape == (80, 320, 3)
 
     asked = []
-    decode = common.load_photo
-    monkeypatch.setattr(common, "load_photo", lambda source, shown_side=None, least=(0, 0): asked.append(least) or decode(
+    decode = common.decoded_photo
+    monkeypatch.setattr(common, "decoded_photo", lambda source, shown_side=None, least=(0, 0): asked.append(least) or decode(
         source, shown_side, least))
     registry = ModelRegistry(wide_network)
     assert compare.largest_input(registry, ["wide"]) == (64, 160)

@@ -96,6 +96,18 @@ class Student:
                              httpx_kwargs={"timeout": 120})
         self.pictures = httpx.Client(timeout=120, verify=tls_settings())
         self.bytes = 0
+        self.sent = {}
+
+    def on_server(self, photo):
+        """The server's copy of ``photo``, sent once as the page sends a chosen photo: the page's later events
+        name that copy, where ``gradio_client`` would send the file again with each request."""
+        if photo not in self.sent:
+            with open(photo, "rb") as file:
+                response = self.pictures.post(self.client.upload_url, files=[("files", (Path(photo).name, file))])
+            response.raise_for_status()
+            # no "meta" key: gradio_client passes the dict on as it is instead of uploading its path
+            self.sent[photo] = {"path": response.json()[0], "orig_name": Path(photo).name}
+        return self.sent[photo]
 
     def ask(self, *args, api_name):
         """The answer of ``api_name`` once every file in it has arrived (a picture shown twice is fetched once)."""
@@ -168,6 +180,13 @@ def asker(photos, *arguments, api_name):
     return ask
 
 
+def page_asker(photos, *arguments, api_name):
+    """``asker``, but the photo is the copy the student sent before, as the page's later events send it."""
+    def ask(student, index, k):
+        return student.ask(student.on_server(str(photos[(index + k) % len(photos)])), *arguments, api_name=api_name)
+    return ask
+
+
 def predict_asker(photos, model):
     return asker(photos, model, 0.55, api_name="/predict")
 
@@ -188,6 +207,7 @@ def new_visitors(url, photos, model, pid, bursts, students=30, per_student=5):
 
 INSIDE_READY = "segdemo: Inside the network is ready"  # the app's log line once its warm-up is done
 INSIDE_POINT = (0.6, 0.5)  # row, column: the pixel every student clicks, on a photo of their own
+INSIDE_NEXT_POINT = (0.3, 0.25)  # the pixel they click next
 
 
 def logged_line(log_path, start, process, timeout_s=300):
@@ -202,7 +222,9 @@ def logged_line(log_path, start, process, timeout_s=300):
 
 def inside_class(url, photos, models, pid, class_sizes, view_class):
     """A class in *Inside the network*: one student's first clicks, then ``class_sizes`` students clicking
-    a pixel at once (``models`` ticked), then ``view_class`` students asking each other view at once."""
+    a pixel at once (``models`` ticked), the last class clicking another pixel of the same photo next (as
+    the page asks: the photo is on the server already), then ``view_class`` students asking each other
+    view at once."""
     models = list(models)
     pixel = asker(photos, *INSIDE_POINT, models, api_name="/inside_pixel")
     student, clicks = Student(url), []
@@ -210,8 +232,11 @@ def inside_class(url, photos, models, pid, class_sizes, view_class):
         began = time.perf_counter()
         pixel(student, 0, k)
         clicks.append(time.perf_counter() - began)
+    classes = [[Student(url) for _ in range(size)] for size in class_sizes]
     results = {"first_click_ms": 1000 * clicks[0], "alone_ms": percentile_ms(clicks[1:], 50),
-               "pixel": [burst([Student(url) for _ in range(size)], 1, pixel, pid) for size in class_sizes]}
+               "pixel": [burst(students, 1, pixel, pid) for students in classes]}
+    results["next_pixel"] = burst(classes[-1], 1, page_asker(photos, *INSIDE_NEXT_POINT, models, api_name="/inside_pixel"),
+                                  pid)
     views = {"probabilities": asker(photos, models[0], api_name="/inside_probabilities"),
              "feature maps": asker(photos, models[-1], api_name="/inside_features"),
              "hide the centre": asker(photos, "centre", 0, 0, 0, 0, models, api_name="/inside_hide")}
@@ -360,7 +385,10 @@ def inside_lines(results):
     warm = results["inside_warm_up"].removeprefix("segdemo: ")
     lines = [f"- Inside the network ({warm}): one student, a pixel with the three models: first click "
              f"{inside['first_click_ms']:.0f} ms, the next five p50 {inside['alone_ms']:.0f} ms"]
+    next_pixel = inside["next_pixel"]
     for name, outcome in [(f"{o['students']} students at once clicking a pixel", o) for o in inside["pixel"]] + [
+            (f"the same {next_pixel['students']} clicking another pixel next (the photo on the server already, as the "
+             "page sends it)", next_pixel)] + [
             (f"{o['students']} students at once asking for {view}", o) for view, o in inside["views"].items()]:
         lines.append(f"- Inside, {name}, each on a photo of their own: {len(outcome['failures'])} failures, "
                      f"p50 {outcome['p50_ms'] / 1000:.2f} s, p95 {outcome['p95_ms'] / 1000:.2f} s, "

@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from segdemo.imaging import Photo, load_photo, resize
+from segdemo.imaging import Photo, resize
 from segdemo.networks.hardware import choose_precision
 from segdemo.networks.models import ModelConfig, load_checkpoint, stored_parameter_count
 from segdemo.serving.engine import KerasNetwork, exported_network
+from segdemo.serving.kept_photos import decoded_photo
 
 FULL_RESOLUTION_PIXELS = 4_000_000  # beyond this, probabilities are resized to a grid this big first
 
@@ -159,7 +160,7 @@ class Segmenter:
         to fill the network's input (``imaging.load_photo``).
         """
         started = time.perf_counter()
-        photo = source if isinstance(source, Photo) else load_photo(source, shown_side, self.size)
+        photo = source if isinstance(source, Photo) else decoded_photo(source, shown_side, self.size)
         network_input = resize(photo.image, self.size)
         prepared = time.perf_counter()
         probabilities = np.asarray(self.network(network_input[None].astype(np.float32)))[0]

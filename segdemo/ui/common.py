@@ -11,8 +11,9 @@ from gradio.utils import get_upload_folder
 from PIL import Image, UnidentifiedImageError
 
 from segdemo.data.examples import ground_truth_for, list_examples
-from segdemo.imaging import ImageError, Message, load_photo, resize
+from segdemo.imaging import ImageError, Message, resize
 from segdemo.networks.models import ARCH_TITLES, BACKBONE_TITLES
+from segdemo.serving.kept_photos import decoded_photo
 from segdemo.texts import TEXT
 from segdemo.ui.text import language_of, say, say_class, say_message, t
 
@@ -84,9 +85,10 @@ def examples_gallery(photo):
 
 
 def photo_or_explain(source, language="en", shown_side=None, least=(0, 0)):
-    """A ``Photo`` of an upload (decoded for showing with ``shown_side``: ``imaging.load_photo``), or a message the user sees."""
+    """A ``Photo`` of an upload (decoded for showing with ``shown_side``: ``imaging.load_photo``; kept for the
+    next request about the same file: ``serving.kept_photos``), or a message the user sees."""
     try:
-        return load_photo(source, shown_side, least)
+        return decoded_photo(source, shown_side, least)
     except ImageError as error:
         raise gr.Error(say_message(language, error.message)) from None
 
