@@ -207,7 +207,7 @@ def new_visitors(url, photos, model, pid, bursts, students=30, per_student=5):
 
 INSIDE_READY = "segdemo: Inside the network is ready"  # the app's log line once its warm-up is done
 INSIDE_POINT = (0.6, 0.5)  # row, column: the pixel every student clicks, on a photo of their own
-INSIDE_NEXT_POINT = (0.3, 0.25)  # the pixel they click next
+INSIDE_PAGE_POINT = (0.3, 0.25)  # the pixel they click through the page
 
 
 def logged_line(log_path, start, process, timeout_s=300):
@@ -222,9 +222,9 @@ def logged_line(log_path, start, process, timeout_s=300):
 
 def inside_class(url, photos, models, pid, class_sizes, view_class):
     """A class in *Inside the network*: one student's first clicks, then ``class_sizes`` students clicking
-    a pixel at once (``models`` ticked), the last class clicking another pixel of the same photo next (as
-    the page asks: the photo is on the server already), then ``view_class`` students asking each other
-    view at once."""
+    a pixel at once (``models`` ticked; the photo sent with the click, as ``gradio_client`` does), the last
+    class clicking a pixel as the page asks (the photo chosen, sent and shown before: the click names the
+    copy on the server), then ``view_class`` students asking each other view at once."""
     models = list(models)
     pixel = asker(photos, *INSIDE_POINT, models, api_name="/inside_pixel")
     student, clicks = Student(url), []
@@ -235,7 +235,9 @@ def inside_class(url, photos, models, pid, class_sizes, view_class):
     classes = [[Student(url) for _ in range(size)] for size in class_sizes]
     results = {"first_click_ms": 1000 * clicks[0], "alone_ms": percentile_ms(clicks[1:], 50),
                "pixel": [burst(students, 1, pixel, pid) for students in classes]}
-    results["next_pixel"] = burst(classes[-1], 1, page_asker(photos, *INSIDE_NEXT_POINT, models, api_name="/inside_pixel"),
+    for index, student in enumerate(classes[-1]):  # each chooses the photo again: the page sends it and shows it
+        student.ask(student.on_server(str(photos[index % len(photos)])), api_name="/inside_photo")
+    results["page_pixel"] = burst(classes[-1], 1, page_asker(photos, *INSIDE_PAGE_POINT, models, api_name="/inside_pixel"),
                                   pid)
     views = {"probabilities": asker(photos, models[0], api_name="/inside_probabilities"),
              "feature maps": asker(photos, models[-1], api_name="/inside_features"),
@@ -385,10 +387,10 @@ def inside_lines(results):
     warm = results["inside_warm_up"].removeprefix("segdemo: ")
     lines = [f"- Inside the network ({warm}): one student, a pixel with the three models: first click "
              f"{inside['first_click_ms']:.0f} ms, the next five p50 {inside['alone_ms']:.0f} ms"]
-    next_pixel = inside["next_pixel"]
+    page_pixel = inside["page_pixel"]
     for name, outcome in [(f"{o['students']} students at once clicking a pixel", o) for o in inside["pixel"]] + [
-            (f"the same {next_pixel['students']} clicking another pixel next (the photo on the server already, as the "
-             "page sends it)", next_pixel)] + [
+            (f"the same {page_pixel['students']} clicking a pixel as the page asks (the photo sent and shown when "
+             "chosen, before the click)", page_pixel)] + [
             (f"{o['students']} students at once asking for {view}", o) for view, o in inside["views"].items()]:
         lines.append(f"- Inside, {name}, each on a photo of their own: {len(outcome['failures'])} failures, "
                      f"p50 {outcome['p50_ms'] / 1000:.2f} s, p95 {outcome['p95_ms'] / 1000:.2f} s, "

@@ -3,9 +3,9 @@
 Starts ``python app.py`` of a checkout (``--tree``, default this one: pass an older checkout to compare
 two versions on the same machine) with its shipped checkpoints, waits for Inside's warm-up, then for
 each kind of photo runs ``tools.classroom.inside_class``: one student's clicks, ``--students`` students
-clicking a pixel at once (U-Net, PSPNet and FPN ticked), the same students clicking another pixel of
-their photo next, which the page sends as the copy already on the server (``gradio_client`` sends the
-file with every request), and as many asking each other view. Every
+clicking a pixel at once (U-Net, PSPNet and FPN ticked; ``gradio_client`` sends the photo with the
+click), the same students clicking a pixel as the page asks (the photo sent and shown when chosen, the
+click naming the server's copy), and as many asking each other view. Every
 student has a photo of their own: the bundled examples, each a step brighter, and the same enlarged to
 a phone's 4032x3024 JPEG with a sensor's grain.
 """
@@ -40,14 +40,14 @@ def run(tree, students):
 
 
 def summary(kind, figures):
-    pixel, next_pixel = figures["pixel"][0], figures["next_pixel"]
+    pixel, page_pixel = figures["pixel"][0], figures["page_pixel"]
     views = ", ".join(f"{view} p95 {burst['p95_ms'] / 1000:.2f} s ({burst['server_cpu_ms_per_answer']:.0f} ms CPU)"
                       for view, burst in figures["views"].items())
     return (f"{kind} photos: first click {figures['first_click_ms']:.0f} ms, alone p50 {figures['alone_ms']:.0f} ms; "
             f"{pixel['students']} at once: p50 {pixel['p50_ms'] / 1000:.2f} s, p95 {pixel['p95_ms'] / 1000:.2f} s, "
             f"{pixel['server_cpu_ms_per_answer']:.0f} ms of server CPU per click, {len(pixel['failures'])} failures; "
-            f"another pixel next (photo on the server already): p95 {next_pixel['p95_ms'] / 1000:.2f} s "
-            f"({next_pixel['server_cpu_ms_per_answer']:.0f} ms CPU, {len(next_pixel['failures'])} failures); {views}")
+            f"as the page asks (photo sent and shown before the click): p95 {page_pixel['p95_ms'] / 1000:.2f} s "
+            f"({page_pixel['server_cpu_ms_per_answer']:.0f} ms CPU, {len(page_pixel['failures'])} failures); {views}")
 
 
 def main(argv=None):

@@ -380,8 +380,9 @@ def build(page: Page) -> Built:
             if name in registry.available():
                 probe_for(registry.get(name).folder)
 
-    photo.change(on_photo, photo, target, api_name=False).then(prepare, models, None, api_name=False,
-                                                                show_progress="hidden")
+    # named: a class bench shows each student's photo as the page does before their clicks (tools.classroom)
+    photo.change(on_photo, photo, target, api_name="inside_photo").then(prepare, models, None, api_name=False,
+                                                                        show_progress="hidden")
 
     def on_click(event: gr.SelectData):
         column, row = event.index
