@@ -14,7 +14,8 @@ Flax and TensorFlow Decision Forests), so the comparison takes three commands:
 ``saved-model`` writes the page network's own computation (``export.page_function``; int32 where
 the page network has uint8, which TensorFlow.js lacks). ``measure`` fetches ``@tensorflow/tfjs`` and
 ``@tensorflow/tfjs-backend-wasm`` with ``npm pack``, serves one cross-origin isolated page with both
-runtimes, both networks and validation photos from 127.0.0.1, and reports per runtime: the bytes a
+runtimes, both networks and validation photos from 127.0.0.1 (``--not-isolated``: a page that is not, where
+both run one thread), and reports per runtime: the bytes a
 phone downloads (gzip, as the app sends LiteRT.js's WebAssembly), seconds until the network is
 ready, the median milliseconds of a frame (the two runtimes alternating on one photo: inference and
 reading the outputs back), and label agreement with the float32 model at the input size.
@@ -37,10 +38,12 @@ from tools.vendor_web import fetch
 
 WEB = Path(__file__).resolve().parents[1] / "segdemo" / "assets" / "web"
 TFJS_VERSION = "4.22.0"
-TFJS_FILES = ("tf.min.js", "tf-backend-wasm.min.js", "tfjs-backend-wasm-threaded-simd.wasm")
-LITERT_FILES = ("vendor/litertjs/core.js", "vendor/litertjs/wasm-utils.js", "network.js",
-                "vendor/litertjs/wasm/litert_wasm_threaded_internal.js",
-                "vendor/litertjs/wasm/litert_wasm_threaded_internal.wasm")
+# what a phone downloads of each runtime: its scripts and the WebAssembly build an isolated page (threads)
+# or a page that is not (one thread) loads
+TFJS_FILES = ("tf.min.js", "tf-backend-wasm.min.js")
+TFJS_BUILDS = {True: "tfjs-backend-wasm-threaded-simd.wasm", False: "tfjs-backend-wasm-simd.wasm"}
+LITERT_FILES = ("vendor/litertjs/core.js", "vendor/litertjs/wasm-utils.js", "network.js")
+LITERT_BUILDS = {True: "litert_wasm_threaded_internal", False: "litert_wasm_internal"}
 
 PAGE = """<!doctype html><meta charset="utf-8"><title>TensorFlow.js and LiteRT.js</title>
 <script src="tfjs/tf.min.js"></script><script src="tfjs/tf-backend-wasm.min.js"></script>
@@ -101,14 +104,18 @@ window.ready = true;
 
 
 class IsolatedFiles(http.server.SimpleHTTPRequestHandler):
-    """A folder served cross-origin isolated (the threaded WebAssembly of both runtimes needs it)."""
+    """A folder served cross-origin isolated (the threaded WebAssembly of both runtimes needs it), or with
+    ``isolated`` False as a page that is not (a Space's embedding without isolating headers): one thread."""
+
+    isolated = True
 
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript",
                       ".wasm": "application/wasm"}
 
     def end_headers(self):
-        self.send_header("Cross-Origin-Opener-Policy", "same-origin")
-        self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+        if self.isolated:
+            self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+            self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
         super().end_headers()
 
     def log_message(self, *args):
@@ -138,7 +145,8 @@ def npm_files(scratch):
         tarball, _ = fetch(package, TFJS_VERSION, scratch)
         with tarfile.open(tarball) as archive:
             for member in archive.getmembers():
-                if Path(member.name).parent == Path("package/dist") and Path(member.name).name in TFJS_FILES:
+                if Path(member.name).parent == Path("package/dist") and Path(member.name).name in (
+                        *TFJS_FILES, *TFJS_BUILDS.values()):
                     (folder / Path(member.name).name).write_bytes(archive.extractfile(member).read())
     return folder
 
@@ -163,7 +171,7 @@ def gzip_bytes(paths):
     return sum(len(gzip.compress(Path(path).read_bytes(), 6)) for path in paths)
 
 
-def measure(checkpoint, tfjs_model, photos, repeats, tfjs_threads=0):
+def measure(checkpoint, tfjs_model, photos, repeats, tfjs_threads=0, isolated=True):
     from playwright.sync_api import sync_playwright
 
     from segdemo.networks.models import load_checkpoint
@@ -180,7 +188,8 @@ def measure(checkpoint, tfjs_model, photos, repeats, tfjs_threads=0):
     (site / "index.html").write_text(PAGE % {"size": json.dumps([config.height, config.width])})
     images = validation_photos(config, photos, site / "photos")
     truth = [np.asarray(model(image[None].astype(np.float32), training=False)).argmax(-1)[0] for image in images]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(IsolatedFiles, directory=str(site)))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(
+        type("Files", (IsolatedFiles,), {"isolated": isolated}), directory=str(site)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         with sync_playwright() as playwright:
@@ -193,8 +202,10 @@ def measure(checkpoint, tfjs_model, photos, repeats, tfjs_threads=0):
             browser.close()
     finally:
         server.shutdown()
-    files = {"litert": [WEB / name for name in LITERT_FILES] + [site / "page.tflite"],
-             "tfjs": [tfjs_folder / name for name in TFJS_FILES] + sorted(Path(tfjs_model).iterdir())}
+    build = LITERT_BUILDS[isolated]
+    files = {"litert": [WEB / name for name in LITERT_FILES] + [WEB / "vendor/litertjs/wasm" / f"{build}{suffix}"
+                                                                for suffix in (".js", ".wasm")] + [site / "page.tflite"],
+             "tfjs": [tfjs_folder / name for name in (*TFJS_FILES, TFJS_BUILDS[isolated])] + sorted(Path(tfjs_model).iterdir())}
     report = {"isolated": result["found"]["isolated"], "photos": photos, "repeats": repeats,
               "tfjs_threads_asked": tfjs_threads or "navigator.hardwareConcurrency"}
     for name, found in ((name, result["found"][name]) for name in ("litert", "tfjs")):
@@ -221,11 +232,14 @@ def main(argv=None):
     timed.add_argument("--tfjs-threads", type=int, default=0,
                        help="threads asked of TensorFlow.js (setThreadsCount; default navigator.hardwareConcurrency): its "
                             "WebAssembly backend caps them at half the logical cores, so 1 on a 2-core machine")
+    timed.add_argument("--not-isolated", action="store_true",
+                       help="serve the page without cross-origin isolation: both runtimes run their one-thread build")
     args = parser.parse_args(argv)
     if args.step == "saved-model":
         save_page_model(args.checkpoint, args.out)
         return
-    report = measure(args.checkpoint, args.tfjs_model, args.photos, args.repeats, args.tfjs_threads)
+    report = measure(args.checkpoint, args.tfjs_model, args.photos, args.repeats, args.tfjs_threads,
+                     isolated=not args.not_isolated)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
     print(f"cross-origin isolated: {report['isolated']}; TensorFlow.js found threads: {report['tfjs']['threads_detected']}, "
