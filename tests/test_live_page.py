@@ -61,6 +61,7 @@ def test_webassembly_goes_out_compressed_and_cached(client):
     assert again.status_code == 304 and again.content == b""
     assert zipped.headers["cross-origin-opener-policy"] == "same-origin"
     assert zipped.headers["cross-origin-embedder-policy"] == "credentialless"
+    assert zipped.headers["cross-origin-resource-policy"] == "cross-origin"
 
 
 def test_only_the_runtime_and_offered_networks_are_served(client):

@@ -40,6 +40,10 @@ def test_front_matter_is_valid_and_true():
     assert 0 < len(meta["short_description"]) <= 60, "Spaces cuts short descriptions at 60 characters"
     assert meta["license"] == "mit" and (ROOT / "LICENSE").is_file()
     assert "stanford-background" in meta["tags"]
+    # the embedding page isolated, so the Live tab's threaded WebAssembly may run in the Space's frame
+    assert meta["custom_headers"] == {"cross-origin-embedder-policy": "require-corp",
+                                      "cross-origin-opener-policy": "same-origin",
+                                      "cross-origin-resource-policy": "cross-origin"}
 
 
 def tracked_copy(target):

@@ -25,7 +25,10 @@ PAGE_RECORD_FILE = "page.json"
 RUNTIME_CACHE = "public, max-age=86400"  # a day, then revalidated by ETag (unchanged: 304, no body)
 MODEL_CACHE = "no-cache"  # always revalidated: a re-export keeps the same address
 TYPES = {".js": "text/javascript", ".wasm": "application/wasm", ".tflite": "application/octet-stream"}
-ISOLATION = [(b"cross-origin-opener-policy", b"same-origin"), (b"cross-origin-embedder-policy", b"credentialless")]
+# the resource policy lets a page isolated with require-corp embed the app: huggingface.co's page around a Space,
+# isolated by the README front matter's custom_headers
+ISOLATION = [(b"cross-origin-opener-policy", b"same-origin"), (b"cross-origin-embedder-policy", b"credentialless"),
+             (b"cross-origin-resource-policy", b"cross-origin")]
 
 
 class CrossOriginIsolation:
