@@ -170,20 +170,15 @@ def burst(students, per_student, ask, server_pid=None, timeout_s=600):
     }
 
 
-def asker(photos, *arguments, api_name):
+def asker(photos, *arguments, api_name, sent_before=False):
     """Student ``i``'s ``k``-th request to ``api_name``: a photo (the photos in turn, each student starting
-    elsewhere), then ``arguments``."""
+    elsewhere), then ``arguments``.  ``sent_before``: the photo is the copy the student sent earlier, as the
+    page's later events name it, where ``gradio_client`` would send the file again."""
     from gradio_client import handle_file
 
     def ask(student, index, k):
-        return student.ask(handle_file(str(photos[(index + k) % len(photos)])), *arguments, api_name=api_name)
-    return ask
-
-
-def page_asker(photos, *arguments, api_name):
-    """``asker``, but the photo is the copy the student sent before, as the page's later events send it."""
-    def ask(student, index, k):
-        return student.ask(student.on_server(str(photos[(index + k) % len(photos)])), *arguments, api_name=api_name)
+        photo = str(photos[(index + k) % len(photos)])
+        return student.ask(student.on_server(photo) if sent_before else handle_file(photo), *arguments, api_name=api_name)
     return ask
 
 
@@ -235,10 +230,11 @@ def inside_class(url, photos, models, pid, class_sizes, view_class):
     classes = [[Student(url) for _ in range(size)] for size in class_sizes]
     results = {"first_click_ms": 1000 * clicks[0], "alone_ms": percentile_ms(clicks[1:], 50),
                "pixel": [burst(students, 1, pixel, pid) for students in classes]}
+    show = asker(photos, api_name="/inside_photo", sent_before=True)
     for index, student in enumerate(classes[-1]):  # each chooses the photo again: the page sends it and shows it
-        student.ask(student.on_server(str(photos[index % len(photos)])), api_name="/inside_photo")
-    results["page_pixel"] = burst(classes[-1], 1, page_asker(photos, *INSIDE_PAGE_POINT, models, api_name="/inside_pixel"),
-                                  pid)
+        show(student, index, 0)
+    page_pixel = asker(photos, *INSIDE_PAGE_POINT, models, api_name="/inside_pixel", sent_before=True)
+    results["page_pixel"] = burst(classes[-1], 1, page_pixel, pid)
     views = {"probabilities": asker(photos, models[0], api_name="/inside_probabilities"),
              "feature maps": asker(photos, models[-1], api_name="/inside_features"),
              "hide the centre": asker(photos, "centre", 0, 0, 0, 0, models, api_name="/inside_hide")}
