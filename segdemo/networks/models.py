@@ -9,7 +9,7 @@ the backbone's ImageNet normalisation is a layer inside it, so no caller can for
 import hashlib
 import io
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -249,13 +249,17 @@ def weights_digest(folder):
         return None
 
 
-def load_checkpoint(folder, precision="float32"):
+def load_checkpoint(folder, precision="float32", size=None):
     """(model, config) rebuilt from a checkpoint folder, computing in ``precision``.
 
     ``precision`` is a Keras policy name; "mixed_bfloat16" keeps float32 weights but runs
-    the layers in bfloat16, which CPUs with native bf16 instructions do faster.
+    the layers in bfloat16, which CPUs with native bf16 instructions do faster.  ``size``
+    (height, width) builds the same network for another input size: the weights of a
+    convolutional network do not depend on it.
     """
     config = ModelConfig.load(folder)
+    if size is not None:
+        config = replace(config, height=size[0], width=size[1])
     previous = tf.keras.mixed_precision.global_policy()
     tf.keras.mixed_precision.set_global_policy(precision)
     try:

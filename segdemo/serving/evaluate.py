@@ -9,6 +9,10 @@ prediction.  Each image's own pixel accuracy and mIoU are kept too, to rank the 
 Each image's own confusion matrix goes to ``confusions.json`` beside it: the Error analysis tab
 finds the photos behind any cell of the matrix from it, instead of running the model over the
 validation photos when a student first asks.
+
+``--test-time scales-and-flip`` scores DeepLab's evaluation protocol instead of the app's one pass
+(``segdemo.serving.augmented``); its figures go to their own file, ``metrics-scales-and-flip.json``,
+and the one pass's records, which the app reads, stay as they are.
 """
 import argparse
 import hashlib
@@ -25,6 +29,7 @@ from segdemo.data.labels import get_label_set
 from segdemo.networks import metrics
 from segdemo.networks.checkpoint import CONFUSIONS_FILE, METRICS_FILE, REPORTED_METRICS, record_command, write_record
 from segdemo.networks.models import CheckpointError
+from segdemo.serving.augmented import PROTOCOLS, AugmentedNetwork
 from segdemo.serving.inference import Segmenter
 
 
@@ -85,9 +90,14 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, help=f"where to write (default: CHECKPOINT/{METRICS_FILE})")
     parser.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16", "auto"],
                         help="float32 (default) gives the same figures on every machine; auto is what the app uses")
+    parser.add_argument("--test-time", default="one-pass", choices=list(PROTOCOLS),
+                        help="one-pass (default) is what the app does; flip adds the mirror image; scales-and-flip is "
+                             "DeepLab's protocol (six scales, each mirrored: about eleven passes a photo)")
     args = parser.parse_args(argv)
+    augmented = args.test_time != "one-pass"
     try:
-        segmenter = Segmenter(args.checkpoint, precision=args.precision)
+        network = AugmentedNetwork(args.checkpoint, *PROTOCOLS[args.test_time], args.precision) if augmented else None
+        segmenter = Segmenter(args.checkpoint, precision=args.precision, network=network)
         dataset = load_dataset(get_label_set(segmenter.config.label_set), args.data)
         _, val_ids = load_split(dataset.ids, args.split)
         summary, confusions = evaluate(segmenter, dataset.subset(val_ids))
@@ -96,13 +106,15 @@ def main(argv=None):
         return 1
     summary["split"] = args.split
     summary["precision"] = segmenter.precision
-    out = args.out or args.checkpoint / METRICS_FILE
+    summary["test_time"] = args.test_time
+    out = args.out or args.checkpoint / (f"{Path(METRICS_FILE).stem}-{args.test_time}.json" if augmented else METRICS_FILE)
     write_record(out.parent, out.name, summary)
-    write_record(out.parent, CONFUSIONS_FILE, confusions)
+    if not augmented:  # Error analysis explains the app's answers: the one pass's
+        write_record(out.parent, CONFUSIONS_FILE, confusions)
     if args.out is None:
         record_command(args.checkpoint, "python -m segdemo.serving.evaluate " + shlex.join(argv if argv is not None else sys.argv[1:]))
     print(format_report(segmenter.name, summary))
-    print(f"written to {out} and {out.parent / CONFUSIONS_FILE}")
+    print(f"written to {out}" + ("" if augmented else f" and {out.parent / CONFUSIONS_FILE}"))
     return 0
 
 
