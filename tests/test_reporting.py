@@ -94,6 +94,14 @@ def test_bfloat16_moves_probabilities_too_little_to_flip_a_clear_label(trained_c
 
 
 @pytest.mark.benchmark
+def test_compare_alone_gives_a_line_per_start_of_the_app(trained_checkpoints, capsys):
+    assert bench.main(["--compare", "2", "--repeats", "2", "--checkpoints", str(trained_checkpoints)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and all(line.startswith("- Compare of the tab's default set") for line in lines)
+    assert all("(unet, pspnet, fpn; 1024x768 JPEG chosen before" in line for line in lines)
+
+
+@pytest.mark.benchmark
 def test_benchmark_runs_end_to_end(tmp_path, capsys):
     out = tmp_path / "bench.json"
     assert bench.main(["--random-init", "--repeats", "2", "--train-steps", "1", "--no-load", "--json", str(out)]) == 0

@@ -50,6 +50,20 @@ def test_playground_shows_class_imbalance_and_shift():
 def test_disagreement_counts_distinct_answers():
     maps = [np.array([[0, 1, 2]]), np.array([[0, 1, 1]]), np.array([[0, 2, 0]])]
     np.testing.assert_array_equal(compare.disagreement(maps), [[0, 1, 2]])
+    # against the definition, distinct answers per pixel less one, for up to nine models of 8 classes
+    rng = np.random.default_rng(5)
+    for models in (1, 2, 5, 9):
+        maps = list(rng.integers(0, 8, (models, 20, 30)))
+        expected = [[len(set(pixel)) - 1 for pixel in row] for row in np.stack(maps, -1)]
+        np.testing.assert_array_equal(compare.disagreement(maps), expected)
+
+
+def test_the_disagreement_picture_paints_every_count_in_its_own_colour_and_leaves_agreement_grey():
+    spread = np.arange(10).reshape(1, 10)  # 0 (all agree) .. 9 (more answers than the colours)
+    picture = compare.disagreement_picture(np.full((1, 10, 3), (10, 200, 90), np.uint8), spread)
+    assert picture.dtype == np.uint8 and picture[0, 0, 0] == picture[0, 0, 1] == picture[0, 0, 2]  # grey
+    for count in range(1, 10):
+        assert tuple(picture[0, count]) == compare.disagreement_colour(count)
 
 
 def test_architectures_table_reads_each_decoder_from_its_metrics(trained_checkpoints):

@@ -6,6 +6,7 @@ call) measured in the same run.  Latency does not depend on what the weights are
 shipped input size with random weights, and the report says so.
 """
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -132,11 +133,29 @@ def live_frames_per_second(registry, frames=40):
 
 def served_compare_ms(url, photo, names, repeats):
     """(median, p95) ms of one student's Compare of ``names`` through the server, until the answer and its
-    pictures have arrived over one kept-alive connection, as a browser fetches them (``tools.classroom.Student``)."""
-    from tools.classroom import Student, compare_asker
+    pictures have arrived over one kept-alive connection, as a browser fetches them (``tools.classroom.Student``).
+    The photo is sent once before, as the page sends it when it is chosen: the click names the server's copy."""
+    from tools.classroom import Student, asker
 
-    student, ask = Student(url), compare_asker([photo], list(names))
+    student, ask = Student(url), asker([photo], list(names), api_name="/compare", sent_before=True)
     return timed(lambda: ask(student, 0, 0), repeats)
+
+
+@contextlib.contextmanager
+def served_app(checkpoints, scratch):
+    """``python app.py`` with these checkpoints, once its Inside warm-up (seconds of both cores) is done, as a
+    teacher's first click comes after it (``tools.classroom``): yields (its URL, its process)."""
+    from tools.classroom import INSIDE_READY, logged_line
+    from tools.loadtest import free_port, start_app
+
+    port = free_port()
+    process, _ = start_app(port, scratch / "app.log", SEGDEMO_CHECKPOINTS=str(checkpoints_root(checkpoints)))
+    try:
+        logged_line(scratch / "app.log", INSIDE_READY, process)
+        yield f"http://127.0.0.1:{port}/", process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def served_figures(checkpoints, scratch, photo, names, repeats, with_load=True):
@@ -144,17 +163,11 @@ def served_figures(checkpoints, scratch, photo, names, repeats, with_load=True):
     rate in Chromium, then the 8 clients x 25 requests load test on real photos (each reported as
     unmeasured when it cannot run)."""
     from tools.browser import live_rate
-    from tools.classroom import INSIDE_READY, logged_line
-    from tools.loadtest import concurrent_predictions, free_port, start_app
+    from tools.loadtest import concurrent_predictions
 
     photos = sorted(EXAMPLES.glob("*.jpg"))
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    process, _ = start_app(port, scratch / "app.log", SEGDEMO_CHECKPOINTS=str(checkpoints_root(checkpoints)))
     figures = {}
-    try:
-        # a teacher's Compare comes after the app's Inside warm-up (seconds of both cores), as in tools.classroom
-        logged_line(scratch / "app.log", INSIDE_READY, process)
+    with served_app(checkpoints, scratch) as (url, process):
         figures["compare_ms"] = served_compare_ms(url, photo, names, repeats)
         try:
             figures["browser_live"] = live_rate(url)[1]
@@ -162,10 +175,23 @@ def served_figures(checkpoints, scratch, photo, names, repeats, with_load=True):
             figures["browser_live"] = f"not measured: {error}"
         if with_load and photos:
             figures["load"] = concurrent_predictions(url, photos, "unet", process.pid)
-        return figures
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    return figures
+
+
+def compare_line(names, milliseconds):
+    return (f"- Compare of the tab's default set through `python app.py` ({', '.join(names)}; 1024x768 JPEG chosen "
+            f"before, one student, answer and pictures received): median {milliseconds[0]:.0f} ms, p95 {milliseconds[1]:.0f} ms")
+
+
+def served_compare(checkpoints, repeats, runs):
+    """Only Compare's figure: ``runs`` times a fresh ``python app.py`` and ``repeats`` Compares of the default set."""
+    names = ModelRegistry(checkpoints).default_set()
+    with tempfile.TemporaryDirectory(prefix="segdemo-bench-") as scratch:
+        photo = photo_file(Path(scratch))
+        for _ in range(runs):
+            with served_app(checkpoints, Path(scratch)) as (url, _):
+                print(compare_line(names, served_compare_ms(url, photo, names, repeats)), flush=True)
+    return 0
 
 
 def run(checkpoints, repeats, scratch, train_steps=TRAIN_STEPS, with_load=True, trained=True):
@@ -240,8 +266,7 @@ def markdown(results, command, random_init):
     train = results["train_img_s"]
     lines += [
         "",
-        f"- Compare of the tab's default set through `python app.py` ({', '.join(results['compared_models'])}; 1024x768 JPEG, "
-        f"one student, answer and pictures received): median {results['compare_ms'][0]:.0f} ms, p95 {results['compare_ms'][1]:.0f} ms",
+        compare_line(results["compared_models"], results["compare_ms"]),
         f"- Live tab ({results['live_model']}, 640x480 frames back to back: segmented and drawn in-process): "
         f"{results['live_fps']:.1f} frames/s; in Chromium with its synthetic 640x480 webcam against `python app.py`: "
         f"{results['browser_live']}",
@@ -302,7 +327,12 @@ def main(argv=None):
                         help="instead: a class against `python app.py` (30 students x 5 photos at once, five times; "
                              "10 x 3 on /compare; 5 bursts of 30 new visitors; 10 and 30 at once in Inside the network; "
                              "100 users at once); --readme then writes the classroom block")
+    parser.add_argument("--compare", type=int, metavar="RUNS",
+                        help="instead: only one student's Compare of the default set (--repeats clicks) against RUNS "
+                             "fresh starts of `python app.py`, a line each")
     args = parser.parse_args(argv)
+    if args.compare:
+        return served_compare(args.checkpoints, args.repeats, args.compare)
     command = "python -m tools.bench " + " ".join(argv if argv is not None else sys.argv[1:])
     if args.classroom:
         return classroom(args, command.strip())

@@ -67,11 +67,10 @@ CSS = """
   .segdemo-formulas td { border: none; padding: 2px 0; }
   .segdemo-formulas td:nth-child(4)::before { content: "⚠ "; }
 }
-/* ui.common.CAPTIONS_BELOW: 4:3 pictures (the dataset's shape; 3:4 for a portrait photo), each caption under
+/* ui.common.CAPTIONS_BELOW: 4:3 pictures (the dataset's shape), each caption under
    its picture in the page's text size */
 .segdemo-captions-below .thumbnail-item { aspect-ratio: auto; height: auto; display: flex; flex-direction: column; }
 .segdemo-captions-below .thumbnail-item > img { aspect-ratio: 4 / 3; width: 100%; height: auto; flex: none; }
-.segdemo-captions-below.segdemo-portrait .thumbnail-item > img { aspect-ratio: 3 / 4; }
 /* the gallery's own label on a line of its own: floated, it covered the first picture's top-left corner */
 .segdemo-captions-below [data-testid='block-label'] { position: static; display: inline-flex; margin: 0 0 4px; }
 .segdemo-captions-below .caption-label { position: static; white-space: normal; overflow: visible; text-overflow: clip;
