@@ -329,7 +329,7 @@ def test_before_any_run_train_shows_its_photo_on_a_projector_and_comes_first_on_
     assert not page.locator("#train-snapshots").is_visible(), "the strip waits for a run on a phone"
 
 
-@pytest.mark.slow
+@pytest.mark.long  # 155 s, the default run's longest: python -m pytest -m long tests/test_browser.py
 def test_train_tab_shows_a_run_live_to_every_viewer_stops_it_and_keeps_it(open_page, tmp_path):
     """A small U-Net from scratch on the tiny dataset: its curves grow and its snapshot strip fills while
     it trains, a second viewer (in Japanese) sees the same run, Stop ends it, and the kept model joins
