@@ -418,3 +418,22 @@ def test_the_train_tab_builds_and_wires_its_refresh_without_predict_and_compare(
         built = train.build(Page(ModelRegistry(trained_checkpoints), Capacity(), view=object()))  # any view: training on
     config = demo.get_config_file()
     assert built.on_load and any(dependency["api_name"] == "train" for dependency in config["dependencies"])
+
+
+def test_transfer_scores_add_deeplabs_protocol_only_where_it_was_scored():
+    from types import SimpleNamespace
+
+    from segdemo.ui import deeplab_lessons
+
+    def entry(records):
+        return SimpleNamespace(available=True, record=records.get)
+
+    one_pass = {"pixel_accuracy": 0.883, "miou": 0.765, "per_class": {"mountain": {"iou": 0.535}}}
+    protocol = {"pixel_accuracy": 0.889, "miou": 0.776, "per_class": {"mountain": {"iou": 0.529}}}
+    zero_shot = {"pixel_accuracy": 0.841, "miou": 0.680}
+    rows = deeplab_lessons.transfer_rows("en", zero_shot, entry({"metrics.json": one_pass,
+                                                                 "metrics-scales-and-flip.json": protocol}))
+    assert [row[1:] for row in rows] == [[0.841, 0.68, None], [0.883, 0.765, 0.535], [0.889, 0.776, 0.529]]
+    assert rows[2][0].startswith("fine-tuned, by DeepLab's evaluation protocol")
+    assert "DeepLab の評価方法" in deeplab_lessons.transfer_rows("ja", None, entry({"metrics-scales-and-flip.json": protocol}))[0][0]
+    assert len(deeplab_lessons.transfer_rows("en", zero_shot, entry({"metrics.json": one_pass}))) == 2  # not scored: no row

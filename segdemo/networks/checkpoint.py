@@ -16,6 +16,12 @@ HISTORY_FILE = "history.json"  # one record per epoch: training and validation f
 COMMAND_FILE = "command.txt"  # every command that made the folder, in order
 METRICS_FILE = "metrics.json"  # the validation scores of serving.evaluate
 CONFUSIONS_FILE = "confusions.json"  # each validation photo's confusion matrix, from the same evaluation
+
+
+def protocol_metrics_file(test_time):
+    """Where ``serving.evaluate --test-time`` keeps the scores of another way of running the network than the
+    app's one pass (``metrics-scales-and-flip.json``): beside the app's, never in their place."""
+    return f"{Path(METRICS_FILE).stem}-{test_time}.json"
 ENGINE_FILE = "engine.json"  # how the app runs it, and what each way measured (serving.export)
 NETWORK_FILE = "network.tflite"  # the exported network, when one kept the float32 answers
 BEFORE_FILE = "before.json"  # a fine-tune (train --init-from): its starting model's validation mIoU

@@ -27,7 +27,8 @@ import numpy as np
 from segdemo.data import DatasetError, load_dataset, load_split
 from segdemo.data.labels import get_label_set
 from segdemo.networks import metrics
-from segdemo.networks.checkpoint import CONFUSIONS_FILE, METRICS_FILE, REPORTED_METRICS, record_command, write_record
+from segdemo.networks.checkpoint import (CONFUSIONS_FILE, METRICS_FILE, REPORTED_METRICS, protocol_metrics_file,
+                                         record_command, write_record)
 from segdemo.networks.models import CheckpointError
 from segdemo.serving.augmented import PROTOCOLS, AugmentedNetwork
 from segdemo.serving.inference import Segmenter
@@ -107,7 +108,7 @@ def main(argv=None):
     summary["split"] = args.split
     summary["precision"] = segmenter.precision
     summary["test_time"] = args.test_time
-    out = args.out or args.checkpoint / (f"{Path(METRICS_FILE).stem}-{args.test_time}.json" if augmented else METRICS_FILE)
+    out = args.out or args.checkpoint / (protocol_metrics_file(args.test_time) if augmented else METRICS_FILE)
     write_record(out.parent, out.name, summary)
     if not augmented:  # Error analysis explains the app's answers: the one pass's
         write_record(out.parent, CONFUSIONS_FILE, confusions)
