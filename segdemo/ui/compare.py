@@ -22,8 +22,8 @@ from segdemo.ui.text import language_of, say, say_columns, say_engine, say_messa
 ID = "compare"
 CSS = """  /* one row of 4:3 pictures (the dataset's shape) without the gallery's empty fixed height, two per row on a phone */
 #compare-gallery .grid-wrap { min-height: 0; max-height: none; }
-/* each picture in the photo's own shape, a portrait photo's tall: decided in the browser, where returning the
-   gallery with a class for it had made Gradio rebuild the component's config, ~45 ms of server CPU a Compare */
+/* each picture in the photo's own shape, a portrait photo's tall: decided in the browser (returning the gallery
+   with a class for it had made Gradio rebuild the component's configuration on every answer) */
 #compare-gallery.segdemo-captions-below .thumbnail-item > img { aspect-ratio: auto; }
 /* a clicked result opens large (the gallery's own preview kept the thumbnails' row height) */
 #compare-gallery .gallery-container:has(> .preview) { height: min(72vh, 560px); }
@@ -37,7 +37,7 @@ CSS = """  /* one row of 4:3 pictures (the dataset's shape) without the gallery'
 
 def disagreement(label_maps):
     """Per pixel, the number of distinct answers beyond the first (0 = all agree): each model's answer
-    counts when no model before it gave it (ten comparisons for five models, a fifth of a per-pixel sort)."""
+    counts when no model before it gave it (ten comparisons for five models, a tenth of a per-pixel sort's time)."""
     counts = np.zeros(np.shape(label_maps[0]), np.int32)
     for index, labels in enumerate(label_maps[1:], start=1):
         new = np.ones(counts.shape, bool)
