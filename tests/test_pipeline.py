@@ -1,4 +1,5 @@
 """Augmentation must move image and mask together and never invent labels."""
+import pytest
 import numpy as np
 import tensorflow as tf
 
@@ -39,3 +40,24 @@ def test_padding_marks_unknown_and_batches_have_fixed_shapes(tiny_data):
     assert float(tf.reduce_max(batch_images)) <= 255.0
     eval_images, eval_masks = next(iter(eval_dataset(dataset, (96, 96), 16)))
     assert eval_images.shape[0] == 16 and eval_masks.dtype == tf.int32
+
+
+def test_the_scale_range_reaches_the_crop_and_a_shrunk_photo_is_padded_as_unknown():
+    image, mask = stripes()
+    tf.random.set_seed(2)
+    _, enlarged = augment(tf.constant(image), tf.constant(mask), (48, 64), scale_range=(2.0, 2.0))
+    _, shrunk = augment(tf.constant(image), tf.constant(mask), (48, 64), scale_range=(0.5, 0.5))
+    assert (enlarged.numpy() >= 0).all(), "an enlarged photo fills the whole crop"
+    known = (shrunk.numpy() >= 0).mean()
+    assert 0.2 < known < 0.3, f"half the height and width: a quarter of the crop is photo, not {known:.2f}"
+
+
+def test_the_training_command_reads_a_scale_range_and_refuses_a_reversed_one():
+    from segdemo.networks.train import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["--out", "x", "--scale-range", "0.5-2.0"]).scale_range == (0.5, 2.0)
+    assert parser.parse_args(["--out", "x"]).scale_range == (0.8, 1.4)
+    for wrong in ("2.0-0.5", "0-1", "big"):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["--out", "x", "--scale-range", wrong])

@@ -37,12 +37,16 @@ def resize_pair(image, mask, size):
     return image, mask
 
 
-def augment(image, mask, size, scale_range=(0.8, 1.4), scale_to=None):
+SCALE_RANGE = (0.8, 1.4)  # the random enlargement every shipped model was trained with
+
+
+def augment(image, mask, size, scale_range=SCALE_RANGE, scale_to=None):
     """Random scale, crop and flip (shared by image and mask), then colour jitter (image only).
 
     The photo is first scaled as it would be to fill ``scale_to`` (default ``size``), times a
     random factor, then a ``size`` window is cropped: training on crops smaller than the
-    inference size is faster and keeps objects at the scale the app will show them.
+    inference size is faster and keeps objects at the scale the app will show them.  A factor
+    below one leaves part of the window empty: padding, labelled unknown, which no loss counts.
     """
     target_h, target_w = size
     fit_h, fit_w = scale_to or size
@@ -74,15 +78,16 @@ def _tensors(dataset):
     return tf.data.Dataset.from_tensor_slices((images, masks, shapes))
 
 
-def train_dataset(dataset, size, batch_size, shuffle_seed=None, augmented=True, scale_to=None):
+def train_dataset(dataset, size, batch_size, shuffle_seed=None, augmented=True, scale_to=None, scale_range=SCALE_RANGE):
     """Shuffled, endlessly repeated batches of float images in [0, 255] and int32 masks.
 
     ``augmented=False`` only resizes, as the seed notebook trained; ``scale_to`` is the
-    inference size when ``size`` is a smaller training crop (see ``augment``).
+    inference size when ``size`` is a smaller training crop, ``scale_range`` the random factor on it
+    (see ``augment``).
     """
     if augmented:
         def transform(image, mask):
-            return augment(image, mask, size, scale_to=scale_to)
+            return augment(image, mask, size, scale_range, scale_to)
     else:
         def transform(image, mask):
             return resize_pair(image, mask, size)

@@ -22,7 +22,7 @@ import tensorflow as tf
 from segdemo.data import DatasetError, load_dataset, load_split
 from segdemo.data.labels import LABEL_SETS, get_label_set
 from segdemo.data.own_photos import HELD_OUT_EVERY, OwnPhotos
-from segdemo.data.pipeline import eval_dataset, train_dataset
+from segdemo.data.pipeline import SCALE_RANGE, eval_dataset, train_dataset
 from segdemo.networks import hardware, metrics, shards
 from segdemo.networks.checkpoint import (BEFORE_FILE, COMMAND_FILE, CONFIG_FILE, HISTORY_FILE, TRAIN_COMMAND,
                                          WEIGHTS_FILE, read_record, record_command, write_record)
@@ -58,6 +58,16 @@ def parse_size(text):
     return height, width
 
 
+def parse_range(text):
+    try:
+        low, high = (float(v) for v in text.split("-"))
+    except ValueError:
+        low = high = None
+    if low is None or not 0 < low <= high:
+        raise argparse.ArgumentTypeError(f"a range must look like LOW-HIGH with 0 < LOW <= HIGH (e.g. 0.5-2.0), not {text!r}")
+    return low, high
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m segdemo.networks.train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -87,6 +97,9 @@ def build_parser():
                         help="train the decoder only: the encoder keeps its pretrained weights and batch-norm statistics")
     parser.add_argument("--split", default="fixed", choices=["fixed", "sorted80"],
                         help="fixed: the recorded 572/143 split; sorted80: the seed notebook's first-80%% split")
+    parser.add_argument("--scale-range", type=parse_range, default=SCALE_RANGE,
+                        help="LOW-HIGH: random enlargement of each training photo before its crop (default %(default)s; "
+                             "DeepLab's papers train with 0.5-2.0)")
     parser.add_argument("--no-augment", action="store_true", help="train on plain resized images, as the seed did")
     parser.add_argument("--data", help="data folder (default: $SEGDEMO_DATA, then ../shared, then the cache)")
     parser.add_argument("--own", type=Path,
@@ -219,7 +232,7 @@ def input_pipelines(args, label_set, batch):
     train_data, val_data = (own_split if args.own else stanford_split)(args, label_set)
     size = args.crop or args.size
     train_batches = train_dataset(train_data, size, batch, shuffle_seed=args.seed, augmented=not args.no_augment,
-                                  scale_to=args.size)
+                                  scale_to=args.size, scale_range=args.scale_range)
     return train_batches, eval_dataset(val_data, size, batch), train_data, len(val_data)
 
 
