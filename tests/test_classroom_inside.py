@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.classroom import classroom_markdown, run_classroom
+from tools.classroom import HIDE_AS_THE_PAGE_ASKS, classroom_markdown, run_classroom
 
 
 @pytest.mark.slow
@@ -18,10 +18,13 @@ def test_new_visitors_and_a_class_inside_the_network(trained_checkpoints, app_ex
     assert [o["answers"] for o in inside["pixel"]] == [2, 3] and all(o["failures"] == [] for o in inside["pixel"])
     assert inside["page_pixel"]["answers"] == 3 and inside["page_pixel"]["failures"] == []
     assert {view: o["answers"] for view, o in inside["views"].items()} == {
-        "probabilities": 3, "feature maps": 3, "hide the centre": 3, "hide the left half next (same photos)": 3}
+        "probabilities": 3, "feature maps": 3, "hide the centre": 3, "hide the left half next (same photos)": 3,
+        HIDE_AS_THE_PAGE_ASKS: 3}
+    assert all(o["failures"] == [] for o in inside["views"].values())
     assert results["inside_warm_up"].startswith("segdemo: Inside the network is ready (unet, pspnet, fpn")
     text = classroom_markdown(results, "python -m tools.bench --classroom", "a test machine")
     assert "- New visitors, 2 bursts of 2 sessions never seen before x 1 photos" in text
     assert "- Inside, 3 students at once clicking a pixel, each on a photo of their own: 0 failures" in text
     assert "- Inside, the same 3 clicking a pixel as the page asks (the photo sent and shown when chosen" in text
     assert "students at once asking for hide the centre" in text
+    assert f"3 students at once asking for {HIDE_AS_THE_PAGE_ASKS}" in text

@@ -240,6 +240,7 @@ def test_inside_endpoints_answer_for_every_view(client, example):
     gallery, note = client.predict(example, "pspnet", api_name="/inside_features")
     captions = [item["caption"] for item in gallery]
     assert sum("grid" in c for c in captions) == 4 and any("6x6 grid" in c for c in captions)
+    client.predict(example, ["unet", "pspnet", "fpn"], api_name="/inside_hide_ready")  # the page, as the view opens
     gallery, note = client.predict(example, "centre", 0, 0, 0, 0, ["unet", "pspnet", "fpn"], api_name="/inside_hide")
     # each model: none changed beyond the region's reach, or its reach is the whole photo
     assert len(gallery) == 3 and note.count("and 0 pixels changed beyond that reach") + note.count(
@@ -349,3 +350,31 @@ def test_a_photos_own_served_answer_is_kept_for_its_next_hidden_region():
     assert engine.calls == 3 and (again == first).all()
     assert (photo_labels(other, photo) == first).all() and other.calls == 1, "each engine its own answers"
     assert (first == photo.astype(np.int64).sum(axis=-1) // 100 % 8).all()
+
+
+def test_a_photo_readied_when_the_hide_view_opens_costs_its_first_region_one_pass_a_model(trained_checkpoints,
+                                                                                          app_examples):
+    """Opening the hide view (or choosing a photo in it) computes the photo's own answers, so the first region
+    runs each served engine once, on the hidden image, as the next regions do; without it, twice."""
+    from segdemo.serving.registry import ModelRegistry
+    from segdemo.ui.inside import hide_region, ready_to_hide
+
+    registry = ModelRegistry(trained_checkpoints)
+    passes = []
+    for name in ("unet", "fpn"):
+        segmenter = registry.get(name).segmenter
+        segmenter.predict = lambda batch, served=segmenter.predict, name=name: passes.append(name) or served(batch)
+    photos = sorted(app_examples.glob("*.jpg"))[:2]
+    hide_region(registry, str(photos[0]), "centre", 0, 0, 0, 0, ["unet", "fpn"])
+    assert sorted(passes) == ["fpn", "fpn", "unet", "unet"], "not readied: the photo's answer and the hidden one's"
+    passes.clear()
+    ready_to_hide(registry, str(photos[1]), ["unet", "fpn"])
+    assert sorted(passes) == ["fpn", "unet"]
+    passes.clear()
+    gallery, note = hide_region(registry, str(photos[1]), "left", 0, 0, 0, 0, ["unet", "fpn"])
+    assert sorted(passes) == ["fpn", "unet"] and len(gallery) == 2
+    passes.clear()
+    ready_to_hide(registry, None, ["unet"])
+    ready_to_hide(registry, str(photos[1]), [])
+    ready_to_hide(registry, str(photos[1]) + ".missing", ["unet"])
+    assert passes == [], "nothing to ready is not an error: the hide button says what is wrong"

@@ -203,6 +203,7 @@ def new_visitors(url, photos, model, pid, bursts, students=30, per_student=5):
 INSIDE_READY = "segdemo: Inside the network is ready"  # the app's log line once its warm-up is done
 INSIDE_POINT = (0.6, 0.5)  # row, column: the pixel every student clicks, on a photo of their own
 INSIDE_PAGE_POINT = (0.3, 0.25)  # the pixel they click through the page
+HIDE_AS_THE_PAGE_ASKS = "hide the centre as the page asks (another photo chosen and the view opened before)"
 
 
 def logged_line(log_path, start, process, timeout_s=300):
@@ -215,11 +216,13 @@ def logged_line(log_path, start, process, timeout_s=300):
     return lines[0]
 
 
-def inside_class(url, photos, models, pid, class_sizes, view_class):
+def inside_class(url, photos, models, pid, class_sizes, view_class, hide_photos=None):
     """A class in *Inside the network*: one student's first clicks, then ``class_sizes`` students clicking
     a pixel at once (``models`` ticked; the photo sent with the click, as ``gradio_client`` does), the last
     class clicking a pixel as the page asks (the photo chosen, sent and shown before: the click names the
-    copy on the server), then ``view_class`` students asking each other view at once."""
+    copy on the server), then ``view_class`` students asking each other view at once.  With ``hide_photos``
+    (photos no other view has seen: the server keeps each photo's own answer), the last class also hides a
+    region as the page asks: each chooses one of them and opens the hide view, then all hide at once."""
     models = list(models)
     pixel = asker(photos, *INSIDE_POINT, models, api_name="/inside_pixel")
     student, clicks = Student(url), []
@@ -243,6 +246,16 @@ def inside_class(url, photos, models, pid, class_sizes, view_class):
     # the same students, each hiding another region of the photo whose centre they have just hidden
     results["views"]["hide the left half next (same photos)"] = burst(
         students["hide the centre"], 1, asker(photos, "left", 0, 0, 0, 0, models, api_name="/inside_hide"), pid)
+    if hide_photos and "/inside_hide_ready" in student.client.view_api(print_info=False, return_format="dict")[
+            "named_endpoints"]:  # an older checkout's app (--tree) has no such step
+        show, ready = (asker(hide_photos, *arguments, api_name=api_name, sent_before=True)
+                       for arguments, api_name in (((), "/inside_photo"), ((models,), "/inside_hide_ready")))
+        for index, student in enumerate(classes[-1]):
+            show(student, index, 0)
+            ready(student, index, 0)
+        results["views"][HIDE_AS_THE_PAGE_ASKS] = burst(
+            classes[-1], 1, asker(hide_photos, "centre", 0, 0, 0, 0, models, api_name="/inside_hide", sent_before=True),
+            pid)
     return results
 
 
@@ -319,9 +332,10 @@ def run_classroom(checkpoints, scratch, sources, model="unet", compare_models=("
             results["new_visitors"] = new_visitors(url, visitors, model, process.pid, new_visitor_bursts, students,
                                                    per_student)
         if inside_class_sizes:
-            own = distinct_photos(sources, scratch, max(inside_class_sizes))
-            results["inside"] = inside_class(url, own, compare_models, process.pid, inside_class_sizes,
-                                             max(inside_class_sizes))
+            largest = max(inside_class_sizes)
+            own = distinct_photos(sources, scratch, 2 * largest)  # the second half for hiding as the page asks
+            results["inside"] = inside_class(url, own[:largest], compare_models, process.pid, inside_class_sizes,
+                                             largest, hide_photos=own[largest:])
         results["overload"] = beyond_capacity(url, photos, model, overload)
         results["after_overload_ms"] = alone(url, photos[0], model, repeats=1)[0]
         results["rss_end_mib"] = rss_mib(process.pid)

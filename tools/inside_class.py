@@ -5,7 +5,8 @@ two versions on the same machine) with its shipped checkpoints, waits for Inside
 each kind of photo runs ``tools.classroom.inside_class``: one student's clicks, ``--students`` students
 clicking a pixel at once (U-Net, PSPNet and FPN ticked; ``gradio_client`` sends the photo with the
 click), the same students clicking a pixel as the page asks (the photo sent and shown when chosen, the
-click naming the server's copy), and as many asking each other view. Every
+click naming the server's copy), and as many asking each other view; then the same students hide a
+region as the page asks, on photos no view has seen yet (each chosen and the hide view opened first). Every
 student has a photo of their own: the bundled examples, each a step brighter, and the same enlarged to
 a phone's 4032x3024 JPEG with a sensor's grain.
 """
@@ -24,7 +25,7 @@ MODELS = ("unet", "pspnet", "fpn")
 def run(tree, students):
     """{"dataset": figures, "phone": figures} of ``inside_class`` against ``tree``'s app."""
     scratch = Path(tempfile.mkdtemp(prefix="inside-class-"))
-    own = distinct_photos(sorted(BUNDLED.glob("*.jpg")), scratch, students)
+    own = distinct_photos(sorted(BUNDLED.glob("*.jpg")), scratch, 2 * students)  # the second half for hiding
     phones = [phone_photo(photo, scratch, seed=index) for index, photo in enumerate(own)]
     port = free_port()
     process, _ = start_app(port, scratch / "app.log", cwd=tree, SEGDEMO_CHECKPOINTS=str(tree / "checkpoints"),
@@ -32,7 +33,8 @@ def run(tree, students):
     try:
         logged_line(scratch / "app.log", INSIDE_READY, process)
         url = f"http://127.0.0.1:{port}/"
-        return {kind: inside_class(url, photos, MODELS, process.pid, (students,), students)
+        return {kind: inside_class(url, photos[:students], MODELS, process.pid, (students,), students,
+                                   hide_photos=photos[students:])
                 for kind, photos in (("dataset", own), ("phone", phones))}
     finally:
         process.terminate()

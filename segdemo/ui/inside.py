@@ -211,6 +211,24 @@ def photo_labels(segmenter, image):
     return labels
 
 
+def own_answers(registry, chosen, photo):
+    """Each chosen (name, probe)'s served labels of the photo itself, kept (``photo_labels``)."""
+    return {name: photo_labels(registry.get(name).segmenter, probe.network_input(photo)) for name, probe in chosen}
+
+
+def ready_to_hide(registry, source, names):
+    """The photo's own answers, computed while the student chooses a region (the view opened, or a photo chosen
+    in it): the first region then costs one served pass a model, as the next ones do; the ``inside_hide_ready``
+    API.  Silent: what is wrong with a photo or the models is said when the student asks to hide."""
+    if source is None or not names:
+        return
+    try:
+        chosen = probes_or_explain(registry, names, "en")
+        own_answers(registry, chosen, photo_for_probes(source, chosen, "en"))
+    except gr.Error:
+        pass
+
+
 def hide_region(registry, source, preset, top, left, bottom, right, names, language="en"):
     """Per model, the labels that change outside a hidden region; the ``inside_hide`` API.
 
@@ -223,7 +241,7 @@ def hide_region(registry, source, preset, top, left, bottom, right, names, langu
     photo = photo_for_probes(source, chosen, language)
     gallery, lines = [], []
     segmenters = {name: registry.get(name).segmenter for name, _ in chosen}
-    before = {name: photo_labels(segmenters[name], probe.network_input(photo)) for name, probe in chosen}
+    before = own_answers(registry, chosen, photo)
     first, first_probe = chosen[0]
     sky = views.sky_of(first_probe, photo, before[first]) if preset == "sky" and len(chosen) > 1 else None  # the first model's
     for name, probe in chosen:
@@ -326,7 +344,7 @@ def build(page: Page) -> Built:
                                         elem_classes=[PHONE_LATER])
         with gr.Column(scale=3):
             with gr.Tabs(overflow_behavior="wrap"):  # every view visible on a phone too
-                with gr.Tab(t("inside.pixel_tab"), id="inside-pixel", elem_id=tab_element_id("inside-pixel")):
+                with gr.Tab(t("inside.pixel_tab"), id="inside-pixel", elem_id=tab_element_id("inside-pixel")) as pixel_view:
                     target = gr.Image(label=t("inside.target"), type="filepath", interactive=False,
                                       elem_id="inside-target", height=150)
                     influence_gallery = gr.Gallery(label=t("inside.influence"), columns=3, object_fit="contain",
@@ -343,13 +361,14 @@ def build(page: Page) -> Built:
                         explain = gr.Button(t("inside.explain"), variant="primary", interactive=not missing)
                     gr.Markdown(t("inside.pixel_help"))
                 with gr.Tab(t("inside.probabilities_tab"), id="inside-probabilities",
-                            elem_id=tab_element_id("inside-probabilities")):
+                            elem_id=tab_element_id("inside-probabilities")) as chances_view:
                     chance_model, show_chances, chance_gallery, chance_note, chance_scale = one_model_view(
                         "probabilities", choices, preferred, missing, key=True)
-                with gr.Tab(t("inside.features_tab"), id="inside-features", elem_id=tab_element_id("inside-features")):
+                with gr.Tab(t("inside.features_tab"), id="inside-features",
+                            elem_id=tab_element_id("inside-features")) as features_view:
                     feature_model, show_features, feature_gallery, feature_note, _ = one_model_view(
                         "features", choices, preferred, missing, note_first=True)
-                with gr.Tab(t("inside.hide_tab"), id="inside-hide", elem_id=tab_element_id("inside-hide")):
+                with gr.Tab(t("inside.hide_tab"), id="inside-hide", elem_id=tab_element_id("inside-hide")) as hide_view:
                     region = gr.Radio([(t(f"inside.region.{p}"), p) for p in PRESETS], value="centre",
                                       label=t("inside.region"))
                     shown = {preset: [round(edge, 2) for edge in box] for preset, box in BOXES.items()}
@@ -374,15 +393,27 @@ def build(page: Page) -> Built:
     def on_photo(source, request: gr.Request):
         return clickable(source, language_of(request))
 
-    def prepare(names):
+    hiding = gr.State(False)  # the hide view is open: a photo chosen there is answered before its first region
+
+    def prepare(source, names, hiding_open):
         """Load and trace the chosen models while the student looks at the photo, not on their first click."""
         for name in names or []:
             if name in registry.available():
                 probe_for(registry.get(name).folder)
+        if hiding_open:
+            ready_to_hide(registry, source, names)
 
     # named: a class bench shows each student's photo as the page does before their clicks (tools.classroom)
-    photo.change(on_photo, photo, target, api_name="inside_photo").then(prepare, models, None, api_name=False,
-                                                                        show_progress="hidden")
+    photo.change(on_photo, photo, target, api_name="inside_photo").then(
+        prepare, [photo, models, hiding], None, api_name=False, show_progress="hidden")
+    for other_view in (pixel_view, chances_view, features_view):
+        other_view.select(lambda: False, None, hiding, api_name=False, show_progress="hidden")
+
+    def on_hide_view(source, names):
+        ready_to_hide(registry, source, names)
+        return True
+
+    hide_view.select(on_hide_view, [photo, models], hiding, api_name="inside_hide_ready", show_progress="hidden")
 
     def on_click(event: gr.SelectData):
         column, row = event.index
