@@ -378,3 +378,51 @@ def test_a_photo_readied_when_the_hide_view_opens_costs_its_first_region_one_pas
     ready_to_hide(registry, str(photos[1]), [])
     ready_to_hide(registry, str(photos[1]) + ".missing", ["unet"])
     assert passes == [], "nothing to ready is not an error: the hide button says what is wrong"
+
+
+def test_a_photos_answer_being_computed_is_waited_for_not_computed_again():
+    """The hide view's readying and a quick student's first region ask for the same answer at once: one pass.
+    A failed pass is every asker's error, and the next ask tries again."""
+    import threading
+
+    from segdemo.ui.inside import photo_labels
+
+    class SlowEngine:
+        def __init__(self, fail=False):
+            self.calls, self.started, self.release, self.fail = 0, threading.Event(), threading.Event(), fail
+
+        def predict(self, batch):
+            self.calls += 1
+            self.started.set()
+            self.release.wait(10)
+            if self.fail:
+                raise RuntimeError("the engine failed")
+            return [tf.constant((batch.sum(axis=-1) // 100 % 8).astype(np.int64))]
+
+    photo = np.random.default_rng(5).integers(0, 256, (6, 8, 3), dtype=np.uint8)
+    for fail in (False, True):
+        engine, answers = SlowEngine(fail), []
+
+        def ask(engine=engine, answers=answers):
+            try:
+                answers.append(photo_labels(engine, photo))
+            except RuntimeError as error:
+                answers.append(error)
+
+        first = threading.Thread(target=ask)
+        first.start()
+        assert engine.started.wait(10)
+        second = threading.Thread(target=ask)
+        second.start()
+        second.join(0.3)
+        assert second.is_alive(), "the second ask waits for the first one's pass"
+        engine.release.set()
+        first.join(10), second.join(10)
+        assert engine.calls == 1 and len(answers) == 2
+        if fail:
+            assert all(isinstance(answer, RuntimeError) for answer in answers)
+            engine.fail = False
+            assert (photo_labels(engine, photo) == photo.astype(np.int64).sum(axis=-1) // 100 % 8).all()
+            assert engine.calls == 2, "a failed pass is not kept"
+        else:
+            assert (answers[0] == answers[1]).all()

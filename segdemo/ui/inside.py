@@ -11,6 +11,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import Future
 
 import gradio as gr
 import numpy as np
@@ -185,6 +186,7 @@ def feature_maps(registry, source, name, language="en"):
 
 LABELS_KEPT = 128  # photos' own served answers (uint8, 110 KB at 288x384): a class of 30 on three models, for all pages
 _KEPT, _KEPT_LOCK = OrderedDict(), threading.Lock()
+_COMING = {}  # key -> Future of an answer being computed
 
 
 def served_labels(segmenter):
@@ -197,17 +199,32 @@ def served_labels(segmenter):
 def photo_labels(segmenter, image):
     """``served_labels`` of a photo itself, kept: a student hiding one region after another of a photo pays
     one pass a model for each region, not two.  Keyed by the engine itself, not its id: a kept answer holds its
-    engine, so no later engine can take the id of one gone."""
+    engine, so no later engine can take the id of one gone.  An answer being computed is waited for, not
+    computed again: a student who hides while the view's readying still runs pays for the photo once."""
     key = (segmenter, hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest())
     with _KEPT_LOCK:
         if key in _KEPT:
             _KEPT.move_to_end(key)
             return _KEPT[key]
-    labels = served_labels(segmenter)(image)
+        coming = _COMING.get(key)
+        computing = coming is None
+        if computing:
+            coming = _COMING[key] = Future()
+    if not computing:
+        return coming.result()
+    try:
+        labels = served_labels(segmenter)(image)
+    except BaseException as error:
+        with _KEPT_LOCK:
+            del _COMING[key]
+        coming.set_exception(error)
+        raise
     with _KEPT_LOCK:
         _KEPT[key] = labels
+        del _COMING[key]
         while len(_KEPT) > LABELS_KEPT:
             _KEPT.popitem(last=False)
+    coming.set_result(labels)
     return labels
 
 
