@@ -216,6 +216,13 @@ def logged_line(log_path, start, process, timeout_s=300):
     return lines[0]
 
 
+def one_by_one(students, *steps):
+    """Each student in turn takes every step (an ``asker``), as a class that is not clicking at once."""
+    for index, student in enumerate(students):
+        for step in steps:
+            step(student, index, 0)
+
+
 def inside_class(url, photos, models, pid, class_sizes, view_class, hide_photos=None):
     """A class in *Inside the network*: one student's first clicks, then ``class_sizes`` students clicking
     a pixel at once (``models`` ticked; the photo sent with the click, as ``gradio_client`` does), the last
@@ -233,9 +240,8 @@ def inside_class(url, photos, models, pid, class_sizes, view_class, hide_photos=
     classes = [[Student(url) for _ in range(size)] for size in class_sizes]
     results = {"first_click_ms": 1000 * clicks[0], "alone_ms": percentile_ms(clicks[1:], 50),
                "pixel": [burst(students, 1, pixel, pid) for students in classes]}
-    show = asker(photos, api_name="/inside_photo", sent_before=True)
-    for index, student in enumerate(classes[-1]):  # each chooses the photo again: the page sends it and shows it
-        show(student, index, 0)
+    # each chooses the photo again: the page sends it and shows it
+    one_by_one(classes[-1], asker(photos, api_name="/inside_photo", sent_before=True))
     page_pixel = asker(photos, *INSIDE_PAGE_POINT, models, api_name="/inside_pixel", sent_before=True)
     results["page_pixel"] = burst(classes[-1], 1, page_pixel, pid)
     views = {"probabilities": asker(photos, models[0], api_name="/inside_probabilities"),
@@ -248,11 +254,8 @@ def inside_class(url, photos, models, pid, class_sizes, view_class, hide_photos=
         students["hide the centre"], 1, asker(photos, "left", 0, 0, 0, 0, models, api_name="/inside_hide"), pid)
     if hide_photos and "/inside_hide_ready" in student.client.view_api(print_info=False, return_format="dict")[
             "named_endpoints"]:  # an older checkout's app (--tree) has no such step
-        show, ready = (asker(hide_photos, *arguments, api_name=api_name, sent_before=True)
-                       for arguments, api_name in (((), "/inside_photo"), ((models,), "/inside_hide_ready")))
-        for index, student in enumerate(classes[-1]):
-            show(student, index, 0)
-            ready(student, index, 0)
+        one_by_one(classes[-1], asker(hide_photos, api_name="/inside_photo", sent_before=True),
+                   asker(hide_photos, models, api_name="/inside_hide_ready", sent_before=True))
         results["views"][HIDE_AS_THE_PAGE_ASKS] = burst(
             classes[-1], 1, asker(hide_photos, "centre", 0, 0, 0, 0, models, api_name="/inside_hide", sent_before=True),
             pid)
