@@ -6,7 +6,6 @@ are rebuilt and traced in the background once the app serves, so a class's first
 quick as the next.  Points and boxes travel as fractions of the photo, so the API takes the same
 values whatever the models' input size.
 """
-import functools
 import hashlib
 import json
 import threading
@@ -424,11 +423,14 @@ def build(page: Page) -> Built:
     # named: a class bench shows each student's photo as the page does before their clicks (tools.classroom)
     photo.change(on_photo, photo, target, api_name="inside_photo").then(
         prepare, [photo, models, hiding], None, api_name=False, show_progress="hidden")
-    for each_view in (pixel_view, chances_view, features_view, hide_view):  # at once, not after a readying
-        each_view.select(lambda is_hide=each_view is hide_view: is_hide, None, hiding, api_name=False,
-                         show_progress="hidden")
-    hide_view.select(functools.partial(ready_to_hide, registry), [photo, models], None, api_name="inside_hide_ready",
-                     show_progress="hidden")
+    for other_view in (pixel_view, chances_view, features_view):
+        other_view.select(lambda: False, None, hiding, api_name=False, show_progress="hidden")
+
+    def on_hide_view(source, names):
+        ready_to_hide(registry, source, names)
+        return True
+
+    hide_view.select(on_hide_view, [photo, models], hiding, api_name="inside_hide_ready", show_progress="hidden")
 
     def on_click(event: gr.SelectData):
         column, row = event.index
