@@ -204,7 +204,11 @@ def save_weights(model, folder, dtype=np.float16):
 
     Written through ``segdemo.networks.shards``, so no file exceeds Hugging Face's 10 MB push limit.
     """
-    weights = model.get_weights()
+    return save_arrays(model.get_weights(), folder, dtype)
+
+
+def save_arrays(weights, folder, dtype=np.float16):
+    """``weights`` (a network's arrays in its order, e.g. an average of several) stored as ``save_weights`` stores them."""
     arrays = {f"w{i:04d}": w.astype(dtype) if w.dtype.kind == "f" else w for i, w in enumerate(weights)}
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)

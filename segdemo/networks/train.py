@@ -1,7 +1,8 @@
 """``python -m segdemo.networks.train``: train a segmentation model on Stanford Background.
 
 Each epoch ends with a validation pass whose confusion matrix gives mIoU and per-class
-IoU; the best weights (by validation mIoU) are kept in the output folder, and a resume
+IoU; the best weights (by validation mIoU) are kept in the output folder (with
+``--average-weights``, the mean of every epoch's weights instead: ``segdemo.networks.soup``), and a resume
 checkpoint lets ``--resume`` pick up after the last finished epoch, so a long CPU run
 survives an interrupted session.  The resume state lives outside the work tree (see
 ``resume_dir``), so it also survives a fresh checkout of the project.
@@ -28,9 +29,10 @@ from segdemo.networks.checkpoint import (BEFORE_FILE, COMMAND_FILE, CONFIG_FILE,
                                          WEIGHTS_FILE, read_record, record_command, write_record)
 from segdemo.networks.losses import inverse_sqrt_frequency_weights, parse_loss
 from segdemo.networks.architectures import ARCHITECTURES, get_architecture
-from segdemo.networks.models import (ModelConfig, build_model, load_weights, save_weights, segmentation_network,
-                                     set_batchnorm_momentum)
+from segdemo.networks.models import (ModelConfig, build_model, load_weights, save_arrays, save_weights,
+                                     segmentation_network, set_batchnorm_momentum)
 from segdemo.networks.pretrained import PretrainedWeightsError
+from segdemo.networks.soup import RunningAverage
 from segdemo.networks.training_metrics import ConfusionMatrixMetric
 from segdemo.paths import cache_dir
 
@@ -101,6 +103,9 @@ def build_parser():
                         help="LOW-HIGH: random enlargement of each training photo before its crop (default %(default)s; "
                              "DeepLab's papers train with 0.5-2.0)")
     parser.add_argument("--no-augment", action="store_true", help="train on plain resized images, as the seed did")
+    parser.add_argument("--average-weights", action="store_true",
+                        help="keep the mean of every epoch's weights (stochastic weight averaging) instead of the best "
+                             "epoch's; pairs with --schedule constant")
     parser.add_argument("--data", help="data folder (default: $SEGDEMO_DATA, then ../shared, then the cache)")
     parser.add_argument("--own", type=Path,
                         help="a class's own labelled photos (segdemo.data.own_photos): train on its training photos "
@@ -168,12 +173,14 @@ class ProgressLog(tf.keras.callbacks.Callback):
 
 
 class EpochRecorder(tf.keras.callbacks.Callback):
-    """Writes history.json, keeps the best weights and saves the resume checkpoint each epoch."""
+    """Writes history.json, keeps the best weights (or, given ``average``, the mean of every epoch's) and
+    saves the resume checkpoint each epoch."""
 
-    def __init__(self, out, config, history, miou_metric, manager, epoch_var, schedule):
+    def __init__(self, out, config, history, miou_metric, manager, epoch_var, schedule, average=None):
         super().__init__()
         self.out, self.config, self.history = out, config, history
         self.miou_metric, self.manager, self.epoch_var, self.schedule = miou_metric, manager, epoch_var, schedule
+        self.average = average
         self.best = max((e["val_miou"] for e in history), default=-1.0)
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -190,8 +197,13 @@ class EpochRecorder(tf.keras.callbacks.Callback):
             val_iou_per_class={name: metrics.json_number(v) for name, v in zip(self.config.classes, val_iou)},
         )
         self.history.append(entry)
-        if entry["val_miou"] > self.best:
-            self.best = entry["val_miou"]
+        improved, self.best = entry["val_miou"] > self.best, max(self.best, entry["val_miou"])
+        if self.average is not None:
+            self.average.add(self.model)
+            entry["averaged_epochs"] = int(self.average.count.numpy())
+            save_arrays(self.average.arrays(), self.out)
+            self.config.save(self.out)
+        elif improved:
             save_weights(self.model, self.out)
             self.config.save(self.out)
         write_record(self.out, HISTORY_FILE, self.history)
@@ -254,7 +266,8 @@ def freeze_encoder(model, arch):
 
 
 def compiled_model(args, config, num_classes, schedule, class_weights, train_images):
-    """(model, its validation-mIoU metric, resumable state, epoch counter), built in scope.
+    """(model, its validation-mIoU metric, resumable state, epoch counter, running average of its weights
+    or None), built in scope.
 
     The network is built at the training crop size; its weights fit any input size.  An
     encoder whose batch norms need calibrating (EfficientNet-B0) gets up to 64 training photos.
@@ -275,7 +288,10 @@ def compiled_model(args, config, num_classes, schedule, class_weights, train_ima
     model.compile(optimizer=optimizer, loss=parse_loss(args.loss, class_weights),
                   metrics=[ConfusionMatrixMetric(num_classes, "pixel_accuracy"), miou])
     epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
-    return model, miou, tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=epoch_var), epoch_var
+    average = RunningAverage(model) if args.average_weights else None
+    state = tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=epoch_var,
+                                **({"average": average.trackable()} if average else {}))
+    return model, miou, state, epoch_var, average
 
 
 def copy_files(source, target):
@@ -291,14 +307,14 @@ def copy_files(source, target):
             shutil.copy2(path, Path(target, path.name))
 
 
-def restored_history(args, state, manager, epoch_var, steps_per_epoch):
+def restored_history(args, state, manager, epoch_var, steps_per_epoch, average=None):
     """The epochs already done when resuming (restoring the state), else an empty history.
 
     The output folder gets back the history and best weights saved beside the resume state,
     in case it is an older copy (a checkout made before the last epochs were committed).
     A machine without that state (a fresh one) continues from the committed checkpoint instead:
     its best weights, its history, and the schedule where it ended; only the optimizer's moments
-    start again.
+    start again (and an ``average`` of weights goes on from the committed mean, as if of as many epochs).
     """
     if not args.resume:
         return []
@@ -309,6 +325,8 @@ def restored_history(args, state, manager, epoch_var, steps_per_epoch):
             return []
         load_weights(state.model, args.out)
         epoch_var.assign(len(history))
+        if average is not None:
+            average.restart_from(state.model, len(history))
         state.optimizer.iterations.assign(len(history) * steps_per_epoch)
         print(f"no resume state in {manager.directory}: continuing after epoch {len(history)} from the best weights "
               f"committed in {args.out} (optimizer moments start afresh)", flush=True)
@@ -351,11 +369,11 @@ def train(args, argv, callbacks=()):
                          width=width, encoder_weights=args.encoder_weights, pyramid_filters=args.fpn_filters)
     schedule = learning_rate_schedule(args, steps_per_epoch)
     with strategy.scope():
-        model, miou, state, epoch_var = compiled_model(args, config, label_set.num_classes, schedule, class_weights,
-                                                        train_data.images)
+        model, miou, state, epoch_var, average = compiled_model(args, config, label_set.num_classes, schedule,
+                                                                 class_weights, train_data.images)
     args.out.mkdir(parents=True, exist_ok=True)
     manager = tf.train.CheckpointManager(state, args.resume_dir or resume_dir(args.out), max_to_keep=1)
-    history = restored_history(args, state, manager, epoch_var, steps_per_epoch)
+    history = restored_history(args, state, manager, epoch_var, steps_per_epoch, average)
 
     record_command(args.out, f"{TRAIN_COMMAND} {shlex.join(argv)}", fresh=not args.resume)
     if args.init_from and not history:  # the starting model's score on the same photos: what fine-tuning gains on
@@ -365,14 +383,15 @@ def train(args, argv, callbacks=()):
     crop = f", trained on {args.crop[0]}x{args.crop[1]} crops" if args.crop else ""
     print(f"{config.title} on {label_set.name}: {len(train_data)} train / {val_count} val images, "
           f"{height}x{width}{crop}, batch {batch}, {policy}, {strategy.num_replicas_in_sync} replica(s)", flush=True)
-    recorder = EpochRecorder(args.out, config, history, miou, manager, epoch_var, schedule)
+    recorder = EpochRecorder(args.out, config, history, miou, manager, epoch_var, schedule, average)
     first_epoch = int(epoch_var.numpy())
     last_epoch = min(args.epochs, first_epoch + args.stop_after) if args.stop_after else args.epochs
     progress = ProgressLog(args.log_every, steps_per_epoch, last_epoch, batch)
     model.fit(train_batches, validation_data=val_batches, epochs=last_epoch, initial_epoch=first_epoch,
               steps_per_epoch=steps_per_epoch, callbacks=[progress, recorder, *callbacks],
               verbose=1 if sys.stdout.isatty() else 2)
-    print(f"best validation mIoU {recorder.best:.4f}; weights in {args.out}")
+    kept = f"the mean of {int(average.count.numpy())} epochs' weights" if average else "the best epoch's weights"
+    print(f"best validation mIoU of an epoch {recorder.best:.4f}; {kept} in {args.out}")
     return history
 
 
