@@ -51,6 +51,9 @@ def tiny_checkpoint(folder, arch="unet", seed=0):
 
 def test_a_soup_is_the_plain_mean_of_its_runs_and_records_its_command(tmp_path):
     runs = [tiny_checkpoint(tmp_path / f"run{seed}", seed=seed) for seed in (1, 2, 3)]
+    for seed, run in enumerate(runs[:2], start=1):
+        (run / "history.json").write_text(json.dumps([{"epoch": e, "val_miou": seed + e / 10} for e in (1, 2)]))
+        (run / "command.txt").write_text(f"python -m segdemo.networks.train --seed {seed} --out {run}\n")
     assert soup.main([*map(str, runs), "--out", str(tmp_path / "soup")]) == 0
     mixed, parts = stored_weights(tmp_path / "soup"), [stored_weights(run) for run in runs]
     differing = [i for i in range(len(mixed)) if not np.array_equal(parts[0][i], parts[1][i])]
@@ -59,7 +62,12 @@ def test_a_soup_is_the_plain_mean_of_its_runs_and_records_its_command(tmp_path):
         expected = np.mean([part[i].astype(np.float64) for part in parts], axis=0)
         np.testing.assert_allclose(weight.astype(np.float64), expected, rtol=2e-3, atol=2e-3)
     assert ModelConfig.load(tmp_path / "soup") == ModelConfig.load(runs[0])
-    assert "python -m segdemo.networks.soup" in (tmp_path / "soup" / "command.txt").read_text()
+    history = json.loads((tmp_path / "soup" / "history.json").read_text())
+    assert [(r["epoch"], r["run"], r["val_miou"]) for r in history] == [(1, "run1", 1.1), (2, "run1", 1.2),
+                                                                        (3, "run2", 2.1), (4, "run2", 2.2)]
+    commands = (tmp_path / "soup" / "command.txt").read_text().splitlines()
+    assert [c.split()[2] for c in commands] == ["segdemo.networks.train", "segdemo.networks.train", "segdemo.networks.soup"]
+    assert "--seed 1" in commands[0] and "--seed 2" in commands[1]
 
 
 def test_a_soup_of_different_networks_is_refused(tmp_path, capsys):

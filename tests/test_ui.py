@@ -390,6 +390,18 @@ def test_the_models_line_groups_decoders_by_encoder_and_names_a_class_run_by_its
     assert models_by_encoder(entries) == "MobileNetV2: U-Net, FPN, Class run 1 · EfficientNet-B0: FPN"
 
 
+def test_a_soups_runs_are_drawn_apart_in_training_curves():
+    """A soup's history holds runs that each began from the same weights: no line joins one run's end to the next's start."""
+    from segdemo.ui.curves import curves_figures, runs_apart
+
+    history = [{"epoch": 1, "loss": 0.5, "run": "frozen"}, {"epoch": 2, "loss": 0.4, "run": "frozen"},
+               {"epoch": 3, "loss": 0.6, "run": "whole"}]
+    assert runs_apart(history, "loss") == ([1, 2, None, 3], [0.5, 0.4, None, 0.6], ["frozen", "frozen", "", "whole"])
+    assert runs_apart([{"epoch": 1, "loss": 0.5}], "loss") == ([1], [0.5], [""])  # one run: one line, as before
+    loss = curves_figures({"soup": history}, {"soup": "#123456"})[0]
+    assert list(loss.data[0].x) == [1, 2, None, 3] and "%{customdata}" in loss.data[0].hovertemplate
+
+
 def test_loss_is_drawn_on_a_log_scale_in_training_curves_and_in_the_train_tab():
     """One model's early validation spike (near 5) must not flatten every other loss curve."""
     from segdemo.ui import curves, train

@@ -7,7 +7,10 @@ Runs that start from the same weights can be averaged too (Wortsman et al., 2022
 soups"): one network, one pass, no more time a photo. The README's DeepLabV3+ section has the figures.
 
 ``python -m segdemo.networks.soup --out FOLDER RUN [RUN ...]`` writes the plain mean of the runs'
-weights as a checkpoint; every run counts once, whatever its length.
+weights as a checkpoint; every run counts once, whatever its length. Its ``history.json`` holds the
+runs' epochs one run after another, numbered on, each record naming its run (Training curves shows
+what each went through; the soup's own score is its ``metrics.json``), and its ``command.txt`` the
+runs' commands before its own.
 """
 import argparse
 import shlex
@@ -17,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from segdemo.networks.checkpoint import record_command
+from segdemo.networks.checkpoint import COMMAND_FILE, HISTORY_FILE, read_record, record_command, write_record
 from segdemo.networks.models import CheckpointError, ModelConfig, save_arrays, stored_weights
 
 SOUP_COMMAND = "python -m segdemo.networks.soup"
@@ -75,7 +78,20 @@ def soup(runs, out):
     Path(out).mkdir(parents=True, exist_ok=True)
     save_arrays(mean, out)
     configs[0].save(out)
+    write_record(out, HISTORY_FILE, runs_history(runs))
+    commands = [line for run in runs if Path(run, COMMAND_FILE).exists()
+                for line in Path(run, COMMAND_FILE).read_text().splitlines() if line.strip()]
+    Path(out, COMMAND_FILE).write_text("".join(f"{line}\n" for line in commands))
     return Path(out)
+
+
+def runs_history(runs):
+    """The runs' epoch records one run after another, numbered on, each with the name of its run."""
+    history = []
+    for run in runs:
+        for record in read_record(run, HISTORY_FILE) or []:
+            history.append({**record, "epoch": len(history) + 1, "run": Path(run).name})
+    return history
 
 
 def main(argv=None):
@@ -90,7 +106,7 @@ def main(argv=None):
     except (CheckpointError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    record_command(args.out, f"{SOUP_COMMAND} {shlex.join(argv)}", fresh=True)
+    record_command(args.out, f"{SOUP_COMMAND} {shlex.join(argv)}")
     print(f"{len(args.runs)} runs averaged into {args.out}; score it: python -m segdemo.serving.evaluate {args.out}")
     return 0
 

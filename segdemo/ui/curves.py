@@ -81,6 +81,17 @@ def histories(registry):
     return found
 
 
+def runs_apart(history, key):
+    """(epochs, values, run names) of one line, with a gap where a new run begins: a soup's history
+    (``segdemo.networks.soup``) holds runs that each started from the same weights, not one run going on."""
+    points = []
+    for index, record in enumerate(history):
+        if index and record.get("run") != history[index - 1].get("run"):
+            points.append((None, None, ""))
+        points.append((record["epoch"], record.get(key), record.get("run", "")))
+    return tuple(list(column) for column in zip(*points)) if points else ([], [], [])
+
+
 def curves_figures(all_histories, colour_of, language="en", names=None):
     """One chart each for loss, pixel accuracy and mIoU per epoch; solid = training, dashed = validation.
 
@@ -94,12 +105,13 @@ def curves_figures(all_histories, colour_of, language="en", names=None):
         figure = go.Figure()
         for model, history in all_histories.items():
             colour, name = colour_of[model], names.get(model, model)
-            epochs = [record["epoch"] for record in history]
             for prefix, dash, split in (("", "solid", "curves.training"), ("val_", "dash", "curves.validation")):
+                epochs, values, runs = runs_apart(history, prefix + key)
                 figure.add_trace(go.Scatter(
-                    x=epochs, y=[record.get(prefix + key) for record in history], mode="lines+markers",
+                    x=epochs, y=values, customdata=runs, mode="lines+markers",
                     line={"color": colour, "dash": dash}, marker={"size": 5}, name=name, legendgroup=model,
-                    showlegend=False, hovertemplate=f"{name} {say(language, split)}: %{{y:.3f}}<extra></extra>"))
+                    showlegend=False,
+                    hovertemplate=f"{name} {say(language, split)}: %{{y:.3f}} %{{customdata}}<extra></extra>"))
         figure.update_xaxes(title_text=say(language, "curves.epoch"), dtick=max(1, longest // 6))
         if key == "loss":
             log_loss_axis(figure)
