@@ -427,8 +427,10 @@ def build(page: Page) -> Built:
         other_view.select(lambda: False, None, hiding, api_name=False, show_progress="hidden")
 
     def on_hide_view(source, names):
+        """Marks the view open at once, then readies: a student who leaves it meanwhile (another view's
+        select sets the mark back) is not taken for one still in it when the readying ends."""
+        yield True
         ready_to_hide(registry, source, names)
-        return True
 
     hide_view.select(on_hide_view, [photo, models], hiding, api_name="inside_hide_ready", show_progress="hidden")
 
