@@ -22,42 +22,54 @@ EFFICIENTNET=(--backbone efficientnetb0 --encoder-weights "$WEIGHTS/efficientnet
 DEEPLAB=(--backbone mobilenetv2 --encoder-weights "$WEIGHTS/deeplabv3_mnv2_ade20k32" --lr 5e-4 --freeze-encoder)
 
 python -m segdemo.data split
-epochs_done() {  # NAME: epochs recorded in checkpoints/NAME/history.json
-  python -c "import json,sys; print(len(json.load(open(sys.argv[1]))))" "checkpoints/$1/history.json" 2>/dev/null || echo 0
+epochs_done() {  # FOLDER: epochs recorded in FOLDER/history.json
+  python -c "import json,sys; print(len(json.load(open(sys.argv[1]))))" "$1/history.json" 2>/dev/null || echo 0
 }
-train_and_evaluate() {  # NAME ARCH EPOCHS EXTRA-ARGS...: train until EPOCHS are done, then evaluate
-  local name=$1 arch=$2 epochs=$3
+train_and_evaluate() {  # FOLDER ARCH EPOCHS EXTRA-ARGS...: train until EPOCHS are done, then evaluate
+  local folder=$1 arch=$2 epochs=$3
   shift 3
-  if [ "$(epochs_done "$name")" -lt "$epochs" ] || [ ! -f "checkpoints/$name/metrics.json" ]; then
-    nice -n 10 python -m segdemo.networks.train --arch "$arch" "${COMMON[@]}" --epochs "$epochs" "$@" --out "checkpoints/$name"
-    python -m segdemo.serving.evaluate "checkpoints/$name"
+  if [ "$(epochs_done "$folder")" -lt "$epochs" ] || [ ! -f "$folder/metrics.json" ] || ! ls "$folder"/weights.npz* >/dev/null 2>&1; then
+    nice -n 10 python -m segdemo.networks.train --arch "$arch" "${COMMON[@]}" --epochs "$epochs" "$@" --out "$folder"
+    python -m segdemo.serving.evaluate "$folder"
   fi
 }
-train_and_evaluate unet unet 26 --crop 192x288 "${MOBILENET[@]}"
-train_and_evaluate unet unet 32 "${MOBILENET[@]}"
-train_and_evaluate pspnet pspnet 40 --crop 192x288 "${MOBILENET[@]}"
-train_and_evaluate pspnet pspnet 46 "${MOBILENET[@]}"
-train_and_evaluate fpn fpn 30 --crop 192x288 --fpn-filters 128 "${MOBILENET[@]}"
-train_and_evaluate fpn fpn 36 --fpn-filters 128 "${MOBILENET[@]}"
+train_and_evaluate checkpoints/unet unet 26 --crop 192x288 "${MOBILENET[@]}"
+train_and_evaluate checkpoints/unet unet 32 "${MOBILENET[@]}"
+train_and_evaluate checkpoints/pspnet pspnet 40 --crop 192x288 "${MOBILENET[@]}"
+train_and_evaluate checkpoints/pspnet pspnet 46 "${MOBILENET[@]}"
+train_and_evaluate checkpoints/fpn fpn 30 --crop 192x288 --fpn-filters 128 "${MOBILENET[@]}"
+train_and_evaluate checkpoints/fpn fpn 36 --fpn-filters 128 "${MOBILENET[@]}"
 # the same three decoders on the ImageNet EfficientNet-B0 encoder (same recipe), "same decoder, two encoders"
-train_and_evaluate unet-efficientnetb0 unet 26 --crop 192x288 "${EFFICIENTNET[@]}"
-train_and_evaluate unet-efficientnetb0 unet 32 "${EFFICIENTNET[@]}"
-train_and_evaluate fpn-efficientnetb0 fpn 30 --crop 192x288 --fpn-filters 128 "${EFFICIENTNET[@]}"
-train_and_evaluate fpn-efficientnetb0 fpn 36 --fpn-filters 128 "${EFFICIENTNET[@]}"
-train_and_evaluate pspnet-efficientnetb0 pspnet 40 --crop 192x288 "${EFFICIENTNET[@]}"
-train_and_evaluate pspnet-efficientnetb0 pspnet 46 "${EFFICIENTNET[@]}"
+train_and_evaluate checkpoints/unet-efficientnetb0 unet 26 --crop 192x288 "${EFFICIENTNET[@]}"
+train_and_evaluate checkpoints/unet-efficientnetb0 unet 32 "${EFFICIENTNET[@]}"
+train_and_evaluate checkpoints/fpn-efficientnetb0 fpn 30 --crop 192x288 --fpn-filters 128 "${EFFICIENTNET[@]}"
+train_and_evaluate checkpoints/fpn-efficientnetb0 fpn 36 --fpn-filters 128 "${EFFICIENTNET[@]}"
+train_and_evaluate checkpoints/pspnet-efficientnetb0 pspnet 40 --crop 192x288 "${EFFICIENTNET[@]}"
+train_and_evaluate checkpoints/pspnet-efficientnetb0 pspnet 46 "${EFFICIENTNET[@]}"
 # the same three decoders on the ADE20K network's MobileNetV2 (segmentation pre-training), the shipped recipe
 # epoch for epoch: "same decoder, classification vs segmentation pre-training"
 ADE20K=(--backbone mobilenetv2 --encoder-weights "$WEIGHTS/deeplabv3_mnv2_ade20k32")
-train_and_evaluate fpn-ade20k fpn 30 --crop 192x288 --fpn-filters 128 "${ADE20K[@]}"
-train_and_evaluate fpn-ade20k fpn 36 --fpn-filters 128 "${ADE20K[@]}"
-train_and_evaluate unet-ade20k unet 26 --crop 192x288 "${ADE20K[@]}"
-train_and_evaluate unet-ade20k unet 32 "${ADE20K[@]}"
-train_and_evaluate pspnet-ade20k pspnet 40 --crop 192x288 "${ADE20K[@]}"
-train_and_evaluate pspnet-ade20k pspnet 46 "${ADE20K[@]}"
-# DeepLabV3+ from the ADE20K network (segmentation pre-training): few epochs, it starts from what it knew
-train_and_evaluate deeplabv3plus deeplabv3plus 14 --crop 192x288 "${DEEPLAB[@]}"
-train_and_evaluate deeplabv3plus deeplabv3plus 20 "${DEEPLAB[@]}"
+train_and_evaluate checkpoints/fpn-ade20k fpn 30 --crop 192x288 --fpn-filters 128 "${ADE20K[@]}"
+train_and_evaluate checkpoints/fpn-ade20k fpn 36 --fpn-filters 128 "${ADE20K[@]}"
+train_and_evaluate checkpoints/unet-ade20k unet 26 --crop 192x288 "${ADE20K[@]}"
+train_and_evaluate checkpoints/unet-ade20k unet 32 "${ADE20K[@]}"
+train_and_evaluate checkpoints/pspnet-ade20k pspnet 40 --crop 192x288 "${ADE20K[@]}"
+train_and_evaluate checkpoints/pspnet-ade20k pspnet 46 "${ADE20K[@]}"
+# DeepLabV3+ from the ADE20K network (segmentation pre-training): few epochs, it starts from what it knew;
+# then two runs on from there keep the mean of their epochs' weights (one with the encoder frozen, one whole),
+# and the shipped model is the mean of the two (a soup: segdemo/networks/soup.py)
+START=studies/frozen-encoder/deeplabv3plus
+train_and_evaluate "$START" deeplabv3plus 14 --crop 192x288 "${DEEPLAB[@]}"
+train_and_evaluate "$START" deeplabv3plus 20 "${DEEPLAB[@]}"
+AVERAGED=(--init-from "$START" --schedule constant --average-weights)
+train_and_evaluate studies/soup/deeplabv3plus-frozen-averaged deeplabv3plus 10 "${AVERAGED[@]}" --lr 2e-4 --freeze-encoder
+train_and_evaluate studies/soup/deeplabv3plus-whole-averaged deeplabv3plus 10 "${AVERAGED[@]}" --lr 1e-4
+if [ ! -f checkpoints/deeplabv3plus/metrics.json ] \
+   || [ studies/soup/deeplabv3plus-whole-averaged/metrics.json -nt checkpoints/deeplabv3plus/metrics.json ]; then
+  python -m segdemo.networks.soup studies/soup/deeplabv3plus-frozen-averaged studies/soup/deeplabv3plus-whole-averaged \
+    --out checkpoints/deeplabv3plus
+  python -m segdemo.serving.evaluate checkpoints/deeplabv3plus
+fi
 # the seed notebook's recipe, for the "tutorial vs ours" comparison (its own sorted 80/20 split)
 if [ ! -f checkpoints/seed-recipe/metrics.json ]; then
   nice -n 10 python -m segdemo.networks.train --arch unet --backbone resnet34 --labels surfaces --size 224x224 --epochs 20 \
