@@ -194,36 +194,6 @@ def test_compare_gives_every_model_the_decoded_upload(trained_checkpoints, tmp_p
     assert len(gallery) == 3
 
 
-def test_compare_starts_the_slowest_networks_first_and_answers_in_the_order_asked(trained_checkpoints, tmp_path,
-                                                                                 monkeypatch):
-    """Two cores take the models as they free up: the slowest first, so a short one fills in at the end;
-    the pictures and the table still follow the order the student ticked."""
-    from PIL import Image
-
-    from segdemo.serving.inference import Segmenter
-
-    registry = ModelRegistry(trained_checkpoints)
-    for name, milliseconds in {"unet": 10.0, "pspnet": 30.0, "fpn": 20.0}.items():
-        registry.get(name).segmenter.warm_milliseconds = milliseconds
-    assert compare.longest_first(registry, ["unet", "pspnet", "fpn", "missing"]) == ["pspnet", "fpn", "unet", "missing"]
-    started = []
-    real_answer = Segmenter.answer
-
-    def recording_answer(segmenter, source, shown_side=None):
-        started.append(segmenter.name)
-        return real_answer(segmenter, source, shown_side)
-
-    monkeypatch.setattr(Segmenter, "answer", recording_answer)
-    monkeypatch.setattr(compare, "available_cores", lambda: 1)  # one worker: the order it is given is the order run
-    photo = tmp_path / "photo.png"
-    Image.fromarray(np.full((60, 80, 3), 120, np.uint8)).save(photo)
-    gallery, _, table, _, _ = compare.compare(registry, str(photo), ["unet", "pspnet", "fpn"])
-    assert started == ["pspnet", "fpn", "unet"]
-    assert [row[0] for row in table["data"]] == ["unet", "pspnet", "fpn"]
-    assert [caption.split(",")[0] for _, caption in gallery] == ["U-Net (MobileNetV2)", "PSPNet (MobileNetV2)",
-                                                                  "FPN (MobileNetV2)"]
-
-
 def test_compare_names_a_class_run_by_its_label_not_its_network(trained_checkpoints, tmp_path):
     """A kept class run reads as one in Compare's pictures and table, not as a second shipped U-Net."""
     from PIL import Image

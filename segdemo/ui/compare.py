@@ -73,15 +73,6 @@ def largest_input(registry, names):
     return max((height for height, _ in sizes), default=0), max((width for _, width in sizes), default=0)
 
 
-def longest_first(registry, names):
-    """``names`` with the slowest networks first (by their warm-up pass): the cores take the next model as
-    they free up, so the short ones fill in at the end instead of one core running a long one alone
-    while the other waits for the answer."""
-    def warm_ms(name):
-        return registry.get(name).segmenter.warm_milliseconds if name in registry.available() else 0.0
-    return sorted(names, key=warm_ms, reverse=True)
-
-
 def compared_model(registry, name, photo, picture, truth_of, language):
     """One model's part of a comparison: (overlay file and caption, table row, (label set, labels shown)).
 
@@ -118,11 +109,8 @@ def compare(registry, image, model_names, language="en", view=None):
     photo = photo_or_explain(image, language, DISPLAY_SIDE, largest_input(registry, model_names))  # once for all models
     picture = shown_photo(photo.image, photo.size)
     truth_of = functools.lru_cache(lambda label_set: known_truth(view, image, label_set))
-    order = longest_first(registry, model_names)
     with ThreadPoolExecutor(max_workers=min(len(model_names), available_cores())) as pool:
-        answers = dict(zip(order, pool.map(lambda name: compared_model(registry, name, photo, picture, truth_of, language),
-                                           order)))
-    results = [answers[name] for name in model_names]
+        results = list(pool.map(lambda name: compared_model(registry, name, photo, picture, truth_of, language), model_names))
     gallery, rows, same_set = [], [], {}
     for shown, row, (label_set, labels) in results:
         gallery.append(shown)
