@@ -370,6 +370,8 @@ def test_a_soups_runs_are_drawn_apart_in_training_curves():
     assert runs_apart([{"epoch": 1, "loss": 0.5}], "loss") == ([1], [0.5], [""])  # one run: one line, as before
     loss = curves_figures({"soup": history}, {"soup": "#123456"})[0]
     assert list(loss.data[0].x) == [1, 2, None, 3] and "%{customdata}" in loss.data[0].hovertemplate
+    from segdemo.networks.checkpoint import runs_in
+    assert runs_in(history) == ["frozen", "whole"] and runs_in([{"epoch": 1}, {"epoch": 2}]) == [None]
 
 
 def test_loss_is_drawn_on_a_log_scale_in_training_curves_and_in_the_train_tab():
@@ -449,3 +451,7 @@ def test_transfer_scores_add_deeplabs_protocol_only_where_it_was_scored():
     assert rows[2][0].startswith("fine-tuned, by DeepLab's evaluation protocol")
     assert "DeepLab の評価方法" in deeplab_lessons.transfer_rows("ja", None, entry({"metrics-scales-and-flip.json": protocol}))[0][0]
     assert len(deeplab_lessons.transfer_rows("en", zero_shot, entry({"metrics.json": one_pass}))) == 2  # not scored: no row
+    assert rows[1][0] == "fine-tuned"  # one run (its history names none)
+    soup_history = [{"epoch": 1, "run": "frozen"}, {"epoch": 2, "run": "whole"}]
+    averaged = deeplab_lessons.transfer_rows("en", None, entry({"metrics.json": one_pass, "history.json": soup_history}))
+    assert averaged[0][0] == "fine-tuned (the mean of 2 runs' weights)"

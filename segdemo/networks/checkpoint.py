@@ -82,6 +82,12 @@ def read_record(folder, filename):
         return None
 
 
+def runs_in(history):
+    """The training runs a history.json holds, in order: one for a training (resumed or not), several for
+    the mean of runs' weights (``segdemo.networks.soup``, whose records name their run)."""
+    return list(dict.fromkeys(record.get("run") for record in history or []))
+
+
 def write_record(folder, filename, value):
     Path(folder, filename).write_text(json.dumps(value, indent=1) + "\n")
 

@@ -7,7 +7,7 @@ import html
 import gradio as gr
 import plotly.graph_objects as go
 
-from segdemo.networks.checkpoint import HISTORY_FILE, METRICS_FILE, REPORTED_METRICS
+from segdemo.networks.checkpoint import HISTORY_FILE, METRICS_FILE, REPORTED_METRICS, runs_in
 from segdemo.ui.common import model_title, score_table
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, say_class, say_columns, say_metric_titles, t, table
@@ -193,14 +193,16 @@ def build(page: Page) -> Built:
     caveat = gr.Markdown()
 
     apart = not_comparable_names(registry)
+    souped = [name for name, history in all_histories.items() if len(runs_in(history)) > 1]
     colour_of = colours(registry, all_histories)
 
     def draw(request: gr.Request = None):
         language = language_of(request)
         names = chart_names(registry, registry.entries, language)
-        warning = say(language, "curves.not_comparable", names=", ".join(names[n] for n in apart)) if apart else ""
+        notes = [say(language, "curves.not_comparable", names=", ".join(names[n] for n in apart))] if apart else []
+        notes += [say(language, "curves.averaged_runs", name=names[n], runs=len(runs_in(all_histories[n]))) for n in souped]
         return (*curves_figures(all_histories, colour_of, language, names), model_key(names, colour_of, language),
                 per_class_figure(registry, all_histories, colour_of, language, names),
-                summary_table(language, summary_rows(registry, language)), warning)
+                summary_table(language, summary_rows(registry, language)), "\n\n".join(notes))
 
     return Built().fill_on_load(draw, [*curves, key, per_class, summary, caveat])
