@@ -22,6 +22,7 @@ class EpochWeights(tf.keras.callbacks.Callback):
         self.kept.append([w.astype(np.float32) for w in self.model.get_weights()])
 
 
+@pytest.mark.long  # python -m pytest -m long: two trainings (about 50 s); the suite is near CI's 30 minutes
 def test_averaged_run_keeps_the_mean_of_every_epochs_weights_across_a_resume(tiny_data, tmp_path):
     out, epochs = tmp_path / "run", []
     common = ["--data", str(tiny_data), "--size", TINY_SIZE, "--batch", "4", "--limit", "8", "--epochs", "3",
