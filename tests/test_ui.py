@@ -448,10 +448,14 @@ def test_transfer_scores_add_deeplabs_protocol_only_where_it_was_scored():
     rows = deeplab_lessons.transfer_rows("en", zero_shot, entry({"metrics.json": one_pass,
                                                                  "metrics-scales-and-flip.json": protocol}))
     assert [row[1:] for row in rows] == [[0.841, 0.68, None], [0.883, 0.765, 0.535], [0.889, 0.776, 0.529]]
-    assert rows[2][0].startswith("fine-tuned, by DeepLab's evaluation protocol")
+    assert [row[0] for row in rows] == ["before (zero-shot)", "fine-tuned, one pass", "fine-tuned, DeepLab's protocol"]
     assert "DeepLab の評価方法" in deeplab_lessons.transfer_rows("ja", None, entry({"metrics-scales-and-flip.json": protocol}))[0][0]
     assert len(deeplab_lessons.transfer_rows("en", zero_shot, entry({"metrics.json": one_pass}))) == 2  # not scored: no row
-    assert rows[1][0] == "fine-tuned"  # one run (its history names none)
+    # what the short labels leave out is said once under the table: the protocol's passes, the runs averaged
+    assert deeplab_lessons.transfer_notes("en", entry({"metrics.json": one_pass})) == ""  # one run, no protocol
+    assert "12 answers" in deeplab_lessons.transfer_notes("en", entry({"metrics-scales-and-flip.json": protocol}))
     soup_history = [{"epoch": 1, "run": "frozen"}, {"epoch": 2, "run": "whole"}]
-    averaged = deeplab_lessons.transfer_rows("en", None, entry({"metrics.json": one_pass, "history.json": soup_history}))
-    assert averaged[0][0] == "fine-tuned (the mean of 2 runs' weights)"
+    averaged = entry({"metrics.json": one_pass, "history.json": soup_history})
+    assert [row[0] for row in deeplab_lessons.transfer_rows("en", None, averaged)] == ["fine-tuned, one pass"]
+    assert "the mean of the weights of 2 runs" in deeplab_lessons.transfer_notes("en", averaged)
+    assert "2 回の学習の重みの平均" in deeplab_lessons.transfer_notes("ja", averaged)

@@ -32,9 +32,13 @@ STUDIES = PROJECT_ROOT / "studies" / "deeplab"
 ZERO_SHOT_STUDY, ATROUS_STUDY = STUDIES / "zero_shot_int8.json", STUDIES / "atrous.json"
 TO_REGIONS = np.array(regions_of_ade20k(list(REGIONS.classes)), np.uint8)
 
-# the three answers side by side; on a phone one per row, so their captions are read whole
+# the three answers side by side; on a phone one per row, so their captions are read whole; the score
+# table's cells a little narrower on a phone, so "accuracy" and "mountain" fit beside the row labels
 CSS = """
-@media (max-width: 640px) { #transfer-answers .grid-container { grid-template-columns: minmax(0, 1fr); } }
+@media (max-width: 640px) {
+  #transfer-answers .grid-container { grid-template-columns: minmax(0, 1fr); }
+  #transfer-scores .cell-wrap, #transfer-scores th .header-content { padding-left: 3px; padding-right: 3px; }
+}
 """
 
 
@@ -66,17 +70,29 @@ def score_row(language, key, summary):
 
 def transfer_rows(language, zero_shot, fine_tuned):
     """The scores before fine-tuning (``zero_shot``), after it as the app runs the network (one pass), and after
-    it by DeepLab's evaluation protocol, when ``serving.evaluate --test-time scales-and-flip`` has scored it."""
+    it by DeepLab's evaluation protocol, when ``serving.evaluate --test-time scales-and-flip`` has scored it.
+    Row labels stay short (a phone shows the scores beside them); ``transfer_notes`` says the rest once."""
     rows = [score_row(language, "transfer.before", zero_shot)] if zero_shot else []
     if fine_tuned and fine_tuned.available:
-        runs = len(runs_in(fine_tuned.record(HISTORY_FILE)))
         for key, filename in (("transfer.after", METRICS_FILE), ("transfer.protocol", protocol_metrics_file(PROTOCOL))):
             metrics = fine_tuned.record(filename)
             if metrics:
                 rows.append(score_row(language, key, metrics))
-                if runs > 1:  # the shipped weights are the mean of runs (segdemo.networks.soup)
-                    rows[-1][0] += say(language, "transfer.averaged", runs=runs)
     return rows
+
+
+def transfer_notes(language, fine_tuned):
+    """What the table's rows leave out: the protocol's passes (when it was scored) and, when the shipped weights
+    are the mean of runs (``segdemo.networks.soup``), how many."""
+    if not (fine_tuned and fine_tuned.available):
+        return ""
+    notes = []
+    if fine_tuned.record(protocol_metrics_file(PROTOCOL)):
+        notes.append(say(language, "transfer.protocol_note"))
+    runs = len(runs_in(fine_tuned.record(HISTORY_FILE)))
+    if runs > 1:
+        notes.append(say(language, "transfer.averaged", runs=runs))
+    return " ".join(notes)
 
 
 def ade20k_legend(labels, language):
@@ -108,15 +124,18 @@ def build_section(page, built):
 
         built.fill_on_load(draw_atrous, [atrous_table])
     gr.Markdown(t("transfer.intro"))
-    scores = score_table(t("transfer.scores"))
+    # the label column wraps so a phone shows the three scores beside it (with CSS's narrower padding)
+    scores = score_table(t("transfer.scores"), column_widths=["33%", "23%", "16%", "28%"], elem_id="transfer-scores")
+    notes = gr.Markdown()
     zero_shot = (study(ZERO_SHOT_STUDY) or {}).get("scores", {}).get("interpreter")
     fine_tuned = registry.entries.get(FINE_TUNED)
 
     def draw_scores(request: gr.Request = None):
         language = language_of(request)
-        return table(say_columns(language, "transfer.columns"), transfer_rows(language, zero_shot, fine_tuned))
+        return (table(say_columns(language, "transfer.columns"), transfer_rows(language, zero_shot, fine_tuned)),
+                transfer_notes(language, fine_tuned))
 
-    built.fill_on_load(draw_scores, [scores])
+    built.fill_on_load(draw_scores, [scores, notes])
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
             photo = photo_input(t("transfer.photo"), height=240, elem_id="transfer-photo")
