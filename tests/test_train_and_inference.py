@@ -128,6 +128,24 @@ def test_any_image_mode_gives_labels_at_its_own_size(segmenter, tmp_path, mode):
     assert np.all((result.confidence > 0) & (result.confidence <= 1.0001))
 
 
+def test_labels_drawn_from_probabilities_match_tensorflows_resize_and_argmax():
+    """The OpenCV arg-max a photo's labels come from (one plane at a time) gives the labels and confidence
+    of the batch path (``labels_at``: TensorFlow's bilinear resize, then arg-max) when a picture is enlarged."""
+    from segdemo.serving.inference import labels_and_confidence, labels_at
+
+    rows, columns = np.mgrid[0:36, 0:48]
+    logits = np.stack([np.sin(rows / (3 + k)) + np.cos(columns / (4 + k)) + 0.1 * k for k in range(8)], -1)
+    probabilities = (np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)).astype(np.float32)
+    for size in ((36, 48), (75, 100), (300, 400)):
+        labels, confidence = labels_and_confidence(probabilities, *size)
+        expected, expected_confidence, _ = labels_at(probabilities[None], tf.constant(size, tf.int32))
+        assert labels.dtype == np.int32 and labels.shape == size
+        assert np.mean(labels == expected.numpy()[0]) > 0.999
+        np.testing.assert_allclose(confidence, expected_confidence.numpy()[0], atol=1e-4)
+    tied = np.full((2, 2, 3), 1 / 3, np.float32)
+    assert not labels_and_confidence(tied, 4, 4)[0].any()  # a tie goes to the first class, as with arg-max
+
+
 def test_exif_rotation_is_applied(segmenter, tmp_path):
     picture = Image.fromarray(np.zeros((40, 100, 3), np.uint8))
     exif = picture.getexif()

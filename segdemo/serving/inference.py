@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 import tensorflow as tf
 
@@ -71,8 +72,22 @@ class NetworkAnswer:
 
 
 def labels_and_confidence(probabilities, height, width):
-    labels, confidence, _ = labels_at(probabilities[None], tf.constant((height, width), tf.int32))
-    return labels.numpy()[0], confidence.numpy()[0]
+    """(int32 labels, float32 confidence) at ``height`` x ``width`` from one photo's (h, w, classes) probabilities.
+
+    Each class's plane is resized on its own and the arg-max kept as a running maximum, all in
+    OpenCV: a third of the CPU time of the same resize and arg-max in TensorFlow (``labels_at``,
+    which serves batches), and OpenCV leaves Python's lock while it works, so the networks Compare
+    runs side by side do not wait for each other here.  Ties go to the first class, as in arg-max.
+    """
+    planes = np.ascontiguousarray(np.moveaxis(np.asarray(probabilities, np.float32), -1, 0))
+    resized = (plane if plane.shape == (height, width) else resize(plane, (height, width)) for plane in planes)
+    confidence = next(resized).copy()
+    labels = np.zeros((height, width), np.uint8)  # our label sets have at most 32 classes
+    for index, plane in enumerate(resized, start=1):
+        higher = cv2.compare(plane, confidence, cv2.CMP_GT)  # where this class beats every one before it
+        cv2.copyTo(np.full_like(labels, index), higher, labels)
+        cv2.max(confidence, plane, dst=confidence)
+    return labels.astype(np.int32), confidence
 
 
 def full_resolution_grid(height, width):
