@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from segdemo.ui.text import EN
-from tools.classroom import Student, classroom_markdown, file_urls, predict_asker, run_classroom
+from tools.classroom import Student, asker, classroom_markdown, file_urls, predict_asker, run_classroom
 from tools.loadtest import free_port, start_app
 
 
@@ -47,6 +47,13 @@ def test_old_pictures_and_uploads_leave_the_cache(trained_checkpoints, app_examp
         assert served and all(path.is_file() and path.is_relative_to(cache) for path in served)
         written = {path for path in cache.rglob("*") if path.is_file()} - kept
         assert len(written) > len(set(served)), "the upload is in the cache too"
+        # asked as a page asks (one message, then the answer's event stream), as the benchmark times Compare
+        fetched = student.bytes
+        direct = asker(sorted(Path(app_examples).glob("*.jpg")), "unet", 0.55, api_name="/predict", sent_before=True,
+                       method=Student.ask_directly)(student, 0, 0)
+        assert len(file_urls(direct)) == len(file_urls(answer)) and student.bytes > fetched
+        with pytest.raises(RuntimeError, match="/predict"):
+            student.ask_directly(None, "unet", 0.55, api_name="/predict")  # no photo: the error event, told
         time.sleep(5)
         left = [path for path in written if path.exists()]
         assert left == [], "removed once older than SEGDEMO_CACHE_AGE_S"

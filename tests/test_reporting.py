@@ -99,6 +99,7 @@ def test_compare_alone_gives_a_line_per_start_of_the_app(trained_checkpoints, ca
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2 and all(line.startswith("- Compare of the tab's default set") for line in lines)
     assert all("(unet, pspnet, fpn; 1024x768 JPEG chosen before" in line for line in lines)
+    assert all("asked as a page asks (through gradio_client: median" in line for line in lines)
 
 
 @pytest.mark.benchmark

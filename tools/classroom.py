@@ -11,6 +11,7 @@ bursts of new visitors (fresh sessions: what the server keeps per visitor) and a
 *Inside the network*, each student clicking a pixel of a photo of their own.
 """
 import functools
+import json
 import os
 import threading
 import time
@@ -110,8 +111,31 @@ class Student:
         return self.sent[photo]
 
     def ask(self, *args, api_name):
-        """The answer of ``api_name`` once every file in it has arrived (a picture shown twice is fetched once)."""
-        answer = self.client.predict(*args, api_name=api_name)
+        """The answer of ``api_name`` once every file in it has arrived."""
+        return self.fetched(self.client.predict(*args, api_name=api_name))
+
+    def ask_directly(self, *args, api_name):
+        """``ask`` over Gradio's HTTP API on the kept-alive connection (one POST, then the answer's event stream),
+        as a page's own request is one message and one stream: ``gradio_client`` reads its stream's messages
+        every 50 ms (``gradio_client.utils.stream_sse_v1plus``), which adds up to that much to each answer."""
+        base = self.client.src.rstrip("/") + "/gradio_api/call/" + api_name.strip("/")
+        data = [{**arg, "meta": {"_type": "gradio.FileData"}} if isinstance(arg, dict) and "path" in arg else arg
+                for arg in args]
+        started = self.pictures.post(base, json={"data": data})
+        started.raise_for_status()
+        event = None
+        with self.pictures.stream("GET", f"{base}/{started.json()['event_id']}") as stream:
+            for line in stream.iter_lines():
+                if line.startswith("event:"):
+                    event = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and event in ("complete", "error"):
+                    if event == "error":
+                        raise RuntimeError(f"{api_name}: {line[5:].strip()}")
+                    return self.fetched(json.loads(line[5:]))
+        raise RuntimeError(f"{api_name}: the event stream ended without an answer")
+
+    def fetched(self, answer):
+        """``answer`` once every file it names has been fetched (a picture shown twice is fetched once)."""
         for url in dict.fromkeys(file_urls(answer)):
             response = self.pictures.get(url)
             response.raise_for_status()
@@ -170,15 +194,18 @@ def burst(students, per_student, ask, server_pid=None, timeout_s=600):
     }
 
 
-def asker(photos, *arguments, api_name, sent_before=False):
+def asker(photos, *arguments, api_name, sent_before=False, method=None):
     """Student ``i``'s ``k``-th request to ``api_name``: a photo (the photos in turn, each student starting
     elsewhere), then ``arguments``.  ``sent_before``: the photo is the copy the student sent earlier, as the
-    page's later events name it, where ``gradio_client`` would send the file again."""
+    page's later events name it, where ``gradio_client`` would send the file again.  ``method``: how a
+    ``Student`` asks (``Student.ask``, through ``gradio_client``, unless given)."""
     from gradio_client import handle_file
+
+    method = method or Student.ask
 
     def ask(student, index, k):
         photo = str(photos[(index + k) % len(photos)])
-        return student.ask(student.on_server(photo) if sent_before else handle_file(photo), *arguments, api_name=api_name)
+        return method(student, student.on_server(photo) if sent_before else handle_file(photo), *arguments, api_name=api_name)
     return ask
 
 
