@@ -130,13 +130,14 @@ def test_any_image_mode_gives_labels_at_its_own_size(segmenter, tmp_path, mode):
 
 def test_labels_drawn_from_probabilities_match_tensorflows_resize_and_argmax():
     """The OpenCV arg-max a photo's labels come from (one plane at a time) gives the labels and confidence
-    of the batch path (``labels_at``: TensorFlow's bilinear resize, then arg-max) when a picture is enlarged."""
+    of the batch path (``labels_at``: TensorFlow's bilinear resize, then arg-max), enlarged or shrunk (a
+    dataset photo is smaller than the network's input): the evaluation's figures are the app's labels."""
     from segdemo.serving.inference import labels_and_confidence, labels_at
 
     rows, columns = np.mgrid[0:36, 0:48]
     logits = np.stack([np.sin(rows / (3 + k)) + np.cos(columns / (4 + k)) + 0.1 * k for k in range(8)], -1)
     probabilities = (np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)).astype(np.float32)
-    for size in ((36, 48), (75, 100), (300, 400)):
+    for size in ((36, 48), (75, 100), (300, 400), (30, 40), (20, 27)):
         labels, confidence = labels_and_confidence(probabilities, *size)
         expected, expected_confidence, _ = labels_at(probabilities[None], tf.constant(size, tf.int32))
         assert labels.dtype == np.int32 and labels.shape == size

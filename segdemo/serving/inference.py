@@ -80,7 +80,10 @@ def labels_and_confidence(probabilities, height, width):
     runs side by side do not wait for each other here.  Ties go to the first class, as in arg-max.
     """
     planes = np.ascontiguousarray(np.moveaxis(np.asarray(probabilities, np.float32), -1, 0))
-    resized = (plane if plane.shape == (height, width) else resize(plane, (height, width)) for plane in planes)
+    # bilinear both ways, as TensorFlow's resize: the evaluation's labels (``labels_at``) are these labels
+    size = (width, height)  # OpenCV's order
+    resized = (plane if plane.shape == (height, width) else cv2.resize(plane, size, interpolation=cv2.INTER_LINEAR)
+               for plane in planes)
     confidence = next(resized).copy()
     labels = np.zeros((height, width), np.uint8)  # our label sets have at most 32 classes
     for index, plane in enumerate(resized, start=1):
