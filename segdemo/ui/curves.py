@@ -193,14 +193,14 @@ def build(page: Page) -> Built:
     caveat = gr.Markdown()
 
     apart = not_comparable_names(registry)
-    souped = [name for name, history in all_histories.items() if len(runs_in(history)) > 1]
+    souped = {name: runs for name, history in all_histories.items() if (runs := len(runs_in(history))) > 1}
     colour_of = colours(registry, all_histories)
 
     def draw(request: gr.Request = None):
         language = language_of(request)
         names = chart_names(registry, registry.entries, language)
         notes = [say(language, "curves.not_comparable", names=", ".join(names[n] for n in apart))] if apart else []
-        notes += [say(language, "curves.averaged_runs", name=names[n], runs=len(runs_in(all_histories[n]))) for n in souped]
+        notes += [say(language, "curves.averaged_runs", name=names[n], runs=runs) for n, runs in souped.items()]
         return (*curves_figures(all_histories, colour_of, language, names), model_key(names, colour_of, language),
                 per_class_figure(registry, all_histories, colour_of, language, names),
                 summary_table(language, summary_rows(registry, language)), "\n\n".join(notes))
