@@ -142,6 +142,41 @@ def inverse_sqrt_frequency_weights(masks, num_classes):
     return (weights / weights.mean()).round(4).tolist()
 
 
+def split_packed(y_true):
+    """(labels, a teacher's probabilities or None): a label from a teacher's pipeline carries both, the class in
+    channel 0 (``segdemo.data.pipeline``)."""
+    if y_true.shape.rank == 4 and y_true.shape[-1] > 1:
+        return y_true[..., 0], y_true[..., 1:]
+    return y_true, None
+
+
+def teacher_divergence(teacher, y_pred):
+    """KL(teacher || prediction), the mean over the pixels the teacher answered (padding has no answer).
+
+    Unlike the labels, the teacher answers unlabelled pixels too, and says how sure it is: a pixel
+    it splits between tree and grass asks for that split, not for a confident guess.
+    """
+    total = tf.reduce_sum(teacher, axis=-1, keepdims=True)
+    answered = tf.cast(total[..., 0] > 0.5, tf.float32)
+    teacher = teacher / tf.maximum(total, EPS)  # stored as whole 255ths: sums within 2% of one
+    probs = tf.cast(y_pred, tf.float32)
+    per_pixel = tf.reduce_sum(teacher * (tf.math.log(tf.clip_by_value(teacher, EPS, 1.0))
+                                         - tf.math.log(tf.clip_by_value(probs, EPS, 1.0))), axis=-1)
+    return _mean_over_valid(per_pixel, answered)
+
+
+def with_teacher(loss, weight):
+    """``loss`` on the labels plus ``weight`` times ``teacher_divergence`` where a label carries a teacher's
+    answer (training batches); ``loss`` alone where it does not (validation)."""
+    def total(y_true, y_pred):
+        labels, teacher = split_packed(y_true)
+        value = loss(labels, y_pred)
+        return value if teacher is None else value + weight * teacher_divergence(teacher, y_pred)
+
+    total.__name__ = f"{loss.__name__}_and_teacher"
+    return total
+
+
 def parse_loss(spec: str, class_weights=None):
     """A weighted sum from text such as ``ce+dice`` or ``0.5*focal+dice+0.1*boundary``.
 

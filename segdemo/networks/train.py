@@ -27,11 +27,12 @@ from segdemo.data.pipeline import SCALE_RANGE, eval_dataset, train_dataset
 from segdemo.networks import hardware, metrics, shards
 from segdemo.networks.checkpoint import (BEFORE_FILE, COMMAND_FILE, CONFIG_FILE, HISTORY_FILE, TRAIN_COMMAND,
                                          WEIGHTS_FILE, read_record, record_command, write_record)
-from segdemo.networks.losses import inverse_sqrt_frequency_weights, parse_loss
+from segdemo.networks.losses import inverse_sqrt_frequency_weights, parse_loss, with_teacher
 from segdemo.networks.architectures import ARCHITECTURES, get_architecture
 from segdemo.networks.models import (ModelConfig, build_model, load_weights, save_arrays, save_weights,
                                      segmentation_network, set_batchnorm_momentum)
 from segdemo.networks.pretrained import PretrainedWeightsError
+from segdemo.networks.soft_targets import read_soft_targets
 from segdemo.networks.soup import RunningAverage
 from segdemo.networks.training_metrics import ConfusionMatrixMetric
 from segdemo.paths import cache_dir
@@ -112,6 +113,11 @@ def build_parser():
                              "and validate on its held-out ones, instead of Stanford Background's split")
     parser.add_argument("--mix-stanford", type=int, default=0,
                         help="with --own: also train on N Stanford training photos, so the model does not forget them")
+    parser.add_argument("--teacher", type=Path,
+                        help="soft targets for the training photos (python -m segdemo.serving.teacher): learn the "
+                             "teacher's answers beside the labels (knowledge distillation)")
+    parser.add_argument("--teacher-weight", type=float, default=1.0,
+                        help="weight of the teacher's term (KL divergence) beside --loss (default %(default)s)")
     parser.add_argument("--init-from", type=Path,
                         help="start from this trained checkpoint's weights (fine-tuning); its architecture, backbone "
                              "and classes replace --arch, --backbone, --labels and --fpn-filters")
@@ -243,8 +249,12 @@ def input_pipelines(args, label_set, batch):
     """(training batches, validation batches, training subset, validation count)."""
     train_data, val_data = (own_split if args.own else stanford_split)(args, label_set)
     size = args.crop or args.size
+    soft_targets = None
+    if args.teacher:
+        soft_targets, teacher = read_soft_targets(args.teacher, train_data, label_set.num_classes)
+        print(f"learning from the labels and from {teacher} (weight {args.teacher_weight})", flush=True)
     train_batches = train_dataset(train_data, size, batch, shuffle_seed=args.seed, augmented=not args.no_augment,
-                                  scale_to=args.size, scale_range=args.scale_range)
+                                  scale_to=args.size, scale_range=args.scale_range, soft_targets=soft_targets)
     return train_batches, eval_dataset(val_data, size, batch), train_data, len(val_data)
 
 
@@ -285,7 +295,8 @@ def compiled_model(args, config, num_classes, schedule, class_weights, train_ima
         print(f"encoder frozen: {freeze_encoder(model, args.arch)} layers", flush=True)
     optimizer = tf.keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay)
     miou = ConfusionMatrixMetric(num_classes, "miou")
-    model.compile(optimizer=optimizer, loss=parse_loss(args.loss, class_weights),
+    loss = parse_loss(args.loss, class_weights)
+    model.compile(optimizer=optimizer, loss=with_teacher(loss, args.teacher_weight) if args.teacher else loss,
                   metrics=[ConfusionMatrixMetric(num_classes, "pixel_accuracy"), miou])
     epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False)
     average = RunningAverage(model) if args.average_weights else None

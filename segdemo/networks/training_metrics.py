@@ -3,12 +3,13 @@ import numpy as np
 import tensorflow as tf
 
 from segdemo.networks import metrics
+from segdemo.networks.losses import split_packed
 
 
 class ConfusionMatrixMetric(tf.keras.metrics.Metric):
     """Streams a confusion matrix over an epoch; reports mIoU or pixel accuracy from it.
 
-    Unknown pixels (negative labels) are skipped.  ``matrix()`` gives the counts, from which
+    Unknown pixels (negative labels) are skipped; a label packed with a teacher's answer counts by its class.  ``matrix()`` gives the counts, from which
     the training loop reads per-class IoU after validation.
     """
 
@@ -25,7 +26,7 @@ class ConfusionMatrixMetric(tf.keras.metrics.Metric):
         )
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        y_true = tf.reshape(tf.cast(y_true, tf.int32), [-1])
+        y_true = tf.reshape(tf.cast(split_packed(y_true)[0], tf.int32), [-1])
         y_pred = tf.reshape(tf.argmax(y_pred, axis=-1, output_type=tf.int32), [-1])
         valid = y_true >= 0
         batch = tf.math.confusion_matrix(
