@@ -22,6 +22,7 @@ from segdemo.imaging import overlay
 from segdemo.networks.ade20k_network import ADE20K_COLOURS, ADE20K_CLASSES, ADE20KInterpreter, regions_of_ade20k
 from segdemo.networks.checkpoint import HISTORY_FILE, METRICS_FILE, protocol_metrics_file, runs_in
 from segdemo.paths import PROJECT_ROOT
+from segdemo.texts import TEXT
 from segdemo.ui.common import (decode_or_explain, examples_gallery, millions, photo_input, save_image, score_table,
                                segment_or_explain, swatch)
 from segdemo.ui.text import language_of, say, say_class, say_columns, t, table
@@ -129,11 +130,12 @@ def build_section(page, built):
     notes = gr.Markdown()
     zero_shot = (study(ZERO_SHOT_STUDY) or {}).get("scores", {}).get("interpreter")
     fine_tuned = registry.entries.get(FINE_TUNED)
+    # the shipped records do not change while the app runs: read once, in every language, not on each page load
+    drawn = {language: (table(say_columns(language, "transfer.columns"), transfer_rows(language, zero_shot, fine_tuned)),
+                        transfer_notes(language, fine_tuned)) for language in TEXT}
 
     def draw_scores(request: gr.Request = None):
-        language = language_of(request)
-        return (table(say_columns(language, "transfer.columns"), transfer_rows(language, zero_shot, fine_tuned)),
-                transfer_notes(language, fine_tuned))
+        return drawn[language_of(request)]
 
     built.fill_on_load(draw_scores, [scores, notes])
     with gr.Row():
