@@ -151,8 +151,23 @@ def test_atrous_keeps_four_times_the_positions_for_the_same_field_and_weights():
     facts16, facts32 = atrous.encoder_facts(decoder16), atrous.encoder_facts(decoder32)
     assert facts16[:2] == (6, 8) and facts32[:2] == (3, 4)
     assert facts16[2:] == facts32[2:]  # the dilated blocks see as far as the strided ones
-    with pytest.raises(ValueError, match="16 or 32"):
-        deeplab.blocks(8)
+    finer, decoder8 = atrous.network_at(config, 8)
+    facts8 = atrous.encoder_facts(decoder8)
+    assert finer.count_params() == with_atrous.count_params()
+    assert facts8[:2] == (12, 16) and facts8[2:] == facts16[2:], "twice the dilation, the same field, four times the positions"
+    with pytest.raises(ValueError, match="8, 16 or 32"):
+        deeplab.blocks(4)
+
+
+def test_a_checkpoint_at_output_stride_8_is_rebuilt_at_8():
+    config = ModelConfig(arch="deeplabv3plus", backbone="mobilenetv2", label_set="regions", height=96, width=128,
+                         output_stride=8)
+    network = segmentation_network(build_model(config))
+    assert network.get_layer("concat_projection_relu").output_shape[1:3] == (12, 16)  # 1/8
+    dilations = [network.get_layer(f"expanded_conv_{i}_depthwise").dilation_rate[0] for i in (6, 7, 12, 13, 14, 16)]
+    assert dilations == [1, 2, 2, 2, 4, 4]
+    with pytest.raises(ValueError, match="DeepLabV3\\+ only"):
+        ModelConfig(arch="unet", backbone="mobilenetv2", label_set="regions", output_stride=8)
 
 
 def test_a_class_run_of_deeplab_starts_from_the_bundled_ade20k_network(tmp_path):

@@ -85,6 +85,7 @@ FPN = Architecture("fpn", "FPN", sm.FPN, lambda config: 32, lambda config: 4, fe
 # encoder frozen (it keeps what ADE20K taught it of mountains: 0.765 mIoU against 0.729 trained whole, README)
 DEEPLABV3PLUS = Architecture("deeplabv3plus", "DeepLabV3+", deeplab.DeepLabV3Plus, lambda config: deeplab.INPUT_MULTIPLE,
                              lambda config: deeplab.DECODER_STRIDE, deeplab.decoder_stages,
+                             options=lambda config: {"output_stride": config.output_stride},
                              pretrained_start=ADE20K_FOLDER, recipe=("--lr", "5e-4", "--freeze-encoder"),
                              is_encoder_layer=deeplab.is_encoder_layer)
 LINKNET = Architecture("linknet", "Linknet", sm.Linknet, lambda config: 32, lambda config: 1, skip_stages("add"),

@@ -30,16 +30,23 @@ BLOCKS = ((1, 16, 1, 1), (6, 24, 2, 1), (6, 24, 1, 1), (6, 32, 2, 1), (6, 32, 1,
           (6, 64, 2, 1), (6, 64, 1, 1), (6, 64, 1, 1), (6, 64, 1, 1), (6, 96, 1, 1), (6, 96, 1, 1), (6, 96, 1, 1),
           (6, 160, 1, 1), (6, 160, 1, 2), (6, 160, 1, 2), (6, 320, 1, 2))
 ATROUS_FROM = 13  # the block where plain MobileNetV2 halves its map a fifth time
+FINER_FROM = 6  # the block where it halves it a fourth time (output stride 8 keeps that map)
 
 
 def blocks(output_stride=OUTPUT_STRIDE):
-    """BLOCKS, or at output stride 32 plain MobileNetV2's: block 13 halves the map and nothing is dilated
-    (the same weights fit both: the lesson of what atrous convolution buys, ``inside.atrous``)."""
+    """BLOCKS at ``output_stride`` 8, 16 or 32: the same weights fit each (the lesson of ``inside.atrous``).
+
+    At 32, plain MobileNetV2's: block 13 halves the map and nothing is dilated.  At 8, as DeepLab
+    evaluates at its finest: block 6 keeps the stride-8 map too, and every later block looks twice as far
+    as at 16 (dilation 2, then 4 from block 14), so each sees what it was trained to see, on a finer grid.
+    """
     if output_stride == 16:
         return BLOCKS
-    if output_stride != 32:
-        raise ValueError(f"output stride must be 16 or 32, not {output_stride}")
-    return tuple((e, c, 2 if i == ATROUS_FROM else s, 1) for i, (e, c, s, _) in enumerate(BLOCKS))
+    if output_stride == 32:
+        return tuple((e, c, 2 if i == ATROUS_FROM else s, 1) for i, (e, c, s, _) in enumerate(BLOCKS))
+    if output_stride == 8:
+        return tuple((e, c, 1 if i == FINER_FROM else s, d * 2 if i > FINER_FROM else d) for i, (e, c, s, d) in enumerate(BLOCKS))
+    raise ValueError(f"output stride must be 8, 16 or 32, not {output_stride}")
 
 
 DECODER_BLOCK = 2  # its depthwise output (DeepLab's "layer_4/depthwise_output") feeds the decoder, at stride 4

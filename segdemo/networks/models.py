@@ -19,7 +19,7 @@ import tensorflow as tf
 
 from segdemo.data.labels import get_label_set
 from segdemo.imaging import resize
-from segdemo.networks import pretrained, pretrained_deeplab, pretrained_efficientnet, shards
+from segdemo.networks import deeplab, pretrained, pretrained_deeplab, pretrained_efficientnet, shards
 from segdemo.networks.architectures import ARCH_TITLES, get_architecture
 from segdemo.networks.checkpoint import CONFIG_FILE, WEIGHTS_FILE
 
@@ -101,6 +101,7 @@ class ModelConfig:
     width: int = 384
     psp_downsample: int = 8
     pyramid_filters: int = 256  # FPN only: channels of its pyramid (segmentation-models' default 256)
+    output_stride: int = 16  # DeepLabV3+ only: how much smaller than the input its deepest map is (8 or 16)
     encoder_weights: str = "none"
     classes: list = field(default_factory=list)
     colours: list = field(default_factory=list)
@@ -111,6 +112,8 @@ class ModelConfig:
         if self.backbone not in sm.Backbones.models_names():
             raise ValueError(f"unknown backbone {self.backbone!r}; see segmentation_models.Backbones.models_names()")
         check_input_size(self.arch, self.height, self.width, self.psp_downsample)
+        if self.output_stride != deeplab.OUTPUT_STRIDE and self.arch != "deeplabv3plus":
+            raise ValueError(f"an output stride of {self.output_stride} is for DeepLabV3+ only; {self.arch} has its own")
         label_set = get_label_set(self.label_set)
         self.classes = self.classes or list(label_set.classes)
         self.colours = self.colours or [list(c) for c in label_set.colours]

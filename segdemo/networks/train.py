@@ -95,6 +95,10 @@ def build_parser():
                         help="momentum of every BatchNormalization layer (Keras' MobileNetV2 ships 0.999, far "
                              "too slow for a 572-photo fine-tune); 0 keeps each layer's own")
     parser.add_argument("--fpn-filters", type=int, default=256, help="FPN pyramid channels (fewer is faster)")
+    parser.add_argument("--output-stride", type=int, choices=[8, 16],
+                        help="DeepLabV3+ only: its deepest map 16 (default; with --init-from, the checkpoint's) or 8 times "
+                             "smaller than the input (8: later blocks dilated twice as much, a finer map at about twice "
+                             "the time; the same weights fit both)")
     parser.add_argument("--encoder-weights", default="none", help="none, imagenet (download) or a local folder/file")
     parser.add_argument("--freeze-encoder", action="store_true",
                         help="train the decoder only: the encoder keeps its pretrained weights and batch-norm statistics")
@@ -350,13 +354,14 @@ def restored_history(args, state, manager, epoch_var, steps_per_epoch, average=N
 
 def with_checkpoint_start(args):
     """``args`` as ``--init-from`` makes them: the checkpoint's network (architecture, backbone, classes,
-    pyramid) and no pretrained encoder (the checkpoint's weights replace it); a copy, ``args`` unchanged."""
+    pyramid, output stride unless ``--output-stride`` changes it) and no pretrained encoder (the checkpoint's weights replace it); a copy, ``args`` unchanged."""
     if not args.init_from:
         return args
     start = ModelConfig.load(args.init_from)
     print(f"fine-tuning {start.title} from {args.init_from}", flush=True)
     return argparse.Namespace(**{**vars(args), "arch": start.arch, "backbone": start.backbone, "labels": start.label_set,
-                                 "fpn_filters": start.pyramid_filters, "encoder_weights": "none"})
+                                 "fpn_filters": start.pyramid_filters, "encoder_weights": "none",
+                                 "output_stride": args.output_stride or start.output_stride})
 
 
 def train(args, argv, callbacks=()):
@@ -377,7 +382,8 @@ def train(args, argv, callbacks=()):
 
     height, width = args.size
     config = ModelConfig(arch=args.arch, backbone=args.backbone, label_set=label_set.name, height=height,
-                         width=width, encoder_weights=args.encoder_weights, pyramid_filters=args.fpn_filters)
+                         width=width, encoder_weights=args.encoder_weights, pyramid_filters=args.fpn_filters,
+                         output_stride=args.output_stride or ModelConfig.output_stride)
     schedule = learning_rate_schedule(args, steps_per_epoch)
     with strategy.scope():
         model, miou, state, epoch_var, average = compiled_model(args, config, label_set.num_classes, schedule,
