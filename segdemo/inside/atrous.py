@@ -1,9 +1,11 @@
 """What atrous convolution buys DeepLabV3+, measured on the network itself.
 
-``python -m segdemo.inside.atrous [CHECKPOINT] [--rounds N] [--json FILE]`` builds DeepLabV3+ twice at
-the checkpoint's input size (288x384): as shipped, at output stride 16 with its late blocks dilated,
-and as plain MobileNetV2 would be, at output stride 32 with nothing dilated.  Both hold exactly the
-same weights (dilation adds none), so the comparison isolates the idea.  For each it reports the
+``python -m segdemo.inside.atrous [CHECKPOINT] [--rounds N] [--json FILE]`` builds DeepLabV3+ three times
+at the checkpoint's input size (288x384): at output stride 16 with its late blocks dilated (DeepLab's
+default), at 8 with them dilated from one block earlier and twice as much (DeepLab's finest setting), and
+as plain MobileNetV2 would be, at output stride 32 with nothing dilated.  All hold exactly the same
+weights (dilation adds none), so the comparison isolates the idea; the checkpoint's own output stride is
+marked as shipped and the times are given as ratios to it.  For each it reports the
 encoder's deepest map (how many positions the ASPP head sees), the theoretical receptive field
 of its centre unit (walked in the Keras graph by ``receptive``), the parameters, and the time of
 one photo (median of interleaved rounds, one thread, float32 Keras); with a checkpoint, also the
@@ -21,6 +23,7 @@ from segdemo.networks import deeplab
 from segdemo.networks.models import ModelConfig, PixelNormalisation, load_weights
 
 DEEPEST = "expanded_conv_16_project_BN"
+OUTPUT_STRIDES = (8, 16, 32)  # dilated twice over (DeepLab's finest), DeepLab's default, plain MobileNetV2
 
 
 def network_at(config, output_stride):
@@ -79,20 +82,22 @@ def measure(checkpoint=None, rounds=9):
                                                                          label_set="regions")
     rows = []
     models = []
-    for output_stride in (16, 32):
+    for output_stride in sorted(OUTPUT_STRIDES, key=lambda stride: stride != config.output_stride):  # the shipped one first
         model, decoder = network_at(config, output_stride)
         if checkpoint:
             load_weights(model, checkpoint)
         height, width, field_height, field_width = encoder_facts(decoder)
-        rows.append({"output_stride": output_stride, "atrous": output_stride == 16, "deepest_map": [height, width],
-                     "centre_field": [field_height, field_width], "parameters": int(model.count_params())})
+        rows.append({"output_stride": output_stride, "atrous": output_stride < 32, "shipped": output_stride == config.output_stride,
+                     "deepest_map": [height, width], "centre_field": [field_height, field_width],
+                     "parameters": int(model.count_params())})
         models.append(model)
     photo = np.random.default_rng(0).uniform(0, 255, (1, config.height, config.width, 3)).astype(np.float32)
-    milliseconds, ratios = timed(models, photo, rounds)
+    milliseconds, ratios = timed(models, photo, rounds)  # ratios to the first: the shipped network's time
     for row, ms, ratio, model in zip(rows, milliseconds, ratios, models):
         row.update(milliseconds=round(ms, 1), time_ratio=round(ratio, 2))
         if checkpoint:
             row.update(validation_scores(model, config))
+    rows.sort(key=lambda row: row["output_stride"])
     return {"input": [config.height, config.width], "rounds": rounds, "checkpoint": str(checkpoint or ""), "rows": rows}
 
 
@@ -106,7 +111,8 @@ def main(argv=None):
     result = measure(args.checkpoint, args.rounds)
     for row in result["rows"]:
         scores = f", pixel accuracy {row['pixel_accuracy']:.3f}, mIoU {row['miou']:.3f}" if "miou" in row else ""
-        print(f"output stride {row['output_stride']} ({'atrous' if row['atrous'] else 'no atrous'}): deepest map "
+        shipped = ", as shipped" if row["shipped"] else ""
+        print(f"output stride {row['output_stride']} ({'atrous' if row['atrous'] else 'no atrous'}{shipped}): deepest map "
               f"{row['deepest_map'][0]}x{row['deepest_map'][1]}, centre field {row['centre_field'][0]}x{row['centre_field'][1]} px, "
               f"{row['parameters']:,} parameters, {row['milliseconds']} ms ({row['time_ratio']}x){scores}")
     if args.json:

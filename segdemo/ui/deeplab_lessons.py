@@ -52,11 +52,14 @@ def study(path):
 
 
 def atrous_rows(language, figures):
-    """One row per output stride: atrous or not, the deepest map, the centre's field, parameters, ms, scores."""
+    """One row per output stride (8, 16, 32): how far dilated, the shipped one marked, the deepest map, the centre's
+    field, parameters, ms, scores."""
     rows = []
     for row in figures["rows"]:
         height, width = row["deepest_map"]
-        rows.append([say(language, "atrous.with" if row["atrous"] else "atrous.without", stride=row["output_stride"]),
+        kind = "atrous.without" if not row["atrous"] else "atrous.finer" if row["output_stride"] < 16 else "atrous.with"
+        shipped = say(language, "atrous.shipped") if row["shipped"] else ""
+        rows.append([say(language, kind, stride=row["output_stride"]) + shipped,
                      f"{height}x{width}", f"{row['centre_field'][0]} px", millions(row["parameters"]),
                      round(row["milliseconds"]), row["time_ratio"],
                      *(round(row[key], 3) if key in row else None for key in ("pixel_accuracy", "miou"))])
