@@ -144,7 +144,7 @@ def decoder(head, low_level):
 def DeepLabV3Plus(backbone, input_shape, classes, activation="linear", encoder_weights=None, output_stride=OUTPUT_STRIDE):
     """DeepLabV3+ as segmentation-models builds its networks: normalised pixels in, logits (or
     ``activation`` of them) out at the input's size.  Pretrained weights come from ``pretrained_deeplab``;
-    ``output_stride`` 32 gives the network without atrous convolution, for comparison."""
+    ``output_stride`` 32 gives the network without atrous convolution, 8 DeepLab's finest map (``blocks``)."""
     if backbone not in SUPPORTED_BACKBONES:
         raise ValueError(f"DeepLabV3+ is built on {', '.join(SUPPORTED_BACKBONES)} only, not {backbone}")
     if encoder_weights is not None:
