@@ -191,3 +191,35 @@ def test_unet_can_start_from_the_ade20k_encoder():
     file_kernel, _ = pretrained_deeplab.read_convolutions(ade20k_network.tflite_path())["expanded_conv_3_expand"]
     np.testing.assert_allclose(network.get_layer("block_3_expand").get_weights()[0], file_kernel)
     assert pretrained_deeplab.is_ade20k(ade20k_network.BUNDLED_FOLDER) and not pretrained_deeplab.is_ade20k("/tmp")
+
+
+def test_a_run_keeps_its_output_stride_on_resume_and_a_soup_refuses_two_strides(tmp_path):
+    import argparse  # noqa: PLC0415
+
+    from segdemo.networks import soup, train  # noqa: PLC0415
+    from segdemo.networks.models import CheckpointError  # noqa: PLC0415
+
+    at_8 = ModelConfig(arch="deeplabv3plus", backbone="mobilenetv2", label_set="regions", output_stride=8)
+    at_8.save(tmp_path)
+    args = argparse.Namespace(out=tmp_path, resume=True, output_stride=None)
+    assert train.with_resumed_output_stride(args).output_stride == 8
+    with pytest.raises(ValueError, match="cannot resume at 16"):
+        train.with_resumed_output_stride(argparse.Namespace(out=tmp_path, resume=True, output_stride=16))
+    assert train.with_resumed_output_stride(argparse.Namespace(out=tmp_path, resume=False, output_stride=16)).output_stride == 16
+    at_16 = ModelConfig(arch="deeplabv3plus", backbone="mobilenetv2", label_set="regions")
+    with pytest.raises(CheckpointError, match="one network"):
+        soup.same_network([at_8, at_16])
+
+
+def test_the_atrous_table_names_each_stride_and_marks_the_shipped_one():
+    from segdemo.ui.deeplab_lessons import atrous_rows  # noqa: PLC0415
+
+    def row(stride, shipped):
+        return {"output_stride": stride, "atrous": stride < 32, "shipped": shipped, "deepest_map": [288 // stride, 384 // stride],
+                "centre_field": [491, 491], "parameters": 2303096, "milliseconds": 100.0, "time_ratio": 1.0}
+
+    figures = {"rows": [row(8, False), row(16, True), row(32, False)]}
+    assert [r[0] for r in atrous_rows("en", figures)] == ["1/8, atrous twice over", "1/16, atrous (as shipped)", "1/32, no atrous"]
+    assert [r[0] for r in atrous_rows("ja", figures)][1] == "1/16、atrous あり(出荷版)"
+    figures = {"rows": [row(8, True), row(16, False)]}
+    assert [r[0] for r in atrous_rows("en", figures)] == ["1/8, atrous twice over (as shipped)", "1/16, atrous"]

@@ -13,7 +13,7 @@ from segdemo.data.labels import REGIONS
 from segdemo.data.pipeline import augment, train_dataset
 from segdemo.networks import train
 from segdemo.networks.losses import cross_entropy, teacher_divergence, with_teacher
-from segdemo.networks.soft_targets import read_soft_targets, write_soft_targets
+from segdemo.data.soft_targets import quantized, read_soft_targets, write_soft_targets
 from segdemo.networks.training_metrics import ConfusionMatrixMetric
 from segdemo.serving import teacher
 
@@ -74,8 +74,10 @@ def test_the_confusion_metric_reads_the_class_of_a_packed_label():
 
 def test_soft_targets_file_keeps_each_photos_answer_and_refuses_another_datasets(tiny_data, tmp_path):
     dataset = load_dataset(REGIONS, tiny_data)
-    answers = {image_id: one_hot_soft(np.maximum(mask, 0), 8) for image_id, mask in zip(dataset.ids, dataset.masks)}
+    answers = {image_id: quantized(one_hot_soft(np.maximum(mask, 0), 8)) for image_id, mask in zip(dataset.ids, dataset.masks)}
     path = tmp_path / "soft.npz"
+    with pytest.raises(ValueError, match="quantized"):
+        write_soft_targets(path, {dataset.ids[0]: one_hot_soft(np.maximum(dataset.masks[0], 0), 8)}, "float32")
     write_soft_targets(path, answers, "a test teacher")
     maps, description = read_soft_targets(path, dataset, 8)
     assert description == "a test teacher" and len(maps) == len(dataset)
@@ -101,10 +103,22 @@ def test_a_network_learns_from_a_checkpoints_answers_beside_the_labels(trained_c
     assert set(stored.files) == {*train_ids, "__teacher__"}, "the training photos only: validation stays unseen"
     assert "flip" in str(stored["__teacher__"])
 
-    out = tmp_path / "student"
-    assert train.main(["--data", str(tiny_data), "--init-from", str(trained_checkpoints / "unet"), "--size", TINY_SIZE,
-                       "--epochs", "1", "--batch", "4", "--lr", "1e-3", "--teacher", str(soft),
-                       "--teacher-weight", "2", "--out", str(out)]) == 0
+    out, losses = tmp_path / "student", []
+    student = ["--data", str(tiny_data), "--init-from", str(trained_checkpoints / "unet"), "--size", TINY_SIZE,
+               "--epochs", "1", "--batch", "4", "--lr", "1e-3", "--out", str(out)]
+    assert train.main(student + ["--teacher-weight", "2"]) == 1, "a teacher's weight without a teacher is refused"
+    assert train.main(student + ["--teacher", str(soft), "--teacher-weight", "2"], callbacks=[LossName(losses)]) == 0
+    assert losses == ["loss_ce_dice_and_teacher"], "the teacher's term is in the loss trained on"
     history = json.loads((out / "history.json").read_text())
     assert np.isfinite(history[0]["loss"]) and np.isfinite(history[0]["val_loss"])
-    assert "--teacher" in (out / "command.txt").read_text()
+
+
+class LossName(tf.keras.callbacks.Callback):
+    """The name of the loss the model was compiled with, when training begins."""
+
+    def __init__(self, names):
+        super().__init__()
+        self.names = names
+
+    def on_train_begin(self, logs=None):
+        self.names.append(self.model.loss.__name__)

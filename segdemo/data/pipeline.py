@@ -4,13 +4,14 @@ Images of different sizes are padded into one array (masks padded with -1, "unkn
 so the whole dataset lives in memory as two tensors; each example is cropped back to its
 own size before augmentation.  Image and mask always go through the same geometric
 transform, and masks are only ever resized with nearest neighbour.  A teacher's soft targets
-(``segdemo.networks.soft_targets``), when given, ride with the image (bilinear) and leave the pipeline
+(``segdemo.data.soft_targets``), when given, ride with the image (bilinear) and leave the pipeline
 packed behind the mask as one label tensor: channel 0 the class, then one probability per class.
 """
 import numpy as np
 import tensorflow as tf
 
 from segdemo.data.labels import UNKNOWN
+from segdemo.data.soft_targets import pack, probabilities
 
 AUTOTUNE = tf.data.AUTOTUNE
 
@@ -36,7 +37,7 @@ def _unpad(image, mask, shape, soft=None):
     image, mask = image[: shape[0], : shape[1]], tf.cast(mask[: shape[0], : shape[1]], tf.int32)
     if soft is None:
         return image, mask
-    return image, mask, tf.cast(soft[: shape[0], : shape[1]], tf.float32) / 255.0
+    return image, mask, probabilities(soft[: shape[0], : shape[1]])
 
 
 def resize_pair(image, mask, size):
@@ -76,7 +77,7 @@ def augment(image, mask, size, scale_range=SCALE_RANGE, scale_to=None, soft=None
     stacked = tf.image.random_crop(stacked, (target_h, target_w, stacked.shape[-1]))
     stacked = tf.image.random_flip_left_right(stacked)
     mask = tf.cast(tf.round(stacked[..., -1]), tf.int32) + UNKNOWN
-    label = mask if soft is None else tf.concat([tf.cast(mask, tf.float32)[..., None], stacked[..., 3:-1]], -1)
+    label = mask if soft is None else pack(mask, stacked[..., 3:-1])
     image = stacked[..., :3] / 255.0
 
     image = tf.image.random_brightness(image, 0.12)

@@ -104,7 +104,7 @@ def measure(checkpoint=None, rounds=9):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m segdemo.inside.atrous", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("checkpoint", nargs="?", help="a DeepLabV3+ checkpoint folder (its weights, its scores both ways)")
+    parser.add_argument("checkpoint", nargs="?", help="a DeepLabV3+ checkpoint folder (its weights, its scores at each output stride)")
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)

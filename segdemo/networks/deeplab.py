@@ -161,7 +161,7 @@ def DeepLabV3Plus(backbone, input_shape, classes, activation="linear", encoder_w
 def decoder_stages(network):
     """What *Inside the network* shows of the head and decoder, in the order the data flows: the
     image-pooling branch (one average of the whole map: PSPNet's 1x1 grid), the 1x1 branch, their
-    projection at stride 16, the stride-4 features it is joined with, and the decoder's output."""
+    projection at the output stride (16 as shipped), the stride-4 features it is joined with, and the decoder's output."""
     roles = (("image_pooling_relu", "pooled", "1"), ("aspp0_relu", "aspp", ""), ("concat_projection_relu", "projection", ""),
              ("feature_projection0_relu", "low_level", ""), ("decoder_conv1_pointwise_relu", "decoder", ""))
     return [(name, role, step) for name, role, step in roles if any(layer.name == name for layer in network.layers)]

@@ -1,7 +1,8 @@
 """Segmentation losses that ignore unknown pixels.
 
 Every loss takes ``y_true`` as integer labels of shape (B, H, W) where negative values
-mean "unknown", and ``y_pred`` as class probabilities of shape (B, H, W, C).  Unknown
+mean "unknown", and ``y_pred`` as class probabilities of shape (B, H, W, C); ``with_teacher`` also takes
+labels packed with a teacher's probabilities (``segdemo.data.soft_targets``).  Unknown
 pixels contribute nothing: they are dropped from sums and from the pixel count.
 Notation below: t = one-hot truth, p = predicted probability, sums run over valid pixels
 (and the batch), ``eps`` keeps empty classes finite.
@@ -11,6 +12,8 @@ import re
 
 import numpy as np
 import tensorflow as tf
+
+from segdemo.data.soft_targets import split_packed
 
 EPS = 1e-6
 
@@ -140,14 +143,6 @@ def inverse_sqrt_frequency_weights(masks, num_classes):
         counts += np.bincount(mask[mask >= 0].reshape(-1), minlength=num_classes)[:num_classes]
     weights = 1.0 / np.sqrt(np.maximum(counts / max(counts.sum(), 1.0), 1e-4))
     return (weights / weights.mean()).round(4).tolist()
-
-
-def split_packed(y_true):
-    """(labels, a teacher's probabilities or None): a label from a teacher's pipeline carries both, the class in
-    channel 0 (``segdemo.data.pipeline``)."""
-    if y_true.shape.rank == 4 and y_true.shape[-1] > 1:
-        return y_true[..., 0], y_true[..., 1:]
-    return y_true, None
 
 
 def teacher_divergence(teacher, y_pred):

@@ -101,7 +101,7 @@ class ModelConfig:
     width: int = 384
     psp_downsample: int = 8
     pyramid_filters: int = 256  # FPN only: channels of its pyramid (segmentation-models' default 256)
-    output_stride: int = 16  # DeepLabV3+ only: how much smaller than the input its deepest map is (8 or 16)
+    output_stride: int = 16  # DeepLabV3+ only: how much smaller than the input its deepest map is (8, 16 or 32)
     encoder_weights: str = "none"
     classes: list = field(default_factory=list)
     colours: list = field(default_factory=list)
@@ -114,6 +114,7 @@ class ModelConfig:
         check_input_size(self.arch, self.height, self.width, self.psp_downsample)
         if self.output_stride != deeplab.OUTPUT_STRIDE and self.arch != "deeplabv3plus":
             raise ValueError(f"an output stride of {self.output_stride} is for DeepLabV3+ only; {self.arch} has its own")
+        deeplab.blocks(self.output_stride)  # raises unless DeepLabV3+ can be built at it
         label_set = get_label_set(self.label_set)
         self.classes = self.classes or list(label_set.classes)
         self.colours = self.colours or [list(c) for c in label_set.colours]

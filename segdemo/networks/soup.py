@@ -59,9 +59,11 @@ class RunningAverage:
 
 
 def same_network(configs):
-    """Raise unless every config describes the same network (architecture, encoder, classes, input size)."""
+    """Raise unless every config describes the same network (architecture, encoder, classes, input size, output
+    stride: weights of two strides fit either network, so only the configs can tell them apart)."""
     def network(config):
-        return config.arch, config.backbone, config.label_set, config.height, config.width, config.pyramid_filters
+        return (config.arch, config.backbone, config.label_set, config.height, config.width, config.pyramid_filters,
+                config.output_stride)
     if len({network(config) for config in configs}) > 1:
         raise CheckpointError("a soup needs runs of one network: " + "; ".join(config.title for config in configs))
 

@@ -32,7 +32,7 @@ from segdemo.networks.architectures import ARCHITECTURES, get_architecture
 from segdemo.networks.models import (ModelConfig, build_model, load_weights, save_arrays, save_weights,
                                      segmentation_network, set_batchnorm_momentum)
 from segdemo.networks.pretrained import PretrainedWeightsError
-from segdemo.networks.soft_targets import read_soft_targets
+from segdemo.data.soft_targets import read_soft_targets
 from segdemo.networks.soup import RunningAverage
 from segdemo.networks.training_metrics import ConfusionMatrixMetric
 from segdemo.paths import cache_dir
@@ -96,9 +96,9 @@ def build_parser():
                              "too slow for a 572-photo fine-tune); 0 keeps each layer's own")
     parser.add_argument("--fpn-filters", type=int, default=256, help="FPN pyramid channels (fewer is faster)")
     parser.add_argument("--output-stride", type=int, choices=[8, 16],
-                        help="DeepLabV3+ only: its deepest map 16 (default; with --init-from, the checkpoint's) or 8 times "
-                             "smaller than the input (8: later blocks dilated twice as much, a finer map at about twice "
-                             "the time; the same weights fit both)")
+                        help="DeepLabV3+ only: its deepest map 16 (default; with --init-from, the checkpoint's; with "
+                             "--resume, the run's) or 8 times smaller than the input (8: later blocks dilated twice as "
+                             "much, a finer map at 1.6 times the time on one thread; the same weights fit both)")
     parser.add_argument("--encoder-weights", default="none", help="none, imagenet (download) or a local folder/file")
     parser.add_argument("--freeze-encoder", action="store_true",
                         help="train the decoder only: the encoder keeps its pretrained weights and batch-norm statistics")
@@ -364,10 +364,25 @@ def with_checkpoint_start(args):
                                  "output_stride": args.output_stride or start.output_stride})
 
 
+def with_resumed_output_stride(args):
+    """``args`` with the output stride a resumed run was built at (its folder's config), unless ``--output-stride``
+    says otherwise, which a run under way refuses: the weights fit every stride, so a silent change would go on
+    training another network under the same name."""
+    config_path = Path(args.out, CONFIG_FILE)
+    if not (args.resume and config_path.exists()):
+        return args
+    built = json.loads(config_path.read_text()).get("output_stride", ModelConfig.output_stride)
+    if args.output_stride and args.output_stride != built:
+        raise ValueError(f"{args.out} is a run at output stride {built}; it cannot resume at {args.output_stride}")
+    return argparse.Namespace(**{**vars(args), "output_stride": built})
+
+
 def train(args, argv, callbacks=()):
     """Train as ``args`` (parsed from the command line ``argv``, recorded with the run) say; ``callbacks`` (Keras
     callbacks) also watch the run, e.g. the Train tab's live view."""
-    args = with_checkpoint_start(args)
+    if args.teacher_weight != 1.0 and not args.teacher:
+        raise ValueError("--teacher-weight weighs a teacher's answers: give them with --teacher FILE")
+    args = with_checkpoint_start(with_resumed_output_stride(args))
     label_set = get_label_set(args.labels)
     strategy = make_strategy(args.cpu_replicas)
     policy = hardware.set_precision(hardware.choose_precision(allow_bf16=not args.no_bf16))

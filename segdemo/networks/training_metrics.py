@@ -2,8 +2,8 @@
 import numpy as np
 import tensorflow as tf
 
+from segdemo.data.soft_targets import split_packed
 from segdemo.networks import metrics
-from segdemo.networks.losses import split_packed
 
 
 class ConfusionMatrixMetric(tf.keras.metrics.Metric):

@@ -1,8 +1,8 @@
 """What DeepLabV3+ teaches, measured on our own model: a section of the Architectures tab.
 
-**Atrous convolution**: the same weights at output stride 16 (dilated late blocks) and at 32
-(plain MobileNetV2), from ``python -m segdemo.inside.atrous`` (``studies/deeplab/atrous.json``):
-positions the head sees, receptive field, parameters, time, scores.
+**Atrous convolution**: the same weights at output stride 8 (dilated twice over), 16 (dilated late
+blocks, as shipped) and 32 (plain MobileNetV2), from ``python -m segdemo.inside.atrous``
+(``studies/deeplab/atrous.json``): positions the head sees, receptive field, parameters, time, scores.
 
 **Transfer learning**, what it knew before it saw Stanford Background: for one photo it shows the ADE20K network's own answer in
 its 32 classes (it knows "house", "sea", "field", "car" without ever seeing this dataset),
@@ -115,16 +115,18 @@ def ade20k_legend(labels, language):
 
 
 def build_section(page, built):
-    """The section's components and events; its score table is filled on page load."""
+    """The section's components and events; its tables, drawn once in each language, are filled on page load."""
     registry = page.registry
     atrous = study(ATROUS_STUDY)
     if atrous:
         gr.Markdown(t("atrous.intro"))
         atrous_table = score_table(t("atrous.table"))
 
+        atrous_drawn = {language: table(say_columns(language, "atrous.columns"), atrous_rows(language, atrous))
+                        for language in TEXT}
+
         def draw_atrous(request: gr.Request = None):  # annotated: Gradio passes the request, hence the language
-            language = language_of(request)
-            return table(say_columns(language, "atrous.columns"), atrous_rows(language, atrous))
+            return atrous_drawn[language_of(request)]
 
         built.fill_on_load(draw_atrous, [atrous_table])
     gr.Markdown(t("transfer.intro"))
