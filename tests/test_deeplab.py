@@ -223,3 +223,16 @@ def test_the_atrous_table_names_each_stride_and_marks_the_shipped_one():
     assert [r[0] for r in atrous_rows("ja", figures)][1] == "1/16、atrous あり(出荷版)"
     figures = {"rows": [row(8, True), row(16, False)]}
     assert [r[0] for r in atrous_rows("en", figures)] == ["1/8, atrous twice over (as shipped)", "1/16, atrous"]
+
+
+def test_atrous_times_are_ratios_to_the_shipped_network_whichever_row_it_is():
+    import time  # noqa: PLC0415
+
+    from segdemo.inside.atrous import timed  # noqa: PLC0415
+
+    def taking(seconds):
+        return lambda photo: time.sleep(seconds)
+
+    milliseconds, ratios = timed([taking(0.03), taking(0.01)], None, rounds=3, reference=1)
+    assert ratios[1] == 1.0 and ratios[0] > 1.5
+    assert milliseconds[0] > milliseconds[1] >= 10

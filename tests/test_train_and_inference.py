@@ -195,6 +195,17 @@ def test_unusable_encoder_weights_are_reported(tiny_data, tmp_path, capsys):
     assert "holds no .npy arrays" in capsys.readouterr().err
 
 
+def test_a_start_or_a_run_without_a_valid_config_is_reported(tiny_data, tmp_path, capsys):
+    """``--init-from`` a folder with no config, or ``--resume`` of a run whose config is broken: a message, not a traceback."""
+    assert train.main(["--data", str(tiny_data), "--size", "64x64", "--epochs", "1", "--init-from", str(tmp_path / "nothing"),
+                       "--out", str(tmp_path / "x")]) == 1
+    assert "nothing/config.json is missing" in capsys.readouterr().err
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.json").write_text("{not json")
+    assert train.main(["--data", str(tiny_data), "--size", "64x64", "--epochs", "1", "--resume", "--out", str(tmp_path / "run")]) == 1
+    assert "run/config.json is not a valid model config" in capsys.readouterr().err
+
+
 def test_command_list_keeps_the_order_the_checkpoint_was_made_in(tmp_path):
     train_line, evaluate_line = "python -m segdemo.networks.train --epochs 2 --out x", "python -m segdemo.serving.evaluate x"
     (tmp_path / "command.txt").write_text(f"{train_line}\n")

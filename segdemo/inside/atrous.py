@@ -44,8 +44,9 @@ def encoder_facts(decoder):
     return height, width, *field.size(height // 2, width // 2)
 
 
-def timed(models, photo, rounds):
-    """Median milliseconds per photo of each model, the models interleaved within every round."""
+def timed(models, photo, rounds, reference=0):
+    """Median milliseconds per photo of each model, the models interleaved within every round, and the median
+    ratio of each one's time to the ``reference``-th model's in the same round."""
     samples = [[] for _ in models]
     for model in models:
         model(photo)  # trace once
@@ -54,7 +55,7 @@ def timed(models, photo, rounds):
             started = time.perf_counter()
             model(photo)
             samples[index].append(1000 * (time.perf_counter() - started))
-    return [float(np.median(s)) for s in samples], [float(np.median(np.array(s) / np.array(samples[0]))) for s in samples]
+    return [float(np.median(s)) for s in samples], [float(np.median(np.array(s) / np.array(samples[reference]))) for s in samples]
 
 
 def validation_scores(model, config):
@@ -82,7 +83,8 @@ def measure(checkpoint=None, rounds=9):
                                                                          label_set="regions")
     rows = []
     models = []
-    for output_stride in sorted(OUTPUT_STRIDES, key=lambda stride: stride != config.output_stride):  # the shipped one first
+    strides = sorted(OUTPUT_STRIDES)
+    for output_stride in strides:
         model, decoder = network_at(config, output_stride)
         if checkpoint:
             load_weights(model, checkpoint)
@@ -92,12 +94,11 @@ def measure(checkpoint=None, rounds=9):
                      "parameters": int(model.count_params())})
         models.append(model)
     photo = np.random.default_rng(0).uniform(0, 255, (1, config.height, config.width, 3)).astype(np.float32)
-    milliseconds, ratios = timed(models, photo, rounds)  # ratios to the first: the shipped network's time
+    milliseconds, ratios = timed(models, photo, rounds, reference=strides.index(config.output_stride))
     for row, ms, ratio, model in zip(rows, milliseconds, ratios, models):
         row.update(milliseconds=round(ms, 1), time_ratio=round(ratio, 2))
         if checkpoint:
             row.update(validation_scores(model, config))
-    rows.sort(key=lambda row: row["output_stride"])
     return {"input": [config.height, config.width], "rounds": rounds, "checkpoint": str(checkpoint or ""), "rows": rows}
 
 

@@ -29,7 +29,7 @@ from segdemo.networks.checkpoint import (BEFORE_FILE, COMMAND_FILE, CONFIG_FILE,
                                          WEIGHTS_FILE, read_record, record_command, write_record)
 from segdemo.networks.losses import inverse_sqrt_frequency_weights, parse_loss, with_teacher
 from segdemo.networks.architectures import ARCHITECTURES, get_architecture
-from segdemo.networks.models import (ModelConfig, build_model, load_weights, save_arrays, save_weights,
+from segdemo.networks.models import (CheckpointError, ModelConfig, build_model, load_weights, save_arrays, save_weights,
                                      segmentation_network, set_batchnorm_momentum)
 from segdemo.networks.pretrained import PretrainedWeightsError
 from segdemo.data.soft_targets import read_soft_targets
@@ -368,10 +368,9 @@ def with_resumed_output_stride(args):
     """``args`` with the output stride a resumed run was built at (its folder's config), unless ``--output-stride``
     says otherwise, which a run under way refuses: the weights fit every stride, so a silent change would go on
     training another network under the same name."""
-    config_path = Path(args.out, CONFIG_FILE)
-    if not (args.resume and config_path.exists()):
+    if not (args.resume and Path(args.out, CONFIG_FILE).exists()):
         return args
-    built = json.loads(config_path.read_text()).get("output_stride", ModelConfig.output_stride)
+    built = ModelConfig.load(args.out).output_stride
     if args.output_stride and args.output_stride != built:
         raise ValueError(f"{args.out} is a run at output stride {built}; it cannot resume at {args.output_stride}")
     return argparse.Namespace(**{**vars(args), "output_stride": built})
@@ -433,7 +432,7 @@ def main(argv=None, callbacks=()):
     previous = tf.keras.mixed_precision.global_policy()
     try:
         train(args, argv, callbacks)
-    except (DatasetError, PretrainedWeightsError, ValueError) as error:
+    except (CheckpointError, DatasetError, PretrainedWeightsError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     finally:  # called in-process (tests, the notebook's kernel), training's precision must not outlive it
