@@ -81,7 +81,7 @@ def test_compare_endpoint_scores_bundled_examples(client, running_app):
     assert all(0.0 <= row[2] <= 1.0 and 0.0 <= row[3] <= 1.0 for row in rows), "scores against the truth"
     assert all(row[4] == 8 and row[5] == "96x96" for row in rows), "classes and input size, which set task and time"
     assert all(row[6].endswith(" M") and float(row[6][:-2]) > 0.1 for row in rows), "parameter counts in millions"
-    assert all(row[7].startswith(("TensorFlow", "compact network")) for row in rows), "what each model runs as, in words"
+    assert all(row[7].startswith(("TensorFlow", "exported network")) for row in rows), "what each model runs as, in words"
     assert "Disagreement among the 3 models of 8 region classes" in note
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from segdemo.serving.registry import ModelRegistry
 from segdemo.ui.text import EN
 from tools.classroom import Student, asker, classroom_markdown, file_urls, predict_asker, run_classroom
 from tools.loadtest import free_port, start_app
@@ -21,6 +22,7 @@ def test_a_small_class_gets_every_answer_and_the_overflow_is_told_busy(trained_c
                             compare_students=1, compare_per_student=2, overload=24,
                             SEGDEMO_WORKERS="1", SEGDEMO_PATIENCE_S="1")
     assert [b["answers"] for b in results["bursts"]] == [4, 4]
+    assert results["offered_first"] and results["model"] == ModelRegistry(trained_checkpoints).best("regions")
     assert all(b["failures"] == [] and b["hung"] == 0 for b in results["bursts"])
     assert results["compare"]["answers"] == 2 and results["compare"]["failures"] == []
     overload = results["overload"]
@@ -29,6 +31,7 @@ def test_a_small_class_gets_every_answer_and_the_overflow_is_told_busy(trained_c
     assert results["after_overload_ms"] > 0, "still serving"
     text = classroom_markdown(results, "python -m tools.bench --classroom", "a test machine")
     assert "| 2: 2 students x 2 | 4 | 0 |" in text and "24 users at once" in text
+    assert f"/predict ({results['model']}, the model the page offers first)" in text
     assert "4032x3024" in text, "phone-size photos are part of the class"
 
 

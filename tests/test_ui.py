@@ -459,3 +459,27 @@ def test_transfer_scores_add_deeplabs_protocol_only_where_it_was_scored():
     assert [row[0] for row in deeplab_lessons.transfer_rows("en", None, averaged)] == ["fine-tuned, one pass"]
     assert "the mean of the weights of 2 runs" in deeplab_lessons.transfer_notes("en", averaged)
     assert "2 回の学習の重みの平均" in deeplab_lessons.transfer_notes("ja", averaged)
+
+
+def test_predict_offers_first_the_best_comparable_model_of_the_label_set(tmp_path):
+    """A student who does not choose gets the model with the highest mIoU on the recorded validation photos;
+    a score on other photos (the seed recipe's own split) does not count."""
+    from types import SimpleNamespace  # noqa: PLC0415
+
+    from segdemo.serving.registry import ModelEntry  # noqa: PLC0415
+
+    def loaded(name, miou=None, split="fixed", label_set="regions"):
+        (tmp_path / name).mkdir()
+        if miou is not None:
+            (tmp_path / name / "metrics.json").write_text(json.dumps({"miou": miou, "split": split}))
+        return ModelEntry(name, tmp_path / name, config=SimpleNamespace(label_set=label_set), segmenter=object())
+
+    registry = ModelRegistry(tmp_path / "none")
+    registry.entries = {"unet": loaded("unet", 0.71), "pspnet": loaded("pspnet"), "deeplabv3plus": loaded("deeplabv3plus", 0.77),
+                        "other-photos": loaded("other-photos", 0.9, split="sorted80"),
+                        "seed-recipe": loaded("seed-recipe", 0.85, split="sorted80", label_set="surfaces")}
+    assert registry.best("regions") == "deeplabv3plus"
+    assert registry.best("surfaces") == "seed-recipe"  # none comparable: the first of its label set
+    registry.remove("deeplabv3plus")
+    assert registry.best("regions") == "unet"
+    assert registry.best("layers") is None

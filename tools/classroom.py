@@ -315,12 +315,22 @@ def beyond_capacity(url, photos, model, clients, timeout_s=60):
             "hung": outcome["hung"], "slowest_s": outcome["seconds"], "busy_messages": sorted(set(busy))}
 
 
-def run_classroom(checkpoints, scratch, sources, model="unet", compare_models=("unet", "pspnet", "fpn"),
+def offered_first(url, api_name="/predict", parameter="name"):
+    """The model the page offers a student who does not choose: the default of /predict's model."""
+    from gradio_client import Client
+
+    endpoint = Client(url, verbose=False, ssl_verify=tls_settings()).view_api(print_info=False, return_format="dict")
+    found = [p for p in endpoint["named_endpoints"][api_name]["parameters"] if p["parameter_name"] == parameter]
+    return found[0]["parameter_default"]
+
+
+def run_classroom(checkpoints, scratch, sources, model=None, compare_models=("unet", "pspnet", "fpn"),
                   students=30, per_student=5, bursts=5, compare_students=10, compare_per_student=3,
                   new_visitor_bursts=0, inside_class_sizes=(), overload=100, python=None, **app_env):
     """Start ``python app.py`` as a user would and run a class on it; every figure in a dict.
 
-    One student alone (a dataset-size and a phone-size photo), ``bursts`` bursts of ``students``
+    ``model``: the one /predict is asked for, by default the one the page offers first.  One student alone (a
+    dataset-size and a phone-size photo), ``bursts`` bursts of ``students``
     x ``per_student`` on /predict by the same students (the server's RSS and Gradio's cache
     after each), ``compare_students`` x ``compare_per_student`` on /compare, ``new_visitor_bursts``
     bursts of ``students`` new visitors (a third of their photos phone-size), a class of each of
@@ -344,6 +354,8 @@ def run_classroom(checkpoints, scratch, sources, model="unet", compare_models=("
     try:
         if inside_class_sizes:  # a class comes minutes after the start: not during Inside's warm-up (its own figure)
             results["inside_warm_up"] = logged_line(scratch / "app.log", INSIDE_READY, process)
+        results["model"], results["offered_first"] = (model, False) if model else (offered_first(url), True)
+        model = results["model"]
         results["alone_dataset_ms"] = alone(url, photos[0], model)
         results["alone_phone_ms"] = alone(url, photos[-1], model)
         results["alone_photos"] = [results["photos"][0], results["photos"][-1]]
@@ -380,7 +392,8 @@ def classroom_markdown(results, command, machine):
     lines = [f"Measured with `{command}` (shipped checkpoints, `python app.py` started by the command, its students "
              f"`gradio_client` sessions in one process on the same machine) on {machine}. Photos: "
              f"{', '.join(results['photos'])}.", "",
-             f"- One student alone, /predict: {results['alone_photos'][0]} p50 {results['alone_dataset_ms'][0]:.0f} ms; "
+             f"- One student alone, /predict ({results['model']}{', the model the page offers first' if results['offered_first'] else ''}): "
+             f"{results['alone_photos'][0]} p50 {results['alone_dataset_ms'][0]:.0f} ms; "
              f"{results['alone_photos'][1]} p50 {results['alone_phone_ms'][0]:.0f} ms (answer and its pictures received)",
              "", "| /predict burst | answers | failures | p50 s | p95 s | max s | answers/s | server CPU ms per answer "
              "| server RSS after, MiB | Gradio cache after |", "|---|---|---|---|---|---|---|---|---|---|"]

@@ -76,17 +76,29 @@ def run_tab(page, name, example):
         page.wait_for_timeout(1500)
 
 
+def shot(page, path):
+    """A full-page screenshot once every lazy picture has loaded: the page is scrolled through a screen at a time
+    first, as a student scrolls (a picture below a phone's fold is fetched only when it comes near the screen)."""
+    height = page.viewport_size["height"]
+    for top in range(0, page.evaluate("document.body.scrollHeight") + height, height):
+        page.evaluate(f"window.scrollTo(0, {top})")
+        page.wait_for_timeout(300)
+    page.wait_for_function("[...document.images].filter(image => image.getClientRects().length && image.src)"
+                           ".every(image => image.complete)", timeout=30_000)  # the pictures of the tab shown
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(path), full_page=True)
+    print(path, flush=True)
+
+
 def inside_views(page, out, suffix):
     """The Inside tab's other views, each opened, computed and shot on its own."""
     for view, button, result in INSIDE_VIEWS:
         page.locator(tab_button(f"inside-{view}")).click()
         page.locator(button).click()
         page.locator(result).first.wait_for(timeout=90_000)
-        page.evaluate("window.scrollTo(0, document.body.scrollHeight)")  # the gallery's lazy pictures load when seen
-        page.wait_for_timeout(2500)
-        path = out / f"inside-{view}-{suffix}.png"
-        page.screenshot(path=str(path), full_page=True)
-        print(path, flush=True)
+        page.wait_for_timeout(1000)
+        shot(page, out / f"inside-{view}-{suffix}.png")
 
 
 def main(argv=None):
@@ -123,10 +135,7 @@ def main(argv=None):
                     photos = [("", example)] + ([("-own", args.own_photo)] if args.own_photo and name in ("predict", "compare") else [])
                     for suffix, photo in photos:
                         run_tab(page, name, photo)
-                        page.evaluate("window.scrollTo(0, 0)")
-                        path = args.out / f"{name}{suffix}-{language}-{device}.png"
-                        page.screenshot(path=str(path), full_page=True)
-                        print(path, flush=True)
+                        shot(page, args.out / f"{name}{suffix}-{language}-{device}.png")
                     if name == "inside" and example:
                         inside_views(page, args.out, f"{language}-{device}")
                 context.close()

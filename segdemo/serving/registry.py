@@ -3,7 +3,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from segdemo.networks.checkpoint import CONFIG_FILE, decoders_on_several_encoders, read_record
+from segdemo.networks.checkpoint import CONFIG_FILE, METRICS_FILE, decoders_on_several_encoders, read_record
 from segdemo.networks.models import CheckpointError, ModelConfig
 from segdemo.paths import PROJECT_ROOT
 from segdemo.serving.inference import Segmenter
@@ -95,6 +95,19 @@ class ModelRegistry:
         """{name: record} of the available models whose folder holds this JSON record (``networks.checkpoint``)."""
         found = {name: self.entries[name].record(filename) for name in self.available()}
         return {name: record for name, record in found.items() if record}
+
+    def comparable_scores(self):
+        """{name: metrics.json} of the available models scored on the recorded validation photos, so comparable
+        with each other (not the seed recipe's own split, not a class's own photos)."""
+        return {name: metrics for name, metrics in self.records(METRICS_FILE).items() if metrics.get("split", "fixed") == "fixed"}
+
+    def best(self, label_set):
+        """The model of ``label_set`` with the highest comparable mIoU, else its first, or None: what a student
+        gets before choosing (a model a class would not pick should not be the one everyone sees first)."""
+        names = self.available(label_set)
+        scores = self.comparable_scores()
+        scored = [name for name in names if name in scores]
+        return max(scored, key=lambda name: scores[name]["miou"]) if scored else next(iter(names), None)
 
     def default_set(self):
         """The models a tab comparing several starts with: ``DEFAULT_SET`` where available, else the first three."""

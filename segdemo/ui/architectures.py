@@ -34,14 +34,9 @@ EVIDENCE_METRICS = (METRIC["pixel_accuracy"], METRIC["miou"], METRIC["mean_hausd
 ENCODER_METRICS = (METRIC["pixel_accuracy"], METRIC["miou"])
 
 
-def evaluated_models(registry):
-    """{name: metrics.json} of the available models scored on the recorded split (comparable with each other)."""
-    return {name: metrics for name, metrics in registry.records(METRICS_FILE).items() if metrics.get("split", "fixed") == "fixed"}
-
-
 def evidence_rows(registry):
     """One row per evaluated model of the encoder and label set most models share: the decoders side by side."""
-    evaluated = evaluated_models(registry)
+    evaluated = registry.comparable_scores()
     shared = Counter((registry.entries[name].config.backbone, registry.entries[name].config.label_set)
                      for name in evaluated)
     if not shared:
@@ -121,7 +116,7 @@ class SpeedTrials:
 def encoder_models(registry):
     """[(decoder title, encoder title, name)] of the evaluated regions models whose decoder was also
     trained on another encoder: the same decoder side by side on each encoder."""
-    evaluated = {name: metrics for name, metrics in evaluated_models(registry).items()
+    evaluated = {name: metrics for name, metrics in registry.comparable_scores().items()
                  if registry.entries[name].config.label_set == "regions"}
     return [(ARCH_TITLES.get(arch, arch), BACKBONE_TITLES.get(backbone, backbone), name)
             for (arch, _), runs in registry.same_decoder_on_several_encoders(evaluated) for backbone, name in runs]

@@ -204,7 +204,7 @@ def build(page: Page) -> Built:
             # beside the answer
             with gr.Row(elem_id="predict-choice"):
                 first = choices(default_set)
-                model = gr.Dropdown(first, value=first[0][1] if first else None, label=t("model"), min_width=240, scale=2,
+                model = gr.Dropdown(first, value=registry.best(default_set), label=t("model"), min_width=240, scale=2,
                                     allow_custom_value=True)  # the API may name a model of the other label set
                 label_set = gr.Radio([(t(f"label_set.{name}"), name) for name in label_sets], value=default_set,
                                      label=t("label_set"), min_width=320, scale=3)  # both choices on one line
@@ -232,8 +232,7 @@ def build(page: Page) -> Built:
     classes_open = gr.State(False)
 
     def on_label_set(chosen, request: gr.Request):
-        options = choices(chosen, language_of(request))
-        return gr.Dropdown(choices=options, value=options[0][1] if options else None)
+        return gr.Dropdown(choices=choices(chosen, language_of(request)), value=registry.best(chosen))
 
     label_set.change(on_label_set, label_set, model, api_name=False)
 

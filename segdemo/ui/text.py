@@ -66,7 +66,7 @@ def say_class(language, name):
 
 
 def say_engine(language, engine):
-    """How a model runs, in plain words ("LiteRT int8 weights" -> "compact network, 8-bit weights")."""
+    """How a model runs, in plain words ("LiteRT int8 weights" -> "exported network, 8-bit weights")."""
     return TEXT.get(language, EN).get(f"engine.{engine}", EN.get(f"engine.{engine}", engine))
 
 
