@@ -220,7 +220,7 @@ def test_the_atrous_table_names_each_stride_and_marks_the_shipped_one():
 
     figures = {"rows": [row(8, False), row(16, True), row(32, False)]}
     assert [r[0] for r in atrous_rows("en", figures)] == ["1/8, atrous twice over", "1/16, atrous (as shipped)", "1/32, no atrous"]
-    assert [r[0] for r in atrous_rows("ja", figures)][1] == "1/16、atrous あり(出荷版)"
+    assert [r[0] for r in atrous_rows("ja", figures)][1] == "1/16、atrous あり(配布版)"
     figures = {"rows": [row(8, True), row(16, False)]}
     assert [r[0] for r in atrous_rows("en", figures)] == ["1/8, atrous twice over (as shipped)", "1/16, atrous"]
 
