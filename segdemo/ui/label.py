@@ -179,7 +179,7 @@ def build(page: Page) -> Built:
                 eraser=gr.Eraser(default_size=16))
         with gr.Column(scale=2):
             model = gr.Dropdown([(model_label(registry.entries[n]), n) for n in models],
-                                value=models[0] if models else None, label=t("label.model"))
+                                value=registry.best(REGIONS.name), label=t("label.model"))  # the fewest strokes to mend
             guess = gr.Button(t("label.guess"), interactive=bool(models), elem_id="label-guess")
             guessed = gr.Image(label=t("label.guessed"), type="filepath", interactive=False, height=220, elem_id="label-guessed")
             save = gr.Button(t("label.save"), variant="primary", elem_id="label-save")
