@@ -8,6 +8,7 @@ import pytest
 from segdemo.serving.registry import ModelRegistry
 from segdemo.ui import architectures, compare, learn
 from segdemo.ui.app import build_demo
+from segdemo.ui.common import distinct_titles
 from segdemo.ui.text import EN, say, t, table
 
 
@@ -270,7 +271,7 @@ def test_a_model_scored_on_its_own_split_is_said_not_comparable(trained_checkpoi
     metrics = json.loads((tmp_path / "fpn" / "metrics.json").read_text())
     (tmp_path / "fpn" / "metrics.json").write_text(json.dumps({**metrics, "split": "sorted80"}))
     registry = ModelRegistry(tmp_path)
-    names = curves.chart_names(registry, registry.entries)  # the table names models as the charts' legends do
+    names = distinct_titles(registry, registry.entries)  # the table names models as the charts' legends do
     rows = {row[0]: row for row in curves.summary_rows(registry)}
     assert "not comparable" in rows[names["fpn"]][1] and "not comparable" not in rows[names["unet"]][1]
     assert curves.not_comparable_names(registry) == ["fpn"]
@@ -405,7 +406,7 @@ def test_charts_a_class_can_read_name_models_write_log_ticks_in_full_and_use_lar
                                         "twin": entry("twin", "U-Net (MobileNetV2)"),
                                         "class-run-1": entry("class-run-1", "U-Net (MobileNetV2)",
                                                              {"en": "class run 10:42 (U-Net, 1 epoch)", "ja": "授業の学習"})})
-    names = curves.chart_names(registry, registry.entries, "ja")
+    names = distinct_titles(registry, registry.entries, "ja")
     assert names["pspnet-efficientnetb0"] == "PSPNet (EfficientNet-B0)" and names["class-run-1"] == "授業の学習"
     assert names["unet"] != names["twin"]  # two that would read alike keep their folder names
     figures = curves.curves_figures({"pspnet-efficientnetb0": history}, {"pspnet-efficientnetb0": "#1f77b4"}, "en",

@@ -165,6 +165,20 @@ def model_title(entry, language="en"):
     return own_label(entry, language) or (entry.config.title if entry.config else entry.name)
 
 
+def distinct_titles(registry, names, language="en"):
+    """{name: how a list or a chart's legend calls it}: the network in words ("U-Net (MobileNetV2)", a class run
+    its own label); the folder name added only where two would read alike."""
+    titles = {name: model_title(registry.entries[name], language) for name in names}
+    seen = list(titles.values())
+    return {name: title if seen.count(title) == 1 else f"{title} · {name}" for name, title in titles.items()}
+
+
+def model_choices(registry, label_set, language="en"):
+    """Predict's model list: (title, name) of each available model of ``label_set``, short enough for the
+    projector's row beside the label set (the folder name only where two would read alike)."""
+    return [(title, name) for name, title in distinct_titles(registry, registry.available(label_set), language).items()]
+
+
 def say_counted(language, key, count, **values):
     """``key`` filled with ``count`` (as ``epochs``, ``count``, ...), in its singular form ``key_one``
     when ``count`` is 1 and the language has one: "1 epoch", "2 epochs"."""

@@ -8,7 +8,7 @@ import gradio as gr
 import plotly.graph_objects as go
 
 from segdemo.networks.checkpoint import HISTORY_FILE, METRICS_FILE, REPORTED_METRICS, runs_in
-from segdemo.ui.common import model_title, score_table
+from segdemo.ui.common import distinct_titles, score_table
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, say_class, say_columns, say_metric_titles, t, table
 
@@ -42,14 +42,6 @@ def readable(figure, title_size=CHART_FONT + 4):
                          hoverlabel={"font": {"size": CHART_FONT}}, modebar={"orientation": "v"},
                          margin={"r": max(MODEBAR_MARGIN, margin.r or 0)})
     return figure
-
-
-def chart_names(registry, names, language="en"):
-    """{name: what a chart's legend calls it}: the network in words ("U-Net (MobileNetV2)", a class run
-    its own label), as the rest of the page names models; the folder name added where two would read alike."""
-    titles = {name: model_title(registry.entries[name], language) for name in names}
-    seen = [title for title in titles.values()]
-    return {name: title if seen.count(title) == 1 else f"{title} · {name}" for name, title in titles.items()}
 
 
 def colours(registry, names):
@@ -153,7 +145,7 @@ def per_class_figure(registry, all_histories, colour_of, language="en", names=No
 
 def summary_rows(registry, language="en"):
     """One row of final validation metrics per checkpoint that has a metrics.json, saying what it was scored on."""
-    rows, names = [], chart_names(registry, registry.entries, language)
+    rows, names = [], distinct_titles(registry, registry.entries, language)
     for name, entry in registry.entries.items():
         evaluated = entry.record(METRICS_FILE)
         if evaluated:
@@ -198,7 +190,7 @@ def build(page: Page) -> Built:
 
     def draw(request: gr.Request = None):
         language = language_of(request)
-        names = chart_names(registry, registry.entries, language)
+        names = distinct_titles(registry, registry.entries, language)
         notes = [say(language, "curves.not_comparable", names=", ".join(names[n] for n in apart))] if apart else []
         notes += [say(language, "curves.averaged_runs", name=names[n], runs=runs) for n, runs in souped.items()]
         return (*curves_figures(all_histories, colour_of, language, names), model_key(names, colour_of, language),

@@ -15,7 +15,7 @@ from segdemo.imaging import colorize, error_map, heatmap, overlay
 from segdemo.networks import metrics
 from segdemo.serving.inference import class_shares
 from segdemo.ui.capacity import SEGMENTING, WAITING_LIMIT
-from segdemo.ui.common import (DISPLAY_SIDE, examples_gallery, hex_colour, known_truth, legend_html, model_label,
+from segdemo.ui.common import (DISPLAY_SIDE, examples_gallery, hex_colour, known_truth, legend_html, model_choices,
                                no_model_notice, photo_input, photo_or_explain, save_highlight, save_image,
                                segment_or_explain, shown_labels, shown_photo)
 from segdemo.ui.tab import Built, Page
@@ -194,16 +194,13 @@ def build(page: Page) -> Built:
     label_sets = registry.label_sets()
     default_set = "regions" if "regions" in label_sets else (label_sets[0] if label_sets else None)
 
-    def choices(label_set, language="en"):  # a kept class run in the page's language
-        return [(model_label(registry.entries[n], language), n) for n in registry.available(label_set)]
-
     missing = no_model_notice(registry)
     with gr.Row():
         with gr.Column():
             # projector first (1366x768): the model, the photo, Segment and the examples on the first screen
             # beside the answer
             with gr.Row(elem_id="predict-choice"):
-                first = choices(default_set)
+                first = model_choices(registry, default_set)
                 model = gr.Dropdown(first, value=registry.best(default_set), label=t("model"), min_width=240, scale=2,
                                     allow_custom_value=True)  # the API may name a model of the other label set
                 label_set = gr.Radio([(t(f"label_set.{name}"), name) for name in label_sets], value=default_set,
@@ -232,7 +229,7 @@ def build(page: Page) -> Built:
     classes_open = gr.State(False)
 
     def on_label_set(chosen, request: gr.Request):
-        return gr.Dropdown(choices=choices(chosen, language_of(request)), value=registry.best(chosen))
+        return gr.Dropdown(choices=model_choices(registry, chosen, language_of(request)), value=registry.best(chosen))
 
     label_set.change(on_label_set, label_set, model, api_name=False)
 

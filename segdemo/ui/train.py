@@ -27,7 +27,7 @@ from segdemo.serving.addresses import is_loopback
 from segdemo.serving.class_training import (OWN_MIX, ClassTrainer, RunSettings, TrainingRefused,
                                             server_teacher_code, training_switch)
 from segdemo.texts import TEXT
-from segdemo.ui.common import client_host, is_teacher, model_label, save_image, say_counted
+from segdemo.ui.common import client_host, is_teacher, model_choices, model_label, save_image, say_counted
 from segdemo.ui.curves import PANELS, log_loss_axis, readable
 from segdemo.ui.tab import Built, Page
 from segdemo.ui.text import language_of, say, t
@@ -247,9 +247,9 @@ def model_lists(registry, current_model, current_set, current_compared, language
     The choices each page already made stay; a kept run is never ticked for Compare by itself (one
     barely trained run beside the shipped models made every pixel "disagree" on every new page).
     """
-    options = [(model_label(registry.entries[n], language), n) for n in registry.available(current_set)]
-    names = [n for _, n in options]
-    model = gr.Dropdown(choices=options, value=current_model if current_model in names else (names[0] if names else None))
+    options = model_choices(registry, current_set, language)
+    names = [name for _, name in options]
+    model = gr.Dropdown(choices=options, value=current_model if current_model in names else registry.best(current_set))
     compared = [n for n in (current_compared or []) if n in registry.entries]
     everything = [(model_label(registry.entries[n], language), n) for n in registry.available()]
     return model, gr.CheckboxGroup(choices=everything, value=compared)
